@@ -1,0 +1,55 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// The kernel depends on Foundation only; every adapter (YAML, SQLite, CLI) is its own target
+// around it, so a deployment pulls in only what it uses.
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "kesu",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "KesuKernel", targets: ["KesuKernel"]),
+        .library(name: "KesuYAML", targets: ["KesuYAML"]),
+        .library(name: "KesuSQLite", targets: ["KesuSQLite"]),
+        .executable(name: "kesu", targets: ["kesu"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "KesuKernel", swiftSettings: strict),
+        .target(
+            name: "KesuYAML",
+            dependencies: ["KesuKernel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        .target(
+            name: "KesuSQLite",
+            dependencies: ["KesuKernel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .target(
+            name: "KesuTestSupport",
+            dependencies: ["KesuKernel"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "kesu",
+            dependencies: [
+                "KesuKernel", "KesuYAML", "KesuSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "KesuKernelTests", dependencies: ["KesuKernel", "KesuTestSupport"], swiftSettings: strict),
+        .testTarget(name: "KesuYAMLTests", dependencies: ["KesuYAML", "KesuKernel"], swiftSettings: strict),
+        .testTarget(
+            name: "KesuSQLiteTests",
+            dependencies: ["KesuSQLite", "KesuKernel", "KesuTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KesuCLITests",
+            dependencies: ["kesu", "KesuKernel", "KesuYAML", "KesuSQLite"],
+            swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,123 @@
+import Foundation
+
+/// A case as its events make it. Never stored as the truth: the store keeps a projection of
+/// it for queries, and the engine folds the events again before every command.
+public struct CaseState: Sendable, Equatable {
+    public var id: Int64 = 0
+    public var number: String = ""
+    public var state: String = ""
+    public var fields: [String: String] = [:]
+    public var handlingUnit: String?
+    /// The routing rule that chose the handling unit, or `manual`.
+    public var routingRule: String?
+    public var assignee: String?
+    public var intakeActor: String = ""
+    public var openedAt: Date = .distantPast
+    public var updatedAt: Date = .distantPast
+    public var closedAt: Date?
+    public var clocks: [String: ClockState] = [:]
+    public var violations: [ViolationRecord] = []
+    public var outcomes: [String] = []
+    public var packVersion: String = ""
+    /// Number of events: the version a command is based on.
+    public var version: Int = 0
+
+    public init() {}
+
+    public init(events: [Event]) {
+        self.init()
+        for e in events { apply(e) }
+    }
+
+    public var isClosed: Bool { closedAt != nil }
+
+    public var runningClocks: [ClockState] {
+        clocks.values.filter { $0.status == .running }.sorted { $0.dueAt < $1.dueAt }
+    }
+
+    /// The earliest due time of a running clock: a case past it is overdue.
+    public var earliestDue: Date? { runningClocks.first?.dueAt }
+
+    public mutating func apply(_ e: Event) {
+        version = e.seq > 0 ? e.seq : version + 1
+        updatedAt = e.at
+        switch e.body {
+        case let .intake(number, state, fields):
+            id = e.caseID
+            self.number = number
+            self.state = state
+            self.fields = fields
+            intakeActor = e.actor
+            openedAt = e.at
+            packVersion = e.packVersion
+        case let .transition(_, _, to, fields):
+            state = to
+            for (k, v) in fields { self.fields[k] = v.isEmpty ? nil : v }
+        case let .routed(unit, _):
+            handlingUnit = unit
+            routingRule = e.ruleID
+        case let .assigned(person):
+            assignee = person
+        case let .clockStarted(run, startedAt, dueAt):
+            clocks[run.clock] = ClockState(run: run, startedAt: startedAt, dueAt: dueAt)
+        case let .clockStopped(run, late):
+            clocks[run.clock]?.status = .stopped
+            clocks[run.clock]?.stoppedAt = e.at
+            clocks[run.clock]?.late = late
+        case let .clockPaused(run, remaining):
+            clocks[run.clock]?.status = .paused
+            clocks[run.clock]?.remaining = remaining
+        case let .clockResumed(run, dueAt):
+            clocks[run.clock]?.status = .running
+            clocks[run.clock]?.dueAt = dueAt
+            clocks[run.clock]?.remaining = nil
+        case let .clockExtended(run, dueAt, reason, approver):
+            clocks[run.clock]?.dueAt = dueAt
+            clocks[run.clock]?.extensions.append(ClockState.Extension(at: e.at, dueAt: dueAt, reason: reason, approver: approver))
+        case let .reminder(run, step, _, _), let .escalation(run, step, _, _):
+            clocks[run.clock]?.firedSteps.insert(step)
+        case let .violation(id, run, unit, person, occurredAt):
+            violations.append(ViolationRecord(id: id, run: run, unit: unit, person: person, occurredAt: occurredAt))
+            if let run { clocks[run.clock]?.violations.insert(id) }
+        case let .outcome(id, _, _):
+            outcomes.append(id)
+        case .closed:
+            closedAt = e.at
+        case .deduction:
+            break
+        }
+    }
+}
+
+public struct ClockState: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable { case running, paused, stopped }
+    public struct Extension: Sendable, Equatable {
+        public var at: Date
+        public var dueAt: Date
+        public var reason: String
+        public var approver: String
+    }
+    public var run: ClockRun
+    public var startedAt: Date
+    public var dueAt: Date
+    public var status: Status = .running
+    public var stoppedAt: Date?
+    public var late: Bool = false
+    /// Business seconds left while paused.
+    public var remaining: Double?
+    public var extensions: [Extension] = []
+    public var firedSteps: Set<Int> = []
+    public var violations: Set<String> = []
+
+    public init(run: ClockRun, startedAt: Date, dueAt: Date) {
+        self.run = run; self.startedAt = startedAt; self.dueAt = dueAt
+    }
+}
+
+public struct ViolationRecord: Sendable, Equatable, Codable {
+    public var id: String
+    public var run: ClockRun?
+    public var unit: String
+    public var person: String?
+    public var occurredAt: Date
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// What listings and the sweep read without folding events: a projection of `CaseState`,
+/// written by the store in the same transaction as the events it summarises.
+public struct CaseSummary: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var number: String
+    public var state: String
+    public var handlingUnit: String?
+    public var kind: String?
+    public var category: String?
+    public var level: String?
+    public var channel: String?
+    /// Searchable text: subject and description.
+    public var text: String
+    public var openedAt: Date
+    public var updatedAt: Date
+    public var closedAt: Date?
+    /// Earliest due time of a running clock; past it the case is overdue.
+    public var earliestDue: Date?
+    /// When the sweep next has something to do for this case (a ladder step or a due time).
+    public var nextWakeup: Date?
+    public var version: Int
+    public var packVersion: String
+
+    public init(
+        id: Int64, number: String, state: String, handlingUnit: String? = nil, kind: String? = nil,
+        category: String? = nil, level: String? = nil, channel: String? = nil, text: String = "",
+        openedAt: Date, updatedAt: Date, closedAt: Date? = nil, earliestDue: Date? = nil,
+        nextWakeup: Date? = nil, version: Int, packVersion: String
+    ) {
+        self.id = id; self.number = number; self.state = state; self.handlingUnit = handlingUnit
+        self.kind = kind; self.category = category; self.level = level; self.channel = channel
+        self.text = text; self.openedAt = openedAt; self.updatedAt = updatedAt; self.closedAt = closedAt
+        self.earliestDue = earliestDue; self.nextWakeup = nextWakeup; self.version = version
+        self.packVersion = packVersion
+    }
+}
+
+public struct CaseQuery: Sendable, Equatable {
+    public var state: String?
+    public var unit: String?
+    /// Only cases with a running clock due before this instant.
+    public var overdueAt: Date?
+    public var openOnly: Bool
+    /// Opened at or after / before.
+    public var openedFrom: Date?
+    public var openedBefore: Date?
+    /// Substring of the subject or description.
+    public var text: String?
+    public var limit: Int
+    public var offset: Int
+
+    public init(
+        state: String? = nil, unit: String? = nil, overdueAt: Date? = nil, openOnly: Bool = false,
+        openedFrom: Date? = nil, openedBefore: Date? = nil, text: String? = nil, limit: Int = 100, offset: Int = 0
+    ) {
+        self.state = state; self.unit = unit; self.overdueAt = overdueAt; self.openOnly = openOnly
+        self.openedFrom = openedFrom; self.openedBefore = openedBefore; self.text = text
+        self.limit = limit; self.offset = offset
+    }
+}
+
+/// A new case as the engine builds it once the store has given it an id and a number.
+public struct NewCase: Sendable {
+    public var events: [Event]
+    public var summary: CaseSummary
+    public init(events: [Event], summary: CaseSummary) { self.events = events; self.summary = summary }
+}
+
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Someone else changed the case since it was read: read it again and retry.
+    case conflict(caseID: Int64, expected: Int, actual: Int)
+    case caseNotFound(Int64)
+    /// The store could not do what was asked; `operation` says what, `detail` why.
+    case failure(operation: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .conflict(id, expected, actual):
+            "case \(id) changed meanwhile (based on version \(expected), now \(actual)); read it again and retry"
+        case let .caseNotFound(id): "no case with id \(id)"
+        case let .failure(op, detail): "\(op) failed: \(detail)"
+        }
+    }
+}
+
+/// Where cases and their events live. Every write is one transaction: a case and its events,
+/// or a batch of events and the new summary, or nothing at all.
+public protocol CaseStore: Sendable {
+    /// Allocates the next id and the number `<prefix>-<year>-<seq, 6 digits>` (the sequence
+    /// counts per prefix and year), asks `build` for the events and summary, and writes them.
+    func create(
+        numberPrefix: String, year: Int,
+        build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
+    ) async throws -> CaseSummary
+
+    /// Appends events numbered `expectedVersion + 1 …` and replaces the summary, or throws
+    /// `StoreError.conflict` and writes nothing when the case is no longer at `expectedVersion`.
+    func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary) async throws
+
+    func events(caseID: Int64) async throws -> [Event]
+    func summary(caseID: Int64) async throws -> CaseSummary?
+    func caseID(number: String) async throws -> Int64?
+    func list(_ query: CaseQuery) async throws -> [CaseSummary]
+    func count(_ query: CaseQuery) async throws -> Int
+    /// Ids of open cases whose next wake-up is at or before `now`, earliest first.
+    func dueForSweep(at now: Date, limit: Int) async throws -> [Int64]
+    /// Events of these types whose `occurredAt` lies in `[from, to)`, in case and sequence order.
+    func events(types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Event]
+    /// Pack versions seen in the events, with the first and last time each was used.
+    func packVersions() async throws -> [PackVersionUse]
+}
+
+public struct PackVersionUse: Sendable, Codable, Equatable {
+    public var version: String
+    public var firstUsed: Date
+    public var lastUsed: Date
+    public var events: Int
+    public init(version: String, firstUsed: Date, lastUsed: Date, events: Int) {
+        self.version = version; self.firstUsed = firstUsed; self.lastUsed = lastUsed; self.events = events
+    }
+}
+
+extension Event {
+    /// When the fact happened, which can precede the time it was recorded (a violation the
+    /// sweep noticed after its due time). Periods are decided by this.
+    public var occurredAt: Date {
+        switch body {
+        case let .violation(_, _, _, _, occurredAt), let .deduction(_, _, _, occurredAt): occurredAt
+        default: at
+        }
+    }
+}
