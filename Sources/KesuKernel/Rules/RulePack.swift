@@ -466,7 +466,7 @@ public struct ScoringRule: Sendable {
 
 public struct PenaltyThreshold: Sendable {
     public enum Subject: String, Sendable { case person, unit }
-    public enum Period: String, Sendable { case month, quarter, year }
+    public enum Period: String, Sendable, Codable { case month, quarter, year }
     public var id: String
     public var subject: Subject
     public var period: Period

@@ -1,0 +1,191 @@
+import Foundation
+
+/// Runs a rule pack against a store: commands become events, written in one transaction each.
+/// Time is always given (`at:`), so every run is reproducible.
+public struct Engine: Sendable {
+    public let planner: Planner
+    public let store: any CaseStore
+    public let notifier: (any Notifier)?
+
+    public var pack: RulePack { planner.pack }
+
+    public init(pack: RulePack, store: any CaseStore, scorer: any Scorer = PointsScorer(), notifier: (any Notifier)? = nil) throws {
+        self.planner = try Planner(pack: pack, scorer: scorer)
+        self.store = store
+        self.notifier = notifier
+    }
+
+    // MARK: Reading
+
+    /// A case by number (`YC-2026-000001`) or numeric id.
+    public func find(_ ref: String) async throws -> CaseState {
+        var id = try await store.caseID(number: ref)
+        if id == nil, let n = Int64(ref), try await store.summary(caseID: n) != nil { id = n }
+        guard let id else {
+            throw KesuError(.notFound, "no case '\(ref)'; give a case number such as \(pack.info.caseNumberPrefix)-2026-000001 (see `kesu list`)")
+        }
+        return try await state(of: id)
+    }
+
+    public func state(of id: Int64) async throws -> CaseState {
+        let events = try await store.events(caseID: id)
+        guard !events.isEmpty else { throw KesuError(.notFound, "no case with id \(id)") }
+        return CaseState(events: events)
+    }
+
+    public func history(_ ref: String) async throws -> (CaseState, [Event]) {
+        let s = try await find(ref)
+        return (s, try await store.events(caseID: s.id))
+    }
+
+    // MARK: Commands
+
+    public struct IntakeResult: Sendable {
+        public var state: CaseState
+        public var proposedCategory: String?
+        public var routingRule: String?
+    }
+
+    public func intake(fields: [String: String], by actor: String, at now: Date) async throws -> IntakeResult {
+        let plan = try planner.planIntake(fields: fields, by: actor, at: now)
+        let year = planner.calendar.localDate(of: now).year
+        let planner = self.planner
+        let summary = try await store.create(numberPrefix: pack.info.caseNumberPrefix, year: year) { id, number in
+            var events = plan.events
+            for i in events.indices {
+                events[i].caseID = id
+                if case let .intake(_, state, fields) = events[i].body {
+                    events[i].body = .intake(number: number, state: state, fields: fields)
+                }
+            }
+            var summary = planner.summary(of: CaseState(events: events))
+            summary.id = id
+            summary.number = number
+            return NewCase(events: events, summary: summary)
+        }
+        let state = try await self.state(of: summary.id)
+        return IntakeResult(state: state, proposedCategory: plan.proposedCategory, routingRule: state.routingRule)
+    }
+
+    /// Takes a transition. `expectedVersion`, when given, refuses the command if the case
+    /// changed since the caller read it.
+    @discardableResult
+    public func act(
+        _ ref: String, transition: String, fields: [String: String] = [:], by actor: String, at now: Date,
+        expectedVersion: Int? = nil
+    ) async throws -> CaseState {
+        let current = try await find(ref)
+        if let expectedVersion, expectedVersion != current.version {
+            throw KesuError(.conflict, "case \(current.number) is at version \(current.version), not \(expectedVersion): someone changed it; read it again")
+        }
+        let events = try planner.planTransition(transition, fields: fields, on: current, by: actor, at: now)
+        return try await commit(events, to: current)
+    }
+
+    @discardableResult
+    public func extend(
+        _ ref: String, clock: String, by length: ClockLength, reason: String, approver: String, at now: Date
+    ) async throws -> CaseState {
+        let current = try await find(ref)
+        let events = try planner.planExtension(clockID: clock, length: length, reason: reason, on: current, by: approver, at: now)
+        return try await commit(events, to: current)
+    }
+
+    func commit(_ events: [Event], to current: CaseState) async throws -> CaseState {
+        var next = current
+        for e in events { next.apply(e) }
+        do {
+            try await store.append(caseID: current.id, expectedVersion: current.version, events: events, summary: planner.summary(of: next))
+        } catch let StoreError.conflict(_, expected, actual) {
+            throw KesuError(.conflict, "case \(current.number) changed meanwhile (version \(expected) → \(actual)); nothing was written, try again")
+        }
+        return try await state(of: current.id)
+    }
+
+    // MARK: Sweep
+
+    public struct SweepReport: Sendable, Codable, Equatable {
+        public struct Fired: Sendable, Codable, Equatable {
+            public var caseNumber: String
+            public var type: String
+            public var ruleID: String?
+            public var recipients: [String]
+            public var violation: String?
+            public var dueAt: Date?
+        }
+        public var at: Date
+        public var casesExamined: Int = 0
+        public var fired: [Fired] = []
+    }
+
+    /// Fires every reminder, escalation and violation due by `now`, exactly once each however
+    /// often it runs. Cases changed concurrently are re-read and retried.
+    public func sweep(at now: Date, batch: Int = 500) async throws -> SweepReport {
+        var report = SweepReport(at: now)
+        var seen = Set<Int64>()
+        while true {
+            let ids = try await store.dueForSweep(at: now, limit: batch).filter { !seen.contains($0) }
+            if ids.isEmpty { break }
+            for id in ids {
+                seen.insert(id)
+                report.casesExamined += 1
+                for attempt in 0..<3 {
+                    let current = try await state(of: id)
+                    let events = try planner.planSweep(on: current, at: now)
+                    if events.isEmpty {
+                        // Nothing to fire: the projection's wake-up was stale; refresh it so the
+                        // sweep does not keep coming back.
+                        let summary = planner.summary(of: current)
+                        if summary.nextWakeup != (try await store.summary(caseID: id))?.nextWakeup {
+                            try? await store.append(caseID: id, expectedVersion: current.version, events: [], summary: summary)
+                        }
+                        break
+                    }
+                    do {
+                        _ = try await commit(events, to: current)
+                        report.fired += events.compactMap { fired($0, number: current.number) }
+                        await notify(events, number: current.number, at: now)
+                        break
+                    } catch let e as KesuError where e.code == .conflict && attempt < 2 {
+                        continue
+                    }
+                }
+            }
+        }
+        return report
+    }
+
+    func fired(_ e: Event, number: String) -> SweepReport.Fired? {
+        switch e.body {
+        case let .reminder(_, _, due, to), let .escalation(_, _, due, to):
+            return .init(caseNumber: number, type: e.type, ruleID: e.ruleID, recipients: to, violation: nil, dueAt: due)
+        case let .violation(id, _, unit, person, at):
+            return .init(caseNumber: number, type: e.type, ruleID: e.ruleID, recipients: [unit] + (person.map { [$0] } ?? []), violation: id, dueAt: at)
+        default:
+            return nil
+        }
+    }
+
+    /// Delivery after the commit: a notifier that fails loses nothing recorded (the events are
+    /// the record; a durable outbox comes with the plugin work).
+    func notify(_ events: [Event], number: String, at now: Date) async {
+        guard let notifier else { return }
+        for e in events {
+            let n: Notification? = switch e.body {
+            case let .reminder(run, _, due, to):
+                Notification(kind: .reminder, caseNumber: number, recipients: to,
+                             text: "案件 \(number) 的\(clockName(run.clock))将于 \(ISO8601.format(due, in: planner.calendar.timeZone)) 前到期或已到期,请及时办理", at: now)
+            case let .escalation(run, _, _, to):
+                Notification(kind: .escalation, caseNumber: number, recipients: to,
+                             text: "案件 \(number) 的\(clockName(run.clock))已逾期,现升级处理", at: now)
+            case let .violation(id, _, unit, person, _):
+                Notification(kind: .violation, caseNumber: number, recipients: [person].compactMap { $0 },
+                             text: "案件 \(number): \(unit) 记录违规 \(pack.scoring.violations.first { $0.id == id }?.name ?? id)", at: now)
+            default: nil
+            }
+            if let n { try? await notifier.deliver(n) }
+        }
+    }
+
+    func clockName(_ id: String) -> String { pack.clock(id)?.name ?? id }
+}

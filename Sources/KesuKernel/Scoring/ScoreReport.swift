@@ -1,0 +1,95 @@
+import Foundation
+
+/// A month (`2026-10`), a quarter (`2026Q3`) or a year (`2026`) in the pack's time zone.
+public struct Period: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var kind: PenaltyThreshold.Period
+    public var label: String
+    public var start: Date
+    public var end: Date
+
+    public var description: String { label }
+
+    public static func parse(_ text: String, calendar: BusinessCalendar) throws -> Period {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        func date(_ y: Int, _ m: Int) -> Date { calendar.instant(LocalDate(year: y, month: m, day: 1), minute: 0) }
+        let bad = KesuError(.invalidInput, "period '\(text)' is not a month (2026-10), a quarter (2026Q3) or a year (2026)")
+        if t.count == 4, let y = Int(t) {
+            return Period(kind: .year, label: t, start: date(y, 1), end: date(y + 1, 1))
+        }
+        if t.count == 6, t.dropFirst(4).first == "Q", let y = Int(t.prefix(4)), let q = Int(t.suffix(1)), (1...4).contains(q) {
+            let m = (q - 1) * 3 + 1
+            return Period(kind: .quarter, label: t, start: date(y, m), end: q == 4 ? date(y + 1, 1) : date(y, m + 3))
+        }
+        if t.count == 7, t.dropFirst(4).first == "-", let y = Int(t.prefix(4)), let m = Int(t.suffix(2)), (1...12).contains(m) {
+            return Period(kind: .month, label: t, start: date(y, m), end: m == 12 ? date(y + 1, 1) : date(y, m + 1))
+        }
+        throw bad
+    }
+}
+
+/// Each unit's or person's points for a period, with the line items behind every point.
+public struct ScoreReport: Sendable, Codable, Equatable {
+    public struct LineItem: Sendable, Codable, Equatable {
+        public var caseNumber: String
+        /// `violation:late_answer` or `outcome:substantiated_fault`.
+        public var cause: String
+        public var ruleID: String
+        public var points: Double
+        public var occurredAt: Date
+        public var packVersion: String
+    }
+    public struct Row: Sendable, Codable, Equatable {
+        public var subject: ScoreSubject
+        public var name: String
+        public var unit: String?
+        public var baseline: Double
+        public var deducted: Double
+        public var score: Double
+        public var items: [LineItem]
+        /// A penalty the pack's thresholds recommend; a superior decides.
+        public var recommendation: String?
+        public var recommendationName: String?
+        public var thresholdID: String?
+    }
+    public var period: Period
+    public var by: ScoreSubject.Kind
+    public var rows: [Row]
+}
+
+extension Engine {
+    /// Adds up the deductions recorded in the period. Deductions are events written when the
+    /// violation or outcome happened, so rerunning a closed period gives the same figures.
+    public func scores(period: Period, by kind: ScoreSubject.Kind) async throws -> ScoreReport {
+        let events = try await store.events(types: ["deduction"], occurredFrom: period.start, to: period.end)
+        var numbers: [Int64: String] = [:]
+        var items: [ScoreSubject: [ScoreReport.LineItem]] = [:]
+        for e in events {
+            guard case let .deduction(cause, subject, points, occurredAt) = e.body, subject.kind == kind else { continue }
+            if numbers[e.caseID] == nil { numbers[e.caseID] = try await store.summary(caseID: e.caseID)?.number ?? "#\(e.caseID)" }
+            items[subject, default: []].append(.init(
+                caseNumber: numbers[e.caseID]!, cause: cause, ruleID: e.ruleID ?? "", points: points,
+                occurredAt: occurredAt, packVersion: e.packVersion))
+        }
+        // Everyone the pack knows appears, with a full score if nothing was deducted.
+        var subjects: [(ScoreSubject, String, String?)] = kind == .unit
+            ? pack.units.map { (ScoreSubject(.unit, $0.id), $0.name, nil) }
+            : pack.people.map { (ScoreSubject(.person, $0.id), $0.name, $0.unit) }
+        for s in items.keys where !subjects.contains(where: { $0.0 == s }) {
+            subjects.append((s, s.id, nil))
+        }
+        let thresholds = pack.scoring.thresholds
+            .filter { $0.subject.rawValue == kind.rawValue && $0.period == period.kind }
+            .sorted { $0.points > $1.points }
+        let rows = subjects.map { subject, name, unit -> ScoreReport.Row in
+            let lines = (items[subject] ?? []).sorted { ($0.occurredAt, $0.caseNumber) < ($1.occurredAt, $1.caseNumber) }
+            let deducted = lines.reduce(0) { $0 + $1.points }
+            let hit = thresholds.first { deducted >= $0.points }
+            return .init(
+                subject: subject, name: name, unit: unit, baseline: pack.scoring.baseline, deducted: deducted,
+                score: pack.scoring.baseline - deducted, items: lines, recommendation: hit?.penalty,
+                recommendationName: hit.flatMap { h in pack.scoring.penalties.first { $0.id == h.penalty }?.name },
+                thresholdID: hit?.id)
+        }
+        return ScoreReport(period: period, by: kind, rows: rows)
+    }
+}
