@@ -209,6 +209,11 @@ extension LoadSession {
     func readConditions(_ r: NodeReader, _ node: Node?) -> [FieldCondition] {
         guard let node, let m = r.mapping(node, "'when'", allowed: Array(Set(r.keys(of: node)))) else { return [] }
         var out: [FieldCondition] = []
+        if case let .mapping(raw) = node {
+            for (key, value) in raw where NodeReader.isNull(value) {
+                r.error(key, "condition on '\(key.scalar?.string ?? "")' has no value")
+            }
+        }
         for field in m.order {
             guard let value = m[field] else { continue }
             let loc = m.keyLocation(field)
