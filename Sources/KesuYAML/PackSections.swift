@@ -1,0 +1,444 @@
+import Foundation
+import KesuKernel
+import Yams
+
+/// Building the model from the sections, one reader per file.
+extension LoadSession {
+    mutating func build() -> RulePack? {
+        let packLocation = SourceLocation(file: packFile, line: 1, column: 1)
+
+        var info = PackInfo(id: "", name: "", caseNumberPrefix: "", location: packLocation)
+        if let s = sections["pack"] {
+            info = readInfo(s.reader, s.value) ?? info
+        } else if filesRead.contains(packFile) == false {
+            // pack.yaml missing: already reported.
+        }
+
+        var calendar = CalendarRules(businessHours: [], location: packLocation)
+        if let s = sections["calendar"] {
+            calendar = readCalendar(s.reader, s.value) ?? calendar
+        } else {
+            sink.error(packLocation, "missing section 'calendar' (time zone, business hours, holidays)")
+        }
+
+        func list<T>(_ name: String, _ what: String, _ item: (NodeReader, Node) -> T?) -> [T] {
+            guard let s = sections[name], let items = s.reader.list(s.value, "section '\(name)'") else { return [] }
+            return items.compactMap { item(s.reader, $0) }
+        }
+        let roles = list("roles", "role") { r, n in readRole(r, n) }
+        let units = list("units", "unit") { r, n in readUnit(r, n) }
+        let people = list("people", "person") { r, n in readPerson(r, n) }
+        let kinds = list("kinds", "kind") { r, n in readChoice(r, n, "kind") }
+        let levels = list("levels", "level") { r, n in readChoice(r, n, "level") }
+        let categories = list("categories", "category") { r, n in readCategory(r, n) }
+        let complainantTypes = list("complainant_types", "complainant type") { r, n in readChoice(r, n, "complainant type") }
+        let channels = list("channels", "channel") { r, n in readChoice(r, n, "channel") }
+        let regions = list("regions", "region") { r, n in readRegion(r, n) }
+        let fields = list("fields", "field") { r, n in readField(r, n) }
+        let routing = list("routing", "routing rule") { r, n in readRoute(r, n) }
+        let clocks = list("clocks", "clock") { r, n in readClock(r, n) }
+        let ladders = list("ladders", "ladder") { r, n in readLadder(r, n) }
+
+        var procedure = ProcedureDef(initialState: "", states: [], intake: IntakeDef(roles: [], requires: [], location: packLocation),
+                                     transitions: [], location: packLocation)
+        if let s = sections["procedure"] {
+            procedure = readProcedure(s.reader, s.value) ?? procedure
+        } else {
+            sink.error(packLocation, "missing section 'procedure' (states, intake, transitions)")
+        }
+        var scoring = ScoringDef(location: packLocation)
+        if let s = sections["scoring"] { scoring = readScoring(s.reader, s.value) ?? scoring }
+
+        var hasher = SHA256()
+        for (path, bytes) in hashed.sorted(by: { $0.key < $1.key }) {
+            hasher.update(Array(path.utf8))
+            hasher.update([0])
+            hasher.update(bytes)
+        }
+        let version = hasher.finalize().map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
+
+        return RulePack(
+            info: info, calendar: calendar, roles: roles, units: units, people: people, kinds: kinds, levels: levels,
+            categories: categories, complainantTypes: complainantTypes, channels: channels, regions: regions,
+            fields: fields, routing: routing, procedure: procedure, clocks: clocks, ladders: ladders, scoring: scoring,
+            version: version)
+    }
+
+    // MARK: pack, calendar
+
+    func readInfo(_ r: NodeReader, _ node: Node) -> PackInfo? {
+        guard let m = r.mapping(node, "section 'pack'", allowed: ["id", "name", "label", "case_number_prefix"],
+                                required: ["id", "name", "case_number_prefix"]) else { return nil }
+        return PackInfo(id: m.string("id") ?? "", name: m.string("name") ?? "", label: m.string("label") ?? "",
+                        caseNumberPrefix: m.string("case_number_prefix") ?? "", location: m.location)
+    }
+
+    static let weekdays: [String: Int] = [
+        "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 7,
+        "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7,
+    ]
+    static let weekdayNames = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                               "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+    mutating func readCalendar(_ r: NodeReader, _ node: Node) -> CalendarRules? {
+        guard let m = r.mapping(node, "section 'calendar'",
+                                allowed: ["time_zone", "business_hours", "weekend", "include", "holidays", "workdays"])
+        else { return nil }
+        var cal = CalendarRules(businessHours: [], location: m.location)
+        if let tz = m.string("time_zone") { cal.timeZone = tz }
+        for item in m.list("business_hours") {
+            guard let text = r.string(item, "a business-hours range") else { continue }
+            if let range = Self.minuteRange(text) {
+                cal.businessHours.append(range)
+            } else {
+                r.error(item, "bad business hours '\(text)': expected HH:MM-HH:MM, e.g. 08:30-12:00")
+            }
+        }
+        if let weekendNode = m["weekend"], let items = r.list(weekendNode, "'weekend' of section 'calendar'") {
+            cal.weekend = []
+            for item in items {
+                guard let name = r.string(item, "a weekday") else { continue }
+                if let n = Self.weekdays[name.lowercased()] {
+                    cal.weekend.insert(n)
+                } else {
+                    r.error(item, "unknown weekday '\(name)'" + Suggest.hint(for: name, in: Self.weekdayNames))
+                }
+            }
+        }
+        for item in m.list("include") {
+            guard let rel = r.string(item, "an included calendar path") else { continue }
+            let path = PathText.standardize(PathText.join(PathText.directory(of: r.file), rel))
+            let relative = PathText.standardize(rel)
+            guard FileManager.default.fileExists(atPath: path) else {
+                r.error(item, "included calendar '\(rel)' not found (looked for \(path))")
+                continue
+            }
+            guard let text = readBytes(path: path, relative: relative, reportAt: r.location(item)),
+                  let root = compose(text, file: path) else { continue }
+            let cr = NodeReader(file: path, sink: sink)
+            if NodeReader.isNull(root) { continue }
+            guard let cm = cr.mapping(root, "calendar file", allowed: ["region", "holidays", "workdays"]) else { continue }
+            _ = cm.string("region")
+            cal.holidays += cm.list("holidays").compactMap { readDay(cr, $0) }
+            cal.workdays += cm.list("workdays").compactMap { readDay(cr, $0) }
+        }
+        cal.holidays += m.list("holidays").compactMap { readDay(r, $0) }
+        cal.workdays += m.list("workdays").compactMap { readDay(r, $0) }
+        return cal
+    }
+
+    func readDay(_ r: NodeReader, _ node: Node) -> DatedDay? {
+        guard let m = r.mapping(node, "a dated day", allowed: ["date", "name", "zh"], required: ["date", "name"]),
+              let text = m.string("date") else { return nil }
+        guard let date = LocalDate(text) else {
+            r.sink.error(m.valueLocation("date"), "impossible date '\(text)': expected a real YYYY-MM-DD date")
+            return nil
+        }
+        return DatedDay(date: date, name: m.string("name") ?? "", label: m.string("zh") ?? "", location: m.location)
+    }
+
+    /// "08:30-12:00" → minutes after midnight; 24:00 allowed as an end.
+    static func minuteRange(_ text: String) -> MinuteRange? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = minutes(parts[0]), let b = minutes(parts[1]) else { return nil }
+        return MinuteRange(start: a, end: b)
+    }
+
+    static func minutes(_ text: Substring) -> Int? {
+        let hm = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+        guard hm.count == 2, hm[0].count == 2, hm[1].count == 2, let h = Int(hm[0]), let m = Int(hm[1]),
+              (0...24).contains(h), (0..<60).contains(m), h < 24 || m == 0 else { return nil }
+        return h * 60 + m
+    }
+
+    // MARK: organisation and classification
+
+    func readChoice(_ r: NodeReader, _ node: Node, _ what: String) -> Choice? {
+        guard let m = r.mapping(node, what, allowed: ["id", "name"], required: ["id", "name"]),
+              let id = m.string("id") else { return nil }
+        return Choice(id: id, name: m.string("name") ?? "", location: m.location)
+    }
+
+    func readRole(_ r: NodeReader, _ node: Node) -> RoleDef? {
+        guard let m = r.mapping(node, "role", allowed: ["id", "name", "scope", "read_only"], required: ["id", "name"]),
+              let id = m.string("id") else { return nil }
+        let scope = m.oneOf("scope", RoleDef.Scope.self, choices: ["all", "handling_unit"]) ?? .all
+        return RoleDef(id: id, name: m.string("name") ?? "", scope: scope, readOnly: m.bool("read_only"), location: m.location)
+    }
+
+    func readUnit(_ r: NodeReader, _ node: Node) -> UnitDef? {
+        guard let m = r.mapping(node, "unit", allowed: ["id", "name", "center", "liaison", "head"], required: ["id", "name"]),
+              let id = m.string("id") else { return nil }
+        return UnitDef(id: id, name: m.string("name") ?? "", isCenter: m.bool("center"), liaison: m.string("liaison"),
+                       head: m.string("head"), location: m.location)
+    }
+
+    func readPerson(_ r: NodeReader, _ node: Node) -> PersonDef? {
+        guard let m = r.mapping(node, "person", allowed: ["id", "name", "unit", "roles"], required: ["id", "name", "unit"]),
+              let id = m.string("id") else { return nil }
+        return PersonDef(id: id, name: m.string("name") ?? "", unit: m.string("unit") ?? "", roles: m.strings("roles"),
+                         location: m.location)
+    }
+
+    func readCategory(_ r: NodeReader, _ node: Node) -> CategoryDef? {
+        guard let m = r.mapping(node, "category", allowed: ["id", "name", "kinds", "keywords"], required: ["id", "name"]),
+              let id = m.string("id") else { return nil }
+        return CategoryDef(id: id, name: m.string("name") ?? "", kinds: m.strings("kinds"), keywords: m.strings("keywords"),
+                           location: m.location)
+    }
+
+    func readRegion(_ r: NodeReader, _ node: Node) -> RegionDef? {
+        guard let m = r.mapping(node, "region", allowed: ["id", "name", "unit"], required: ["id", "name"]),
+              let id = m.string("id") else { return nil }
+        return RegionDef(id: id, name: m.string("name") ?? "", unit: m.string("unit"), location: m.location)
+    }
+
+    func readField(_ r: NodeReader, _ node: Node) -> FieldDef? {
+        guard let m = r.mapping(node, "field", allowed: ["id", "name", "type", "values"], required: ["id", "name"]),
+              let id = m.string("id") else { return nil }
+        let type = m.oneOf("type", FieldDef.FieldType.self, choices: FieldDef.FieldType.allCases.map(\.rawValue)) ?? .text
+        let values = m.list("values").compactMap { readChoice(r, $0, "value of field '\(id)'") }
+        if type != .choice, m.has("values") {
+            r.sink.error(m.keyLocation("values"), "field '\(id)' has values but is not of type choice")
+        }
+        return FieldDef(id: id, name: m.string("name") ?? "", type: type, values: values, location: m.location)
+    }
+
+    // MARK: conditions, routing
+
+    func readConditions(_ r: NodeReader, _ node: Node?) -> [FieldCondition] {
+        guard let node, let m = r.mapping(node, "'when'", allowed: Array(Set(r.keys(of: node)))) else { return [] }
+        var out: [FieldCondition] = []
+        if case let .mapping(raw) = node {
+            for (key, value) in raw where NodeReader.isNull(value) {
+                r.error(key, "condition on '\(key.scalar?.string ?? "")' has no value")
+            }
+        }
+        for field in m.order {
+            guard let value = m[field] else { continue }
+            let loc = m.keyLocation(field)
+            switch value {
+            case .scalar:
+                if let v = r.string(value, "condition on '\(field)'") {
+                    out.append(FieldCondition(field: field, test: .equals(v), location: loc))
+                }
+            case .mapping:
+                guard let t = r.mapping(value, "condition on '\(field)'", allowed: ["equals", "one_of", "not_one_of", "missing"])
+                else { continue }
+                guard t.order.count == 1, let op = t.order.first else {
+                    r.error(value, "condition on '\(field)' needs exactly one of equals, one_of, not_one_of, missing")
+                    continue
+                }
+                switch op {
+                case "equals": if let v = t.string("equals") { out.append(FieldCondition(field: field, test: .equals(v), location: loc)) }
+                case "one_of": out.append(FieldCondition(field: field, test: .oneOf(t.strings("one_of")), location: loc))
+                case "not_one_of": out.append(FieldCondition(field: field, test: .notOneOf(t.strings("not_one_of")), location: loc))
+                default:
+                    if let t = t["missing"].flatMap({ r.bool($0, "'missing' of condition on '\(field)'") }) {
+                        out.append(FieldCondition(field: field, test: .missing(t), location: loc))
+                    }
+                }
+            default:
+                r.error(value, "expected a value or {equals|one_of|not_one_of|missing} for condition on '\(field)', found \(NodeReader.describe(value))")
+            }
+        }
+        return out
+    }
+
+    func readRoute(_ r: NodeReader, _ node: Node) -> RouteRule? {
+        guard let m = r.mapping(node, "routing rule", allowed: ["id", "name", "when", "unit", "unit_from"], required: ["id"]),
+              let id = m.string("id") else { return nil }
+        let when = readConditions(r, m["when"])
+        var target: RouteRule.Target?
+        switch (m.has("unit"), m.has("unit_from")) {
+        case (true, true):
+            r.error(node, "routing rule '\(id)' has both 'unit' and 'unit_from'; give one")
+        case (false, false):
+            r.error(node, "routing rule '\(id)' needs 'unit' (a unit id) or 'unit_from: region'")
+        case (true, false):
+            if let u = m.string("unit") { target = .unit(u) }
+        case (false, true):
+            if let from = m.string("unit_from") {
+                if from == "region" { target = .regionUnit } else {
+                    r.sink.error(m.valueLocation("unit_from"), "unknown unit_from '\(from)'" + Suggest.hint(for: from, in: ["region"]))
+                }
+            }
+        }
+        guard let target else { return nil }
+        return RouteRule(id: id, name: m.string("name") ?? "", when: when, target: target, location: m.location)
+    }
+
+    // MARK: procedure
+
+    func readProcedure(_ r: NodeReader, _ node: Node) -> ProcedureDef? {
+        guard let m = r.mapping(node, "section 'procedure'", allowed: ["initial", "states", "intake", "transitions"],
+                                required: ["initial", "states", "intake", "transitions"]) else { return nil }
+        let states: [StateDef] = m.list("states").compactMap { n in
+            guard let s = r.mapping(n, "state", allowed: ["id", "name", "final"], required: ["id", "name"]),
+                  let id = s.string("id") else { return nil }
+            return StateDef(id: id, name: s.string("name") ?? "", isFinal: s.bool("final"), location: s.location)
+        }
+        var intake = IntakeDef(roles: [], requires: [], location: m.location)
+        if let n = m["intake"], let i = r.mapping(n, "'intake'", allowed: ["roles", "requires", "accepts", "route"], required: ["roles"]) {
+            intake = IntakeDef(roles: i.strings("roles"), requires: i.strings("requires"), accepts: i.strings("accepts"),
+                               route: i.bool("route"), location: i.location)
+        }
+        let transitions = m.list("transitions").compactMap { readTransition(r, $0) }
+        return ProcedureDef(initialState: m.string("initial") ?? "", states: states, intake: intake,
+                            transitions: transitions, location: m.location)
+    }
+
+    func readTransition(_ r: NodeReader, _ node: Node) -> TransitionDef? {
+        guard let m = r.mapping(node, "transition",
+                                allowed: ["id", "name", "from", "roles", "when", "requires", "accepts", "route", "assign_actor", "to"],
+                                required: ["id", "from", "roles", "to"]),
+              let id = m.string("id") else { return nil }
+        var to: [GuardedTarget] = []
+        if let t = m["to"] {
+            switch t {
+            case .scalar:
+                if let s = r.string(t, "'to' of transition '\(id)'") { to = [GuardedTarget(state: s, location: r.location(t))] }
+            case .sequence:
+                to = r.list(t, "'to'")?.compactMap { n in
+                    guard let g = r.mapping(n, "target of transition '\(id)'", allowed: ["when", "state", "outcomes"], required: ["state"]),
+                          let state = g.string("state") else { return nil }
+                    return GuardedTarget(when: readConditions(r, g["when"]), state: state, outcomes: g.strings("outcomes"),
+                                         location: g.location)
+                } ?? []
+            default:
+                r.error(t, "expected a state id or a list of targets for 'to' of transition '\(id)', found \(NodeReader.describe(t))")
+            }
+        }
+        return TransitionDef(
+            id: id, name: m.string("name") ?? id, from: m.strings("from"), to: to, roles: m.strings("roles"),
+            when: readConditions(r, m["when"]), requires: m.strings("requires"), accepts: m.strings("accepts"),
+            route: m.bool("route"), assignActor: m.bool("assign_actor"), location: m.location)
+    }
+
+    // MARK: clocks, ladders
+
+    func readClock(_ r: NodeReader, _ node: Node) -> ClockDef? {
+        guard let m = r.mapping(node, "clock",
+                                allowed: ["id", "name", "working_days", "ends", "working_hours", "working_minutes", "start", "stop",
+                                          "pause", "resume", "when", "owner", "responsible", "violation", "ladder", "extension"],
+                                required: ["id", "start"]),
+              let id = m.string("id") else { return nil }
+        let lengthKeys = ["working_days", "working_hours", "working_minutes"].filter(m.has)
+        var length: ClockLength?
+        if lengthKeys.count != 1 {
+            r.error(node, "clock '\(id)' needs exactly one of working_days, working_hours, working_minutes"
+                + (lengthKeys.isEmpty ? "" : " (found \(lengthKeys.joined(separator: ", ")))"))
+        } else if let n = m.int("working_days") {
+            let ends = m.oneOf("ends", ClockLength.DayEnd.self, choices: ["end_of_day", "same_time"]) ?? .endOfDay
+            length = .workingDays(n, ends)
+        } else if let h = m.number("working_hours") {
+            length = .workingMinutes(Int((h * 60).rounded()))
+        } else if let mins = m.int("working_minutes") {
+            length = .workingMinutes(mins)
+        }
+        if m.has("ends"), !m.has("working_days") {
+            r.sink.error(m.keyLocation("ends"), "'ends' applies only to working_days")
+        }
+        var ext: ExtensionRule?
+        if let e = m["extension"], let x = r.mapping(e, "'extension' of clock '\(id)'",
+                                                    allowed: ["approvers", "max_count", "max_working_days", "max_working_hours"],
+                                                    required: ["approvers"]) {
+            let keys = ["max_working_days", "max_working_hours"].filter(x.has)
+            var maxLength: ClockLength?
+            if keys.count != 1 {
+                r.error(e, "extension of clock '\(id)' needs exactly one of max_working_days, max_working_hours")
+            } else if let d = x.int("max_working_days") {
+                maxLength = .workingDays(d, .endOfDay)
+            } else if let h = x.number("max_working_hours") {
+                maxLength = .workingMinutes(Int((h * 60).rounded()))
+            }
+            if let maxLength {
+                ext = ExtensionRule(approvers: x.strings("approvers"), maxCount: x.int("max_count") ?? 1, maxLength: maxLength,
+                                    location: x.location)
+            }
+        }
+        let owner = m.oneOf("owner", ClockOwner.self, choices: ["handling_unit", "center"]) ?? .handlingUnit
+        let responsible = m.oneOf("responsible", Responsible.self, choices: Responsible.allCases.map(\.rawValue)) ?? .assignee
+        guard let length else { return nil }
+        return ClockDef(
+            id: id, name: m.string("name") ?? id, length: length, start: m.strings("start"), stop: m.strings("stop"),
+            pause: m.strings("pause"), resume: m.strings("resume"), when: readConditions(r, m["when"]), owner: owner,
+            responsible: responsible, violation: m.string("violation"), ladder: m.string("ladder"), extensionRule: ext,
+            location: m.location)
+    }
+
+    func readLadder(_ r: NodeReader, _ node: Node) -> LadderDef? {
+        guard let m = r.mapping(node, "ladder", allowed: ["id", "steps"], required: ["id", "steps"]),
+              let id = m.string("id") else { return nil }
+        let steps: [LadderStep] = m.list("steps").compactMap { n in
+            guard let s = r.mapping(n, "step of ladder '\(id)'", allowed: ["at", "remind", "escalate_to", "violation"],
+                                    required: ["at"]),
+                  let atNode = s["at"],
+                  let a = r.mapping(atNode, "'at' of a step of ladder '\(id)'",
+                                    allowed: ["share", "working_hours_after_due", "working_minutes_after_due"]) else { return nil }
+            var at: LadderStep.At?
+            if a.order.count != 1 {
+                r.error(atNode, "'at' needs exactly one of share, working_hours_after_due, working_minutes_after_due")
+            } else if let x = a.number("share") {
+                at = .share(x)
+            } else if let h = a.number("working_hours_after_due") {
+                at = .afterDue(minutes: Int((h * 60).rounded()))
+            } else if let mins = a.int("working_minutes_after_due") {
+                at = .afterDue(minutes: mins)
+            }
+            guard let at else { return nil }
+            return LadderStep(at: at, remind: s.strings("remind"), escalateTo: s.strings("escalate_to"),
+                              violation: s.string("violation"), location: s.location)
+        }
+        return LadderDef(id: id, steps: steps, location: m.location)
+    }
+
+    // MARK: scoring
+
+    func readScoring(_ r: NodeReader, _ node: Node) -> ScoringDef? {
+        guard let m = r.mapping(node, "section 'scoring'",
+                                allowed: ["baseline", "violations", "outcomes", "rules", "penalties", "thresholds"]) else { return nil }
+        var def = ScoringDef(location: m.location)
+        if let b = m.number("baseline") { def.baseline = b }
+        def.violations = m.list("violations").compactMap { readChoice(r, $0, "violation") }
+        def.outcomes = m.list("outcomes").compactMap { readChoice(r, $0, "outcome") }
+        def.penalties = m.list("penalties").compactMap { readChoice(r, $0, "penalty") }
+        def.rules = m.list("rules").compactMap { n in
+            guard let s = r.mapping(n, "scoring rule", allowed: ["id", "on", "when", "unit", "person", "person_from"],
+                                    required: ["id", "on"]),
+                  let id = s.string("id"), let onNode = s["on"],
+                  let o = r.mapping(onNode, "'on' of scoring rule '\(id)'", allowed: ["violation", "outcome"]) else { return nil }
+            var on: ScoringRule.Trigger?
+            if o.order.count != 1 {
+                r.error(onNode, "'on' of scoring rule '\(id)' needs exactly one of violation, outcome")
+            } else if let v = o.string("violation") {
+                on = .violation(v)
+            } else if let v = o.string("outcome") {
+                on = .outcome(v)
+            }
+            guard let on else { return nil }
+            var person = ScoringRule.PersonSource.responsible
+            if let p = s.string("person_from"), p != "responsible" { person = .field(p) }
+            return ScoringRule(id: id, on: on, when: readConditions(r, s["when"]), unitPoints: s.number("unit") ?? 0,
+                               personPoints: s.number("person") ?? 0, person: person, location: s.location)
+        }
+        def.thresholds = m.list("thresholds").compactMap { n in
+            guard let t = r.mapping(n, "threshold", allowed: ["id", "subject", "period", "points", "penalty"],
+                                    required: ["id", "points", "penalty"]),
+                  let id = t.string("id") else { return nil }
+            let subject = t.oneOf("subject", PenaltyThreshold.Subject.self, choices: ["person", "unit"]) ?? .person
+            let period = t.oneOf("period", PenaltyThreshold.Period.self, choices: ["month", "quarter", "year"]) ?? .quarter
+            guard let points = t.number("points"), let penalty = t.string("penalty") else { return nil }
+            return PenaltyThreshold(id: id, subject: subject, period: period, points: points, penalty: penalty, location: t.location)
+        }
+        return def
+    }
+}
+
+extension NodeReader {
+    /// The string keys of a mapping node (so a `when:` accepts any field name; fields are checked by the validator).
+    func keys(of node: Node) -> [String] {
+        guard case let .mapping(map) = node else { return [] }
+        return map.keys.compactMap { $0.scalar?.string }
+    }
+}
