@@ -1,0 +1,138 @@
+import Foundation
+
+/// A scripted timeline of commands on one case, with what each step should produce. The guided
+/// demo runs one; pack tests are built from them. Lives beside a pack in `scenarios/`.
+public struct Scenario: Sendable, Codable, Equatable {
+    public var name: String
+    public var description: String?
+    public var steps: [Step]
+
+    public init(name: String, description: String? = nil, steps: [Step]) {
+        self.name = name; self.description = description; self.steps = steps
+    }
+
+    public struct Step: Sendable, Codable, Equatable {
+        /// ISO-8601 instant the step happens at.
+        public var at: String
+        /// The acting person.
+        public var `as`: String?
+        /// What a person reads while the demo runs.
+        public var say: String?
+        public var intake: [String: String]?
+        public var act: String?
+        public var fields: [String: String]?
+        public var extend: ExtendStep?
+        public var sweep: Bool?
+        public var expect: Expect?
+
+        public init(at: String, as actor: String? = nil, say: String? = nil, intake: [String: String]? = nil,
+                    act: String? = nil, fields: [String: String]? = nil, extend: ExtendStep? = nil,
+                    sweep: Bool? = nil, expect: Expect? = nil) {
+            self.at = at; self.as = actor; self.say = say; self.intake = intake; self.act = act
+            self.fields = fields; self.extend = extend; self.sweep = sweep; self.expect = expect
+        }
+    }
+
+    public struct ExtendStep: Sendable, Codable, Equatable {
+        public var clock: String
+        public var days: Int?
+        public var hours: Int?
+        public var reason: String
+    }
+
+    public struct Expect: Sendable, Codable, Equatable {
+        public var state: String?
+        public var handling_unit: String?
+        public var routing_rule: String?
+        /// Clock id → due time (ISO-8601) of its current run.
+        public var due: [String: String]?
+        /// Violation ids recorded on the case so far, in order.
+        public var violations: [String]?
+        /// How many reminders, escalations and violations this sweep fires.
+        public var fired: Int?
+        /// The step must be refused with this error code (e.g. `forbidden`, `missing_field`).
+        public var refused: String?
+        public var closed: Bool?
+    }
+}
+
+/// What happened at one step, and any expectation it missed.
+public struct ScenarioStepResult: Sendable {
+    public var index: Int
+    public var step: Scenario.Step
+    public var state: CaseState?
+    public var sweep: Engine.SweepReport?
+    public var refusal: KesuError?
+    public var failures: [String]
+}
+
+extension Engine {
+    /// Runs a scenario step by step; `onStep` sees each result as it happens. A step that is
+    /// refused unexpectedly, or misses an expectation, is reported in `failures`; the run goes on.
+    public func run(_ scenario: Scenario, onStep: (ScenarioStepResult) -> Void = { _ in }) async throws -> [ScenarioStepResult] {
+        var results: [ScenarioStepResult] = []
+        var caseRef: String?
+        for (i, step) in scenario.steps.enumerated() {
+            guard let now = ISO8601.parse(step.at) else {
+                throw KesuError(.invalidInput, "scenario '\(scenario.name)' step \(i + 1): '\(step.at)' is not an ISO-8601 time")
+            }
+            var result = ScenarioStepResult(index: i, step: step, failures: [])
+            do {
+                if let fields = step.intake {
+                    let r = try await intake(fields: fields, by: step.as ?? "", at: now)
+                    caseRef = r.state.number
+                    result.state = r.state
+                } else if let t = step.act {
+                    guard let ref = caseRef else { throw KesuError(.invalidInput, "step \(i + 1) acts before any intake") }
+                    result.state = try await act(ref, transition: t, fields: step.fields ?? [:], by: step.as ?? "", at: now)
+                } else if let x = step.extend {
+                    guard let ref = caseRef else { throw KesuError(.invalidInput, "step \(i + 1) extends before any intake") }
+                    let length: ClockLength = x.days.map { .workingDays($0, .endOfDay) } ?? .workingMinutes((x.hours ?? 0) * 60)
+                    result.state = try await extend(ref, clock: x.clock, by: length, reason: x.reason, approver: step.as ?? "", at: now)
+                } else if step.sweep == true {
+                    result.sweep = try await sweep(at: now)
+                    if let ref = caseRef { result.state = try await find(ref) }
+                } else {
+                    throw KesuError(.invalidInput, "scenario step \(i + 1) does nothing: give intake, act, extend or sweep")
+                }
+                if let code = step.expect?.refused {
+                    result.failures.append("expected the step to be refused (\(code)), but it was accepted")
+                }
+            } catch let e as KesuError {
+                result.refusal = e
+                if let ref = caseRef { result.state = try? await find(ref) }
+                if step.expect?.refused == nil {
+                    result.failures.append("refused: \(e.message)")
+                } else if step.expect?.refused != e.code.rawValue {
+                    result.failures.append("expected refusal \(step.expect!.refused!), got \(e.code.rawValue): \(e.message)")
+                }
+            }
+            if let expect = step.expect, let s = result.state {
+                result.failures += check(expect, state: s, sweep: result.sweep)
+            }
+            onStep(result)
+            results.append(result)
+        }
+        return results
+    }
+
+    func check(_ x: Scenario.Expect, state s: CaseState, sweep: SweepReport?) -> [String] {
+        var f: [String] = []
+        func cmp(_ what: String, _ expected: String?, _ actual: String?) {
+            if let expected, expected != actual { f.append("\(what): expected \(expected), got \(actual ?? "none")") }
+        }
+        cmp("state", x.state, s.state)
+        cmp("handling unit", x.handling_unit, s.handlingUnit)
+        cmp("routing rule", x.routing_rule, s.routingRule)
+        for (clock, due) in (x.due ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let actual = s.clocks[clock].map { ISO8601.format($0.dueAt, in: planner.calendar.timeZone) }
+            if ISO8601.parse(due) != s.clocks[clock]?.dueAt { f.append("due of \(clock): expected \(due), got \(actual ?? "no such clock")") }
+        }
+        if let v = x.violations, v != s.violations.map(\.id) {
+            f.append("violations: expected \(v), got \(s.violations.map(\.id))")
+        }
+        if let n = x.fired, n != (sweep?.fired.count ?? 0) { f.append("fired: expected \(n), got \(sweep?.fired.count ?? 0)") }
+        if let c = x.closed, c != s.isClosed { f.append("closed: expected \(c), got \(s.isClosed)") }
+        return f
+    }
+}

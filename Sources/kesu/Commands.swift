@@ -1,0 +1,286 @@
+import ArgumentParser
+import Foundation
+import KesuKernel
+import KesuSQLite
+import KesuYAML
+
+struct Rules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check and inspect rule packs.", subcommands: [Validate.self, History.self])
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load a pack and report every problem as file:line:column: error|warning: message.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The pack folder (default: --rules).") var pack: String?
+
+        func run() async throws {
+            var g = global
+            if let pack { g.rules = pack }
+            let opts = g
+            try await guarded(opts) {
+                let loaded = try opts.loadPack()
+                let p = loaded.pack
+                if opts.json {
+                    Output.json([
+                        "valid": .bool(true), "pack": .string(p.info.id), "version": .string(p.version),
+                        "warnings": .array(loaded.warnings.sortedByLocation().map { .string($0.description) }),
+                        "files": .array(loaded.files.map(JSON.string)),
+                    ])
+                } else {
+                    for w in loaded.warnings.sortedByLocation() { print(w) }
+                    print("\(opts.rulesPath): ok — \(p.info.name) (\(p.info.id)), version \(p.version.prefix(12)); "
+                        + "\(p.routing.count) routes, \(p.procedure.states.count) states, \(p.procedure.transitions.count) transitions, "
+                        + "\(p.clocks.count) clocks, \(p.scoring.rules.count) scoring rules; \(loaded.warnings.count) warning(s)")
+                }
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pack versions seen in the store, with first and last use.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await guarded(global) {
+                let engine = try global.engine()
+                let uses = try await engine.store.packVersions()
+                let r = CaseRenderer(engine: engine)
+                if global.json {
+                    Output.json(["versions": .array(uses.map {
+                        .object(["version": .string($0.version), "first_used": r.timeJSON($0.firstUsed),
+                                 "last_used": r.timeJSON($0.lastUsed), "events": .int($0.events),
+                                 "current": .bool($0.version == engine.pack.version)])
+                    })])
+                } else {
+                    for u in uses {
+                        print("\(u.version.prefix(12))  \(r.time(u.firstUsed)) … \(r.time(u.lastUsed))  \(u.events) events\(u.version == engine.pack.version ? "  (current)" : "")")
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Intake: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register a complaint, inquiry or suggestion.",
+        discussion: "Example: kesu intake --as zhao_min --field channel=phone --field kind=complaint --field description=…")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("field"), help: "key=value; repeat for each field.") var fields: [String] = []
+
+    func run() async throws {
+        try await guarded(global) {
+            let given = try parseFields(fields)
+            let engine = try global.engine()
+            let result = try await engine.intake(fields: given, by: try global.actor(), at: try global.currentTime())
+            let r = CaseRenderer(engine: engine)
+            if global.json {
+                Output.json(r.json(result.state, extra: ["proposed_category": .opt(result.proposedCategory)]))
+            } else {
+                print(r.text(result.state))
+                if let c = result.proposedCategory {
+                    print("  proposed category: \(r.label("category", c)) (from keywords; confirm it when classifying)")
+                }
+            }
+        }
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a case with its clocks and full history.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Case number or id.") var caseRef: String
+
+    func run() async throws {
+        try await guarded(global) {
+            let engine = try global.engine()
+            let (state, events) = try await engine.history(caseRef)
+            let r = CaseRenderer(engine: engine)
+            if global.json { Output.json(r.json(state, events: events)) } else { print(r.text(state, events: events)) }
+        }
+    }
+}
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List cases by state, unit, overdue, date or text.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only cases in this state.") var state: String?
+    @Option(help: "Only cases handled by this unit.") var unit: String?
+    @Flag(help: "Only open cases with a running clock past its due time (at --now).") var overdue = false
+    @Flag(help: "Only open cases.") var open = false
+    @Option(help: "Opened on or after (ISO-8601).") var from: String?
+    @Option(help: "Opened before (ISO-8601).") var until: String?
+    @Option(help: "Text in the subject, description or number.") var text: String?
+    @Option(help: "At most this many.") var limit = 100
+    @Option(help: "Skip this many.") var offset = 0
+
+    func run() async throws {
+        try await guarded(global) {
+            let engine = try global.engine()
+            let pack = engine.pack
+            if let state, pack.state(state) == nil {
+                throw KesuError(.invalidValue, "no state '\(state)'\(Suggest.hint(for: state, in: pack.procedure.states.map(\.id)))")
+            }
+            if let unit, pack.unit(unit) == nil {
+                throw KesuError(.invalidValue, "no unit '\(unit)'\(Suggest.hint(for: unit, in: pack.units.map(\.id)))")
+            }
+            func date(_ s: String?, _ name: String) throws -> Date? {
+                guard let s else { return nil }
+                guard let d = ISO8601.parse(s) else { throw KesuError(.invalidInput, "--\(name) '\(s)' is not an ISO-8601 time") }
+                return d
+            }
+            let q = CaseQuery(
+                state: state, unit: unit, overdueAt: overdue ? try global.currentTime() : nil, openOnly: open,
+                openedFrom: try date(from, "from"), openedBefore: try date(until, "until"), text: text,
+                limit: limit, offset: offset)
+            let rows = try await engine.store.list(q)
+            let total = try await engine.store.count(q)
+            let r = CaseRenderer(engine: engine)
+            if global.json {
+                Output.json(["total": .int(total), "cases": .array(rows.map { s in
+                    .object([
+                        "id": .int(Int(s.id)), "number": .string(s.number), "state": .string(s.state),
+                        "handling_unit": .opt(s.handlingUnit), "kind": .opt(s.kind), "category": .opt(s.category),
+                        "level": .opt(s.level), "opened_at": r.timeJSON(s.openedAt), "closed_at": r.timeJSON(s.closedAt),
+                        "earliest_due": r.timeJSON(s.earliestDue), "version": .int(s.version),
+                    ])
+                })])
+            } else {
+                for s in rows {
+                    print("\(s.number)  \(pack.state(s.state)?.name ?? s.state)  \(s.handlingUnit.map { pack.unit($0)?.name ?? $0 } ?? "-")  opened \(r.time(s.openedAt))  due \(r.time(s.earliestDue))")
+                }
+                print("\(rows.count) of \(total) case(s)")
+            }
+        }
+    }
+}
+
+struct Act: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Take a transition on a case.",
+        discussion: "Example: kesu act YC-2026-000001 callback --as zhao_min --field satisfaction=satisfied")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Case number or id.") var caseRef: String
+    @Argument(help: "Transition id (see `kesu show CASE` for the ones available).") var transition: String
+    @Option(name: .customLong("field"), help: "key=value; repeat for each field.") var fields: [String] = []
+    @Option(help: "Refuse if the case is no longer at this version.") var expectVersion: Int?
+
+    func run() async throws {
+        try await guarded(global) {
+            let given = try parseFields(fields)
+            let engine = try global.engine()
+            let s = try await engine.act(caseRef, transition: transition, fields: given, by: try global.actor(),
+                                         at: try global.currentTime(), expectedVersion: expectVersion)
+            let r = CaseRenderer(engine: engine)
+            if global.json { Output.json(r.json(s)) } else { print(r.text(s)) }
+        }
+    }
+}
+
+struct Extend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Extend a running clock, with a reason; the acting approver is recorded.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Case number or id.") var caseRef: String
+    @Option(help: "The clock to extend.") var clock: String
+    @Option(help: "Working days to add.") var days: Int?
+    @Option(help: "Working hours to add.") var hours: Int?
+    @Option(help: "Why more time is needed.") var reason: String
+
+    func run() async throws {
+        try await guarded(global) {
+            let length: ClockLength
+            switch (days, hours) {
+            case let (d?, nil): length = .workingDays(d, .endOfDay)
+            case let (nil, h?): length = .workingMinutes(h * 60)
+            default: throw KesuError(.invalidInput, "give exactly one of --days N or --hours N")
+            }
+            let engine = try global.engine()
+            let s = try await engine.extend(caseRef, clock: clock, by: length, reason: reason,
+                                            approver: try global.actor(), at: try global.currentTime())
+            let r = CaseRenderer(engine: engine)
+            if global.json { Output.json(r.json(s)) } else { print(r.text(s)) }
+        }
+    }
+}
+
+/// Prints notifications on stderr, so stdout stays the command's own output.
+struct ConsoleNotifier: Notifier {
+    func deliver(_ n: KesuKernel.Notification) async throws {
+        Output.err("notify [\(n.kind.rawValue)] → \(n.recipients.joined(separator: ", ")): \(n.text)")
+    }
+}
+
+struct Sweep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fire due reminders, escalations and violations (exactly once each, however often it runs).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await guarded(global) {
+            let engine = try global.engine(notifier: global.json ? nil : ConsoleNotifier())
+            let report = try await engine.sweep(at: try global.currentTime())
+            let r = CaseRenderer(engine: engine)
+            if global.json {
+                Output.json([
+                    "at": r.timeJSON(report.at), "cases_examined": .int(report.casesExamined),
+                    "fired": .array(report.fired.map {
+                        .object(["case": .string($0.caseNumber), "type": .string($0.type), "rule_id": .opt($0.ruleID),
+                                 "recipients": .array($0.recipients.map(JSON.string)), "violation": .opt($0.violation),
+                                 "due_at": r.timeJSON($0.dueAt)])
+                    }),
+                ])
+            } else {
+                for f in report.fired {
+                    print("\(f.caseNumber)  \(f.type)  \(f.violation ?? f.ruleID ?? "")  → \(f.recipients.joined(separator: ", "))  (due \(r.time(f.dueAt)))")
+                }
+                print("sweep at \(r.time(report.at)): \(report.casesExamined) case(s) examined, \(report.fired.count) fired")
+            }
+        }
+    }
+}
+
+struct Scores: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Points per unit or person for a month, quarter or year.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "2026-10, 2026Q3 or 2026.") var period: String
+    @Option(help: "unit or person.") var by: String = "unit"
+
+    func run() async throws {
+        try await guarded(global) {
+            guard let kind = ScoreSubject.Kind(rawValue: by) else {
+                throw KesuError(.invalidInput, "--by '\(by)' should be unit or person")
+            }
+            let engine = try global.engine()
+            let p = try Period.parse(period, calendar: engine.planner.calendar)
+            let report = try await engine.scores(period: p, by: kind)
+            let r = CaseRenderer(engine: engine)
+            if global.json {
+                Output.json([
+                    "period": .string(p.label), "by": .string(kind.rawValue),
+                    "from": r.timeJSON(p.start), "until": r.timeJSON(p.end),
+                    "rows": .array(report.rows.map { row in
+                        .object([
+                            "id": .string(row.subject.id), "name": .string(row.name), "unit": .opt(row.unit),
+                            "baseline": .number(row.baseline), "deducted": .number(row.deducted), "score": .number(row.score),
+                            "recommendation": .opt(row.recommendation), "threshold": .opt(row.thresholdID),
+                            "items": .array(row.items.map {
+                                .object(["case": .string($0.caseNumber), "cause": .string($0.cause), "rule_id": .string($0.ruleID),
+                                         "points": .number($0.points), "occurred_at": r.timeJSON($0.occurredAt),
+                                         "pack_version": .string($0.packVersion)])
+                            }),
+                        ])
+                    }),
+                ])
+            } else {
+                print("\(p.label) by \(kind.rawValue): baseline \(fmt(engine.pack.scoring.baseline))")
+                for row in report.rows {
+                    print("  \(row.subject.id) \(row.name): \(fmt(row.score)) (−\(fmt(row.deducted)))\(row.recommendationName.map { "  建议: \($0)" } ?? "")")
+                    for i in row.items {
+                        print("      \(i.caseNumber) \(i.cause) \(i.ruleID) −\(fmt(i.points)) at \(r.time(i.occurredAt))")
+                    }
+                }
+            }
+        }
+    }
+}

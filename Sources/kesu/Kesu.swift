@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import KesuKernel
+import KesuSQLite
+import KesuYAML
+
+@main
+struct Kesu: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kesu",
+        abstract: "Kesu (客诉): runs a complaint-handling procedure written as a rule pack.",
+        discussion: """
+        Every command takes --rules DIR (env KESU_RULES), --db PATH (env KESU_DB, default ./kesu.db),
+        --now ISO-8601 (env KESU_NOW), --as USER (env KESU_USER) and --json.
+        """,
+        subcommands: [
+            Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Demo.self,
+        ])
+}
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Rule pack folder (env KESU_RULES; default ./rules/tobacco-prefecture).")
+    var rules: String?
+
+    @Option(name: .long, help: "SQLite database file (env KESU_DB; default ./kesu.db).")
+    var db: String?
+
+    @Option(name: .long, help: "The current time, ISO-8601 with offset, for deterministic runs (env KESU_NOW).")
+    var now: String?
+
+    @Option(name: [.customLong("as")], help: "Who is acting: a person id from the pack (env KESU_USER).")
+    var user: String?
+
+    @Flag(name: .long, help: "Print one JSON document on stdout.")
+    var json = false
+
+    var env: [String: String] { ProcessInfo.processInfo.environment }
+
+    var rulesPath: String {
+        if let rules { return rules }
+        if let r = env["KESU_RULES"], !r.isEmpty { return r }
+        return "rules/tobacco-prefecture"
+    }
+
+    var dbPath: String { db ?? env["KESU_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "kesu.db" }
+
+    func currentTime() throws -> Date {
+        guard let text = now ?? env["KESU_NOW"].flatMap({ $0.isEmpty ? nil : $0 }) else { return Date() }
+        guard let d = ISO8601.parse(text) else {
+            throw KesuError(.invalidInput, "--now '\(text)' is not an ISO-8601 time; write it like 2026-09-30T10:00:00+08:00")
+        }
+        return d
+    }
+
+    func actor() throws -> String {
+        guard let u = user ?? env["KESU_USER"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw KesuError(.unknownUser, "who is acting? pass --as USER (or set KESU_USER) with a person id from the pack")
+        }
+        return u
+    }
+
+    /// Loads and validates the pack; a pack with errors stops the command before the store is opened.
+    func loadPack() throws -> LoadedPack {
+        guard FileManager.default.fileExists(atPath: rulesPath) else {
+            throw KesuError(.invalidInput, "no rule pack at '\(rulesPath)'; pass --rules DIR (or set KESU_RULES)")
+        }
+        return try RulePackLoader().load(directory: rulesPath)
+    }
+
+    func engine(notifier: (any Notifier)? = nil) throws -> Engine {
+        let pack = try loadPack().pack
+        let store = try SQLiteStore(path: dbPath)
+        return try Engine(pack: pack, store: store, notifier: notifier)
+    }
+}
+
+/// Runs a command body, printing refusals as `error: …` (or JSON) and exiting non-zero.
+func guarded(_ options: GlobalOptions, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as KesuError {
+        fail(options, code: e.code.rawValue, message: e.message)
+    } catch let e as RulePackError {
+        if options.json {
+            Output.json(["error": .object(["code": .string("invalid_pack"), "message": .string("rule pack refused"),
+                                          "diagnostics": .array(e.diagnostics.sortedByLocation().map { .string($0.description) })])])
+        } else {
+            Output.err(e.description)
+        }
+        throw ExitCode(1)
+    } catch let e as StoreError {
+        fail(options, code: "store", message: e.description)
+    } catch let e as CalendarError {
+        fail(options, code: "calendar", message: e.description)
+    }
+}
+
+func fail(_ options: GlobalOptions, code: String, message: String) -> Never {
+    if options.json {
+        Output.json(["error": .object(["code": .string(code), "message": .string(message)])])
+    } else {
+        Output.err("error: \(message)")
+    }
+    Foundation.exit(1)
+}
+
+/// `key=value` pairs from repeated --field options.
+func parseFields(_ pairs: [String]) throws -> [String: String] {
+    var out: [String: String] = [:]
+    for p in pairs {
+        guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+            throw KesuError(.invalidInput, "--field '\(p)' should look like key=value, e.g. --field category=marketing_service")
+        }
+        let key = String(p[..<eq]).trimmingCharacters(in: .whitespaces)
+        if out[key] != nil { throw KesuError(.invalidInput, "--field '\(key)' is given twice") }
+        out[key] = String(p[p.index(after: eq)...])
+    }
+    return out
+}
