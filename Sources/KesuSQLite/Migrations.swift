@@ -1,0 +1,74 @@
+import GRDB
+
+/// The schema, as versioned migrations. Never edit a migration that has shipped: add one.
+///
+/// Dates are stored as REAL seconds since Foundation's reference date (2001-01-01 00:00:00 UTC),
+/// i.e. `Date.timeIntervalSinceReferenceDate`. That is exactly the Double a `Date` holds, so
+/// every Date comes back `==` to what was stored. (Seconds since 1970 would not: adding the
+/// 978 307 200 s offset rounds away the last bit for about two Dates in three.) In SQL:
+/// `datetime(at + 978307200, 'unixepoch')`.
+enum Migrations {
+    static let sweepIndex = "cases_sweep"
+    static let overdueIndex = "cases_overdue"
+    static let stateIndex = "cases_state"
+    static let unitStateIndex = "cases_unit_state"
+    static let openedIndex = "cases_opened_at"
+    static let eventsTypeIndex = "events_type_occurred_at"
+    static let eventsPackIndex = "events_pack_version_at"
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-cases-events") { db in
+            try db.execute(sql: """
+                CREATE TABLE cases (
+                    id INTEGER PRIMARY KEY,
+                    number TEXT NOT NULL UNIQUE,
+                    state TEXT NOT NULL,
+                    handling_unit TEXT,
+                    kind TEXT,
+                    category TEXT,
+                    level TEXT,
+                    channel TEXT,
+                    text TEXT NOT NULL DEFAULT '',
+                    opened_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    closed_at REAL,
+                    earliest_due REAL,
+                    next_wakeup REAL,
+                    version INTEGER NOT NULL,
+                    pack_version TEXT NOT NULL
+                );
+                CREATE TABLE events (
+                    case_id INTEGER NOT NULL REFERENCES cases(id),
+                    seq INTEGER NOT NULL CHECK (seq >= 1),
+                    at REAL NOT NULL,
+                    occurred_at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    rule_id TEXT,
+                    pack_version TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (case_id, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE counters (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value INTEGER NOT NULL
+                );
+                """)
+        }
+        m.registerMigration("v2-query-indexes") { db in
+            try db.execute(sql: """
+                CREATE INDEX \(sweepIndex) ON cases(next_wakeup)
+                    WHERE closed_at IS NULL AND next_wakeup IS NOT NULL;
+                CREATE INDEX \(overdueIndex) ON cases(earliest_due)
+                    WHERE closed_at IS NULL AND earliest_due IS NOT NULL;
+                CREATE INDEX \(stateIndex) ON cases(state);
+                CREATE INDEX \(unitStateIndex) ON cases(handling_unit, state);
+                CREATE INDEX \(openedIndex) ON cases(opened_at);
+                CREATE INDEX \(eventsTypeIndex) ON events(type, occurred_at);
+                CREATE INDEX \(eventsPackIndex) ON events(pack_version, at);
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,388 @@
+import Foundation
+import GRDB
+import KesuKernel
+
+/// The durable `CaseStore`: one SQLite file in WAL mode, through a GRDB `DatabasePool`
+/// (one writer, concurrent readers). Every write is one `BEGIN IMMEDIATE` transaction.
+///
+/// Dates are REAL seconds since 2001-01-01 UTC (`timeIntervalSinceReferenceDate`), which is
+/// what a `Date` holds, so they round-trip exactly; see `Migrations`.
+public final class SQLiteStore: CaseStore {
+    /// The file, or nil for an in-memory database.
+    public let path: String?
+    private let writer: any DatabaseWriter
+
+    /// Index names, for operators and query-plan checks.
+    public static let sweepIndexName = Migrations.sweepIndex
+    public static let overdueIndexName = Migrations.overdueIndex
+    public static let indexNames = [
+        Migrations.sweepIndex, Migrations.overdueIndex, Migrations.stateIndex, Migrations.unitStateIndex,
+        Migrations.openedIndex, Migrations.eventsTypeIndex, Migrations.eventsPackIndex,
+    ]
+    /// Every migration this version knows, in order.
+    public static var migrationIDs: [String] { Migrations.migrator.migrations }
+
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        do {
+            let pool = try DatabasePool(path: path, configuration: Self.configuration())
+            // DatabasePool switches the writer to WAL *after* `prepareDatabase` and sets
+            // synchronous = NORMAL while doing so; put FULL back on the one writer connection
+            // (see `configuration()` for why). The pragma lasts as long as the connection.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            writer = pool
+            try Migrations.migrator.migrate(writer)
+        } catch {
+            throw Self.wrap(error, "open the database at \(path)")
+        }
+    }
+
+    private init(memory writer: DatabaseQueue) {
+        self.path = nil
+        self.writer = writer
+    }
+
+    /// A private in-memory database (no WAL, not shared): for tests and trials.
+    public static func inMemory() throws -> SQLiteStore {
+        do {
+            let queue = try DatabaseQueue(configuration: configuration())
+            try Migrations.migrator.migrate(queue)
+            return SQLiteStore(memory: queue)
+        } catch {
+            throw wrap(error, "open an in-memory database")
+        }
+    }
+
+    private static func configuration() -> Configuration {
+        var config = Configuration()
+        config.label = "kesu"
+        config.foreignKeysEnabled = true
+        // Wait up to 5 s for another process's write lock rather than failing at once.
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            // DatabasePool runs in WAL mode. With synchronous = NORMAL a WAL commit is not
+            // fsynced, so a power loss or OS crash can roll back transactions we already
+            // reported as written. A complaint acknowledged to a citizen must not vanish, so
+            // FULL: the WAL is synced at every commit and nothing acknowledged is lost.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return config
+    }
+
+    /// Closes the database connections; the store must not be used afterwards.
+    public func close() throws {
+        do { try writer.close() } catch { throw Self.wrap(error, "close the database") }
+    }
+
+    // MARK: - Writes
+
+    public func create(
+        numberPrefix: String, year: Int,
+        build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
+    ) async throws -> CaseSummary {
+        let key = "\(numberPrefix)-\(year)"
+        return try await write("create a case numbered \(key)-…") { db in
+            let seq = try (Int.fetchOne(db, sql: "SELECT value FROM counters WHERE key = ?", arguments: [key]) ?? 0) + 1
+            let id = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM cases") ?? 1
+            let number = String(format: "%@-%04d-%06d", numberPrefix, year, seq)
+            let new: NewCase
+            do { new = try build(id, number) } catch { throw BuildFailure(underlying: error) }  // rolls back
+            try db.execute(
+                sql: "INSERT INTO counters(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, seq])
+            var summary = new.summary
+            summary.id = id
+            summary.number = number
+            summary.version = new.events.count
+            try db.execute(
+                sql: """
+                    INSERT INTO cases (id, number, state, handling_unit, kind, category, level, channel, text,
+                        opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [id, number] + Self.summaryColumns(summary))
+            try Self.insert(db, events: new.events, caseID: id, firstSeq: 1)
+            return summary
+        }
+    }
+
+    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary) async throws {
+        try await write("append \(events.count) event(s) to case \(caseID)") { db in
+            guard let actual = try Int.fetchOne(db, sql: "SELECT version FROM cases WHERE id = ?", arguments: [caseID])
+            else { throw StoreError.caseNotFound(caseID) }
+            guard actual == expectedVersion else {
+                throw StoreError.conflict(caseID: caseID, expected: expectedVersion, actual: actual)
+            }
+            try Self.insert(db, events: events, caseID: caseID, firstSeq: expectedVersion + 1)
+            var s = summary
+            s.version = expectedVersion + events.count
+            // The number is the case's identity and stays as allocated.
+            try db.execute(
+                sql: """
+                    UPDATE cases SET state = ?, handling_unit = ?, kind = ?, category = ?, level = ?, channel = ?,
+                        text = ?, opened_at = ?, updated_at = ?, closed_at = ?, earliest_due = ?, next_wakeup = ?,
+                        version = ?, pack_version = ?
+                    WHERE id = ?
+                    """,
+                arguments: Self.summaryColumns(s) + [caseID])
+        }
+    }
+
+    private static func summaryColumns(_ s: CaseSummary) -> StatementArguments {
+        [
+            s.state, s.handlingUnit, s.kind, s.category, s.level, s.channel, s.text,
+            s.openedAt.timeIntervalSinceReferenceDate, s.updatedAt.timeIntervalSinceReferenceDate,
+            s.closedAt?.timeIntervalSinceReferenceDate, s.earliestDue?.timeIntervalSinceReferenceDate,
+            s.nextWakeup?.timeIntervalSinceReferenceDate, s.version, s.packVersion,
+        ]
+    }
+
+    private static func insert(_ db: Database, events: [Event], caseID: Int64, firstSeq: Int) throws {
+        guard !events.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO events (case_id, seq, at, occurred_at, actor, type, rule_id, pack_version, body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (i, e) in events.enumerated() {
+            let body = String(decoding: try encoder.encode(e.body), as: UTF8.self)
+            try statement.execute(arguments: [
+                caseID, firstSeq + i, e.at.timeIntervalSinceReferenceDate, e.occurredAt.timeIntervalSinceReferenceDate,
+                e.actor, e.type, e.ruleID, e.packVersion, body,
+            ])
+        }
+    }
+
+    // MARK: - Reads
+
+    public func events(caseID: Int64) async throws -> [Event] {
+        try await read("read the events of case \(caseID)") { db in
+            try Self.fetchEvents(db, sql: "SELECT * FROM events WHERE case_id = ? ORDER BY seq", arguments: [caseID])
+        }
+    }
+
+    public func summary(caseID: Int64) async throws -> CaseSummary? {
+        try await read("read case \(caseID)") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [caseID]).map(Self.summary)
+        }
+    }
+
+    public func caseID(number: String) async throws -> Int64? {
+        try await read("look up case \(number)") { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE number = ?", arguments: [number])
+        }
+    }
+
+    public func list(_ query: CaseQuery) async throws -> [CaseSummary] {
+        let (sql, arguments) = Self.listSQL(query)
+        return try await read("list cases") { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.summary)
+        }
+    }
+
+    public func count(_ query: CaseQuery) async throws -> Int {
+        let (filter, arguments) = Self.filter(query)
+        return try await read("count cases") { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases" + filter, arguments: arguments) ?? 0
+        }
+    }
+
+    public func dueForSweep(at now: Date, limit: Int) async throws -> [Int64] {
+        try await read("find cases due for the sweep") { db in
+            try Int64.fetchAll(db, sql: Self.sweepSQL, arguments: Self.sweepArguments(now, limit))
+        }
+    }
+
+    public func events(types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Event] {
+        guard !types.isEmpty else { return [] }
+        let (sql, arguments) = Self.eventsByTypeSQL(types, from, to)
+        return try await read("read events by type") { db in
+            try Self.fetchEvents(db, sql: sql, arguments: arguments)
+        }
+    }
+
+    public func packVersions() async throws -> [PackVersionUse] {
+        try await read("list pack versions") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT pack_version, MIN(at) AS first, MAX(at) AS last, COUNT(*) AS n
+                FROM events GROUP BY pack_version ORDER BY first, pack_version
+                """).map { row in
+                PackVersionUse(
+                    version: row["pack_version"],
+                    firstUsed: Date(timeIntervalSinceReferenceDate: row["first"]),
+                    lastUsed: Date(timeIntervalSinceReferenceDate: row["last"]),
+                    events: row["n"])
+            }
+        }
+    }
+
+    // MARK: - SQL
+
+    static let sweepSQL = """
+        SELECT id FROM cases
+        WHERE closed_at IS NULL AND next_wakeup IS NOT NULL AND next_wakeup <= ?
+        ORDER BY next_wakeup, id LIMIT ?
+        """
+
+    static func sweepArguments(_ now: Date, _ limit: Int) -> StatementArguments {
+        [now.timeIntervalSinceReferenceDate, max(0, limit)]
+    }
+
+    static func filter(_ q: CaseQuery) -> (String, StatementArguments) {
+        var terms: [String] = []
+        var args = StatementArguments()
+        if let state = q.state { terms.append("state = ?"); args += [state] }
+        if let unit = q.unit { terms.append("handling_unit = ?"); args += [unit] }
+        if q.openOnly { terms.append("closed_at IS NULL") }
+        if let at = q.overdueAt {
+            // Matches the partial index cases_overdue.
+            terms.append("closed_at IS NULL AND earliest_due IS NOT NULL AND earliest_due < ?")
+            args += [at.timeIntervalSinceReferenceDate]
+        }
+        if let from = q.openedFrom { terms.append("opened_at >= ?"); args += [from.timeIntervalSinceReferenceDate] }
+        if let before = q.openedBefore { terms.append("opened_at < ?"); args += [before.timeIntervalSinceReferenceDate] }
+        if let text = q.text, !text.isEmpty {
+            // instr: a case-sensitive plain substring, no LIKE wildcards to escape.
+            terms.append("(instr(text, ?) > 0 OR instr(number, ?) > 0)")
+            args += [text, text]
+        }
+        return (terms.isEmpty ? "" : " WHERE " + terms.joined(separator: " AND "), args)
+    }
+
+    static func listSQL(_ q: CaseQuery) -> (String, StatementArguments) {
+        var (filter, args) = filter(q)
+        args += [max(0, q.limit), max(0, q.offset)]
+        return ("SELECT * FROM cases" + filter + " ORDER BY id LIMIT ? OFFSET ?", args)
+    }
+
+    static func eventsByTypeSQL(_ types: Set<String>, _ from: Date, _ to: Date) -> (String, StatementArguments) {
+        let marks = Array(repeating: "?", count: types.count).joined(separator: ", ")
+        var args = StatementArguments(types.sorted())
+        args += [from.timeIntervalSinceReferenceDate, to.timeIntervalSinceReferenceDate]
+        return ("""
+            SELECT * FROM events WHERE type IN (\(marks)) AND occurred_at >= ? AND occurred_at < ?
+            ORDER BY case_id, seq
+            """, args)
+    }
+
+    private static func summary(_ row: Row) -> CaseSummary {
+        func date(_ column: String) -> Date? {
+            (row[column] as Double?).map(Date.init(timeIntervalSinceReferenceDate:))
+        }
+        return CaseSummary(
+            id: row["id"], number: row["number"], state: row["state"], handlingUnit: row["handling_unit"],
+            kind: row["kind"], category: row["category"], level: row["level"], channel: row["channel"],
+            text: row["text"], openedAt: Date(timeIntervalSinceReferenceDate: row["opened_at"]),
+            updatedAt: Date(timeIntervalSinceReferenceDate: row["updated_at"]), closedAt: date("closed_at"),
+            earliestDue: date("earliest_due"), nextWakeup: date("next_wakeup"), version: row["version"],
+            packVersion: row["pack_version"])
+    }
+
+    private static func fetchEvents(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Event] {
+        let decoder = JSONDecoder()
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        var events: [Event] = []
+        while let row = try cursor.next() {
+            let caseID: Int64 = row["case_id"]
+            let seq: Int = row["seq"]
+            let json: String = row["body"]
+            let body: EventBody
+            do {
+                body = try decoder.decode(EventBody.self, from: Data(json.utf8))
+            } catch {
+                throw StoreError.failure(operation: "decode event \(seq) of case \(caseID)", detail: "\(error)")
+            }
+            events.append(Event(
+                caseID: caseID, seq: seq, at: Date(timeIntervalSinceReferenceDate: row["at"]),
+                actor: row["actor"], ruleID: row["rule_id"], packVersion: row["pack_version"], body: body))
+        }
+        return events
+    }
+
+    // MARK: - Transactions and errors
+
+    /// Carries an error thrown by a caller's `build` through the transaction unchanged.
+    private struct BuildFailure: Error { var underlying: any Error }
+
+    private func write<T: Sendable>(
+        _ operation: @autoclosure () -> String, _ updates: @Sendable (Database) throws -> T
+    ) async throws -> T {
+        do { return try await writer.write(updates) } catch { throw Self.wrap(error, operation()) }
+    }
+
+    private func read<T: Sendable>(
+        _ operation: @autoclosure () -> String, _ value: @Sendable (Database) throws -> T
+    ) async throws -> T {
+        do { return try await writer.read(value) } catch { throw Self.wrap(error, operation()) }
+    }
+
+    /// `StoreError`, cancellation and the caller's own errors pass through; the rest becomes
+    /// `StoreError.failure` saying what we were doing and what SQLite said.
+    static func wrap(_ error: any Error, _ operation: String) -> any Error {
+        switch error {
+        case let e as StoreError: e
+        case let e as BuildFailure: e.underlying
+        case is CancellationError: error
+        case let e as DatabaseError:
+            StoreError.failure(operation: operation, detail: "\(e.message ?? "SQLite error") (\(e.resultCode))")
+        default: StoreError.failure(operation: operation, detail: "\(error)")
+        }
+    }
+}
+
+// MARK: - Operations and diagnostics
+
+extension SQLiteStore {
+    /// The migrations recorded in the file, in the order they were applied.
+    public func appliedMigrations() async throws -> [String] {
+        try await read("read the applied migrations") { db in try Migrations.migrator.appliedMigrations(db) }
+    }
+
+    /// Applies any migration not yet recorded (a no-op on an up-to-date file).
+    public func migrate() throws {
+        do { try Migrations.migrator.migrate(writer) } catch { throw Self.wrap(error, "migrate the database") }
+    }
+
+    /// Gathers planner statistics (`ANALYZE`).
+    public func analyze() async throws {
+        try await write("analyze the database") { db in try db.execute(sql: "ANALYZE") }
+    }
+
+    /// The value of a pragma on the writer connection, e.g. `journal_mode`, `synchronous`.
+    public func pragma(_ name: String) async throws -> String? {
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0 == "_" }) else {
+            throw StoreError.failure(operation: "read pragma \(name)", detail: "not a pragma name")
+        }
+        do {
+            return try await writer.writeWithoutTransaction { db in
+                try String.fetchOne(db, sql: "PRAGMA \(name)")
+            }
+        } catch { throw Self.wrap(error, "read pragma \(name)") }
+    }
+
+    /// `EXPLAIN QUERY PLAN` of the sweep query, one line per plan step.
+    public func dueForSweepQueryPlan(at now: Date, limit: Int) async throws -> String {
+        try await explain(Self.sweepSQL, Self.sweepArguments(now, limit))
+    }
+
+    /// `EXPLAIN QUERY PLAN` of a listing.
+    public func listQueryPlan(_ query: CaseQuery) async throws -> String {
+        let (sql, arguments) = Self.listSQL(query)
+        return try await explain(sql, arguments)
+    }
+
+    /// `EXPLAIN QUERY PLAN` of `events(types:occurredFrom:to:)`.
+    public func eventsByTypeQueryPlan(types: Set<String>, occurredFrom from: Date, to: Date) async throws -> String {
+        let (sql, arguments) = Self.eventsByTypeSQL(types, from, to)
+        return try await explain(sql, arguments)
+    }
+
+    private func explain(_ sql: String, _ arguments: StatementArguments) async throws -> String {
+        try await read("explain a query") { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
+                .map { $0["detail"] as String }.joined(separator: "\n")
+        }
+    }
+}

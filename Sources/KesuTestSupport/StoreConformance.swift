@@ -1,0 +1,417 @@
+import Foundation
+import KesuKernel
+
+/// A failed conformance expectation: what was wrong and where the check said so.
+public struct ConformanceFailure: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var file: String
+    public var line: Int
+    public init(_ message: String, file: String = #fileID, line: Int = #line) {
+        self.message = message; self.file = file; self.line = line
+    }
+    public var description: String { "\(file):\(line): \(message)" }
+}
+
+/// The contract every `CaseStore` keeps, as checks that any test framework can run: each takes
+/// a fresh, empty store and throws `ConformanceFailure` (or the store's error) when the store
+/// does not behave as the contract says. `MemoryStore` is the reference.
+public enum StoreConformance {
+    public struct Check: Sendable, CustomStringConvertible {
+        public let name: String
+        public let run: @Sendable (any CaseStore) async throws -> Void
+        public init(_ name: String, _ run: @escaping @Sendable (any CaseStore) async throws -> Void) {
+            self.name = name; self.run = run
+        }
+        public var description: String { name }
+    }
+
+    public static let checks: [Check] = [
+        Check("numbering per prefix and year", numbering),
+        Check("events round-trip exactly", eventsRoundTrip),
+        Check("append numbers events and sets the version", appendNumbering),
+        Check("a stale version conflicts and writes nothing", conflict),
+        Check("an unknown case id", unknownCase),
+        Check("a failing build leaves nothing and consumes no number", failingBuild),
+        Check("list filters and count", listFilters),
+        Check("due for sweep", dueForSweep),
+        Check("events by type and occurrence time", eventsByType),
+        Check("pack versions", packVersions),
+    ]
+
+    /// Runs every check, each on a store from `makeStore`; throws the first failure.
+    public static func runAll(_ makeStore: () async throws -> any CaseStore) async throws {
+        for check in checks {
+            do { try await check.run(try await makeStore()) } catch let f as ConformanceFailure {
+                throw ConformanceFailure("[\(check.name)] \(f.message)", file: f.file, line: f.line)
+            }
+        }
+    }
+}
+
+// MARK: - Expectations
+
+func expect(_ condition: Bool, _ message: @autoclosure () -> String, file: String = #fileID, line: Int = #line) throws {
+    if !condition { throw ConformanceFailure(message(), file: file, line: line) }
+}
+
+func expectEqual<T: Equatable>(
+    _ actual: T, _ expected: T, _ message: @autoclosure () -> String, file: String = #fileID, line: Int = #line
+) throws {
+    if actual != expected {
+        throw ConformanceFailure("\(message()): got \(actual), expected \(expected)", file: file, line: line)
+    }
+}
+
+/// Expects `body` to throw exactly `expected`.
+func expectThrows<E: Error & Equatable>(
+    _ expected: E, _ message: @autoclosure () -> String, file: String = #fileID, line: Int = #line,
+    _ body: () async throws -> Void
+) async throws {
+    do {
+        try await body()
+    } catch let e as E {
+        try expectEqual(e, expected, message(), file: file, line: line)
+        return
+    } catch {
+        throw ConformanceFailure("\(message()): threw \(error), expected \(expected)", file: file, line: line)
+    }
+    throw ConformanceFailure("\(message()): did not throw, expected \(expected)", file: file, line: line)
+}
+
+// MARK: - Fixtures
+
+/// 2025-01-01 00:00:00 UTC plus a fraction that is not a whole millisecond, so that stores
+/// which round dates are caught.
+private let t0 = Date(timeIntervalSinceReferenceDate: 757_382_400.123_456_7)
+private let minute: TimeInterval = 60
+private let hour: TimeInterval = 3600
+private let day: TimeInterval = 86400
+
+private struct ProbeError: Error, Equatable { var tag: String }
+
+private func event(_ body: EventBody, at: Date = t0, pack: String = "2025.1", actor: String = "clerk", rule: String? = nil) -> Event {
+    Event(at: at, actor: actor, ruleID: rule, packVersion: pack, body: body)
+}
+
+private func intake(at: Date = t0, pack: String = "2025.1") -> Event {
+    event(.intake(number: "", state: "open", fields: ["subject": "x"]), at: at, pack: pack)
+}
+
+private func summary(
+    state: String = "open", unit: String? = nil, text: String = "", opened: Date = t0, closed: Date? = nil,
+    due: Date? = nil, wakeup: Date? = nil, version: Int = 0, pack: String = "2025.1"
+) -> CaseSummary {
+    CaseSummary(
+        id: 0, number: "", state: state, handlingUnit: unit, kind: "complaint", category: "roads", level: "L1",
+        channel: "web", text: text, openedAt: opened, updatedAt: opened, closedAt: closed, earliestDue: due,
+        nextWakeup: wakeup, version: version, packVersion: pack)
+}
+
+@discardableResult
+private func make(
+    _ store: any CaseStore, prefix: String = "KS", year: Int = 2025, events: [Event] = [intake()],
+    _ s: CaseSummary = summary()
+) async throws -> CaseSummary {
+    try await store.create(numberPrefix: prefix, year: year) { _, _ in NewCase(events: events, summary: s) }
+}
+
+private func numbered(_ events: [Event], caseID: Int64, from first: Int = 1) -> [Event] {
+    events.enumerated().map { i, e in
+        var e = e
+        e.caseID = caseID; e.seq = first + i
+        return e
+    }
+}
+
+// MARK: - Checks
+
+extension StoreConformance {
+    static func numbering(_ store: any CaseStore) async throws {
+        let seen = Seen()
+        let first = try await store.create(numberPrefix: "KS", year: 2025) { id, number in
+            seen.set(id, number)
+            return NewCase(events: [intake()], summary: summary())
+        }
+        let (seenID, seenNumber) = seen.get()
+        try expectEqual(first.number, "KS-2025-000001", "first number of a prefix and year")
+        try expectEqual(first.id, seenID, "build is given the id the case gets")
+        try expectEqual(first.number, seenNumber, "build is given the number the case gets")
+        try expectEqual(first.version, 1, "version of a case created with one event")
+        try expectEqual(try await store.summary(caseID: first.id), first, "stored summary equals the returned one")
+
+        var numbers = [first.number]
+        var ids = [first.id]
+        for (prefix, year) in [("KS", 2025), ("KS", 2025), ("KS", 2026), ("OT", 2025), ("KS", 2026), ("KS", 2025)] {
+            let s = try await make(store, prefix: prefix, year: year)
+            numbers.append(s.number); ids.append(s.id)
+        }
+        try expectEqual(numbers, [
+            "KS-2025-000001", "KS-2025-000002", "KS-2025-000003", "KS-2026-000001", "OT-2025-000001",
+            "KS-2026-000002", "KS-2025-000004",
+        ], "numbers count per prefix and year")
+        try expectEqual(Set(ids).count, ids.count, "ids are distinct")
+        try expectEqual(ids, ids.sorted(), "ids increase")
+        for (id, number) in zip(ids, numbers) {
+            try expectEqual(try await store.caseID(number: number), id, "case id of \(number)")
+            try expectEqual(try await store.summary(caseID: id)?.number, number, "number of case \(id)")
+        }
+        try expectEqual(try await store.caseID(number: "KS-2025-000099"), nil, "an unknown number")
+    }
+
+    static func eventsRoundTrip(_ store: any CaseStore) async throws {
+        let run = ClockRun(clock: "response", run: 2)
+        let odd = Date(timeIntervalSinceReferenceDate: 757_400_000.987_654_321)
+        let now = Date()
+        let creation: [Event] = [
+            Event(caseID: 77, seq: 9, at: t0, actor: "citizen-portal", ruleID: nil, packVersion: "2025.1",
+                  body: .intake(number: "KS-2025-000001", state: "new",
+                                fields: ["subject": "Ulica Główna — dziura 🚧", "channel": "web", "empty": ""])),
+            event(.routed(unit: "roads-north", reason: "district"), at: t0, rule: "route-by-district"),
+            event(.clockStarted(run, startedAt: t0, dueAt: odd), at: t0, rule: "response"),
+        ]
+        let later: [Event] = [
+            event(.transition(id: "accept", from: "new", to: "in_progress", fields: [:]), at: t0 + minute),
+            event(.assigned(person: "p-17"), at: t0 + minute),
+            event(.clockPaused(run, remaining: 1234.5678), at: now),
+            event(.clockResumed(run, dueAt: odd + day), at: now + 1),
+            event(.clockExtended(run, dueAt: odd + 2 * day, reason: "needs expert", approver: "boss"), at: now + 2),
+            event(.reminder(run, step: 1, dueAt: odd, recipients: ["p-17", "lead"]), at: odd, actor: Event.systemActor, rule: "ladder-1"),
+            event(.escalation(run, step: 2, dueAt: odd, recipients: []), at: odd + hour, actor: Event.systemActor, rule: "ladder-2"),
+            event(.violation(id: "late-response", run: run, unit: "roads-north", person: "p-17", occurredAt: odd),
+                  at: odd + hour, actor: Event.systemActor, rule: "response"),
+            event(.violation(id: "no-run", run: nil, unit: "roads-north", person: nil, occurredAt: odd - day), at: odd + hour),
+            event(.deduction(cause: "late-response", subject: ScoreSubject(.unit, "roads-north"), points: 2.5, occurredAt: odd),
+                  at: odd + hour, rule: "score-late"),
+            event(.deduction(cause: "late-response", subject: ScoreSubject(.person, "p-17"), points: -0.1, occurredAt: odd),
+                  at: odd + hour, rule: "score-late"),
+            event(.outcome(id: "upheld", unit: "roads-north", person: nil), at: odd + 2 * hour),
+            event(.outcome(id: "dismissed", unit: nil, person: "p-17"), at: odd + 2 * hour),
+            event(.clockStopped(run, late: true), at: odd + 3 * hour),
+            event(.closed(state: "resolved"), at: odd + 3 * hour),
+        ]
+        let created = try await make(store, events: creation, summary(wakeup: odd, version: 99))
+        try expectEqual(created.version, creation.count, "version after create")
+        try expectEqual(try await store.events(caseID: created.id), numbered(creation, caseID: created.id),
+                        "events read back after create (caseID and seq set by the store)")
+        var closing = summary(state: "resolved", closed: odd + 3 * hour, due: odd, wakeup: nil)
+        closing.updatedAt = now
+        closing.number = created.number   // callers pass the case's summary, number included
+        try await store.append(caseID: created.id, expectedVersion: creation.count, events: later, summary: closing)
+        let all = numbered(creation + later, caseID: created.id)
+        try expectEqual(try await store.events(caseID: created.id), all, "events read back after append")
+        var expected = closing
+        expected.id = created.id; expected.number = created.number; expected.version = all.count
+        try expectEqual(try await store.summary(caseID: created.id), expected, "summary read back (dates exact)")
+    }
+
+    static func appendNumbering(_ store: any CaseStore) async throws {
+        let first = try await make(store, events: [intake(), event(.routed(unit: "u1", reason: "r"))])
+        let other = try await make(store)
+        try expectEqual(first.version, 2, "version after create with two events")
+        let batch = [
+            event(.assigned(person: "a"), at: t0 + 1), event(.assigned(person: "b"), at: t0 + 2),
+            event(.assigned(person: "c"), at: t0 + 3),
+        ]
+        var s = summary(state: "in_progress", unit: "u1", text: "changed")
+        s.id = first.id; s.number = first.number
+        try await store.append(caseID: first.id, expectedVersion: 2, events: batch, summary: s)
+        let events = try await store.events(caseID: first.id)
+        try expectEqual(events.map(\.seq), [1, 2, 3, 4, 5], "seq after append")
+        try expectEqual(Set(events.map(\.caseID)), [first.id], "caseID of appended events")
+        try expectEqual(Array(events.suffix(3)), numbered(batch, caseID: first.id, from: 3), "appended events")
+        var expected = s
+        expected.version = 5
+        try expectEqual(try await store.summary(caseID: first.id), expected, "summary replaced, version = 5")
+        try expectEqual(try await store.events(caseID: other.id).map(\.seq), [1], "the other case is untouched")
+        try expectEqual(try await store.summary(caseID: other.id)?.version, 1, "the other case's version")
+
+        // An empty batch replaces the summary and keeps the version.
+        var touched = expected
+        touched.state = "waiting"
+        try await store.append(caseID: first.id, expectedVersion: 5, events: [], summary: touched)
+        try expectEqual(try await store.summary(caseID: first.id), touched, "summary after an empty append")
+        try expectEqual(try await store.events(caseID: first.id).count, 5, "no events added by an empty append")
+        try await store.append(caseID: first.id, expectedVersion: 5, events: [event(.assigned(person: "d"))], summary: touched)
+        try expectEqual(try await store.events(caseID: first.id).map(\.seq), [1, 2, 3, 4, 5, 6], "seq continues")
+    }
+
+    static func conflict(_ store: any CaseStore) async throws {
+        let c = try await make(store, events: [intake(), event(.routed(unit: "u", reason: "r"))])
+        let before = try await store.events(caseID: c.id)
+        var changed = summary(state: "hijacked")
+        changed.id = c.id; changed.number = c.number
+        for stale in [0, 1, 3] {
+            try await expectThrows(StoreError.conflict(caseID: c.id, expected: stale, actual: 2),
+                                   "append at version \(stale) when the case is at 2") {
+                try await store.append(caseID: c.id, expectedVersion: stale,
+                                       events: [event(.assigned(person: "x"))], summary: changed)
+            }
+        }
+        try expectEqual(try await store.events(caseID: c.id), before, "events unchanged after conflicts")
+        try expectEqual(try await store.summary(caseID: c.id), c, "summary unchanged after conflicts")
+    }
+
+    static func unknownCase(_ store: any CaseStore) async throws {
+        let c = try await make(store)
+        let missing = c.id + 1000
+        try await expectThrows(StoreError.caseNotFound(missing), "append to an unknown case") {
+            try await store.append(caseID: missing, expectedVersion: 0, events: [intake()], summary: summary())
+        }
+        try expectEqual(try await store.summary(caseID: missing), nil, "summary of an unknown case")
+        try expectEqual(try await store.events(caseID: missing), [], "events of an unknown case")
+        try expectEqual(try await store.count(CaseQuery()), 1, "no case was added")
+    }
+
+    static func failingBuild(_ store: any CaseStore) async throws {
+        try await expectThrows(ProbeError(tag: "boom"), "create's build error passes through unchanged") {
+            _ = try await store.create(numberPrefix: "KS", year: 2025) { _, _ in throw ProbeError(tag: "boom") }
+        }
+        try expectEqual(try await store.count(CaseQuery()), 0, "no case after a failed build")
+        try expectEqual(try await store.list(CaseQuery()), [], "no case listed after a failed build")
+        try expectEqual(try await store.caseID(number: "KS-2025-000001"), nil, "the number was not taken")
+        try expectEqual(try await store.packVersions(), [], "no events after a failed build")
+        let c = try await make(store)
+        try expectEqual(c.number, "KS-2025-000001", "the next create gets the first number")
+        try expectEqual(try await store.events(caseID: c.id).map(\.seq), [1], "its events")
+    }
+
+    static func listFilters(_ store: any CaseStore) async throws {
+        let a = try await make(store, summary(state: "open", unit: "north", text: "Broken streetlight on Main",
+                                               opened: t0, due: t0 + hour))
+        let b = try await make(store, summary(state: "in_progress", unit: "south", text: "Noise: 50% louder at night",
+                                               opened: t0 + day, due: t0 + 3 * hour))
+        let c = try await make(store, summary(state: "closed", unit: "north", text: "Pothole",
+                                               opened: t0 + 2 * day, closed: t0 + 2 * day + hour, due: t0 + 30 * minute))
+        let d = try await make(store, summary(state: "open", unit: nil, text: "streetlight flicker", opened: t0 + 3 * day))
+        let e = try await make(store, summary(state: "in_progress", unit: "north", text: "Graffiti",
+                                               opened: t0 + 4 * day, due: t0 + 2 * day))
+        let all = [a, b, c, d, e]
+        func ids(_ q: CaseQuery) async throws -> [Int64] { try await store.list(q).map(\.id) }
+        let cases: [(String, CaseQuery, [CaseSummary])] = [
+            ("no filter", CaseQuery(), all),
+            ("state", CaseQuery(state: "open"), [a, d]),
+            ("unknown state", CaseQuery(state: "nope"), []),
+            ("unit", CaseQuery(unit: "north"), [a, c, e]),
+            ("unit and state", CaseQuery(state: "in_progress", unit: "north"), [e]),
+            ("open only", CaseQuery(openOnly: true), [a, b, d, e]),
+            ("overdue", CaseQuery(overdueAt: t0 + 2 * hour), [a]),
+            ("overdue is strict", CaseQuery(overdueAt: t0 + 3 * hour), [a]),
+            ("overdue just after", CaseQuery(overdueAt: t0 + 3 * hour + 0.001), [a, b]),
+            ("overdue much later", CaseQuery(overdueAt: t0 + 10 * day), [a, b, e]),
+            ("opened from (inclusive)", CaseQuery(openedFrom: t0 + day), [b, c, d, e]),
+            ("opened before (exclusive)", CaseQuery(openedBefore: t0 + day), [a]),
+            ("opened range", CaseQuery(openedFrom: t0 + day, openedBefore: t0 + 3 * day), [b, c]),
+            ("text", CaseQuery(text: "streetlight"), [a, d]),
+            ("text is case-sensitive", CaseQuery(text: "Streetlight"), []),
+            ("text matches the number", CaseQuery(text: String(c.number.suffix(6))), [c]),
+            ("text with a LIKE wildcard", CaseQuery(text: "0%"), [b]),
+            ("text underscore", CaseQuery(text: "_"), []),
+            ("empty text", CaseQuery(text: ""), all),
+            ("combined", CaseQuery(unit: "north", openOnly: true, openedFrom: t0 + hour), [e]),
+            ("limit", CaseQuery(limit: 2), [a, b]),
+            ("limit and offset", CaseQuery(limit: 2, offset: 2), [c, d]),
+            ("offset near the end", CaseQuery(limit: 2, offset: 4), [e]),
+            ("offset past the end", CaseQuery(offset: 10), []),
+            ("limit zero", CaseQuery(limit: 0), []),
+            ("filter and page", CaseQuery(openOnly: true, limit: 1, offset: 1), [b]),
+        ]
+        for (label, query, expected) in cases {
+            try expectEqual(try await ids(query), expected.map(\.id), "list, \(label)")
+        }
+        try expectEqual(try await store.list(CaseQuery(unit: "north")), [a, c, e], "listed summaries are complete")
+        for (label, query, count) in [
+            ("all", CaseQuery(), 5), ("state", CaseQuery(state: "open"), 2), ("open only, limit ignored", CaseQuery(openOnly: true, limit: 1), 4),
+            ("offset ignored", CaseQuery(unit: "north", offset: 2), 3), ("overdue", CaseQuery(overdueAt: t0 + 10 * day), 3),
+            ("text", CaseQuery(text: "streetlight"), 2), ("none", CaseQuery(state: "nope"), 0),
+        ] {
+            try expectEqual(try await store.count(query), count, "count, \(label)")
+        }
+    }
+
+    static func dueForSweep(_ store: any CaseStore) async throws {
+        let p = try await make(store, summary(wakeup: t0 + 10 * minute))
+        let q = try await make(store, summary(wakeup: t0 + 5 * minute))
+        let r = try await make(store, summary(wakeup: t0 + 5 * minute))
+        _ = try await make(store, summary(state: "closed", closed: t0, wakeup: t0))          // closed: never due
+        let t = try await make(store, summary(wakeup: t0 + day))                              // in the future
+        _ = try await make(store, summary(wakeup: nil))                                       // nothing to do
+        let o = try await make(store, summary(wakeup: t0 - day))                              // long overdue
+        try expectEqual(try await store.dueForSweep(at: t0 + 10 * minute, limit: 10), [o.id, q.id, r.id, p.id],
+                        "earliest first, ties by id, wake-up at `now` included")
+        try expectEqual(try await store.dueForSweep(at: t0 + 10 * minute - 0.001, limit: 10), [o.id, q.id, r.id],
+                        "a wake-up after `now` is not due")
+        try expectEqual(try await store.dueForSweep(at: t0 + 10 * minute, limit: 2), [o.id, q.id], "limit")
+        try expectEqual(try await store.dueForSweep(at: t0 - 2 * day, limit: 10), [], "nothing due yet")
+        try expectEqual(try await store.dueForSweep(at: t0 + 2 * day, limit: 100), [o.id, q.id, r.id, p.id, t.id],
+                        "all open cases with a wake-up")
+
+        // Closing a case and moving a wake-up are seen by the next sweep.
+        var closed = try await store.summary(caseID: q.id)!
+        closed.closedAt = t0 + minute; closed.state = "closed"
+        try await store.append(caseID: q.id, expectedVersion: 1, events: [event(.closed(state: "closed"))], summary: closed)
+        var moved = try await store.summary(caseID: o.id)!
+        moved.nextWakeup = t0 + 7 * minute
+        try await store.append(caseID: o.id, expectedVersion: 1, events: [event(.assigned(person: "x"))], summary: moved)
+        try expectEqual(try await store.dueForSweep(at: t0 + 10 * minute, limit: 10), [r.id, o.id, p.id],
+                        "after closing one case and moving another's wake-up")
+    }
+
+    static func eventsByType(_ store: any CaseStore) async throws {
+        // Case 1 happens later in time than case 2, to show results are in case order.
+        let c1Events = [
+            intake(at: t0 + 4 * day),
+            event(.reminder(ClockRun(clock: "c", run: 1), step: 1, dueAt: t0 + 4 * day, recipients: ["x"]), at: t0 + 4 * day),
+            // Noticed on day 5, happened on day 1.
+            event(.violation(id: "late", run: ClockRun(clock: "c", run: 1), unit: "u", person: nil, occurredAt: t0 + day),
+                  at: t0 + 5 * day),
+            event(.deduction(cause: "late", subject: ScoreSubject(.unit, "u"), points: 1, occurredAt: t0 + day), at: t0 + 5 * day),
+        ]
+        let c1 = try await make(store, events: c1Events)
+        let c2Events = [
+            intake(at: t0),
+            event(.violation(id: "late", run: nil, unit: "u", person: "p", occurredAt: t0 + 3 * day), at: t0 + 3 * day),
+            event(.violation(id: "early", run: nil, unit: "u", person: "p", occurredAt: t0 + day / 2), at: t0 + 3 * day),
+        ]
+        let c2 = try await make(store, events: c2Events)
+        let s1 = numbered(c1Events, caseID: c1.id)
+        let s2 = numbered(c2Events, caseID: c2.id)
+
+        try expectEqual(try await store.events(types: ["violation", "deduction"], occurredFrom: t0 + day, to: t0 + 3 * day),
+                        [s1[2], s1[3]], "by occurredAt: from inclusive, to exclusive")
+        try expectEqual(try await store.events(types: ["violation"], occurredFrom: t0 + 4 * day, to: t0 + 6 * day), [],
+                        "a violation is placed by occurredAt, not by when it was recorded")
+        try expectEqual(try await store.events(types: ["violation"], occurredFrom: t0, to: t0 + 10 * day),
+                        [s1[2], s2[1], s2[2]], "in case and sequence order")
+        try expectEqual(try await store.events(types: ["intake", "reminder"], occurredFrom: t0, to: t0 + 10 * day),
+                        [s1[0], s1[1], s2[0]], "other types use `at`")
+        try expectEqual(try await store.events(types: ["reminder"], occurredFrom: t0 + 4 * day, to: t0 + 4 * day), [],
+                        "an empty range")
+        try expectEqual(try await store.events(types: [], occurredFrom: t0 - day, to: t0 + 10 * day), [], "no types")
+        try expectEqual(try await store.events(types: ["closed"], occurredFrom: t0 - day, to: t0 + 10 * day), [],
+                        "a type with no events")
+    }
+
+    static func packVersions(_ store: any CaseStore) async throws {
+        try expectEqual(try await store.packVersions(), [], "an empty store")
+        let c1 = try await make(store, events: [intake(at: t0, pack: "2025.1"),
+                                                event(.routed(unit: "u", reason: "r"), at: t0 + hour, pack: "2025.1")])
+        try await store.append(caseID: c1.id, expectedVersion: 2,
+                               events: [event(.assigned(person: "p"), at: t0 + 2 * day, pack: "2025.2")],
+                               summary: summary(pack: "2025.2"))
+        _ = try await make(store, events: [intake(at: t0 - day, pack: "2024.9"),
+                                          event(.assigned(person: "q"), at: t0 + 3 * day, pack: "2025.1")])
+        try expectEqual(try await store.packVersions(), [
+            PackVersionUse(version: "2024.9", firstUsed: t0 - day, lastUsed: t0 - day, events: 1),
+            PackVersionUse(version: "2025.1", firstUsed: t0, lastUsed: t0 + 3 * day, events: 3),
+            PackVersionUse(version: "2025.2", firstUsed: t0 + 2 * day, lastUsed: t0 + 2 * day, events: 1),
+        ], "first use, last use and count per version, by first use")
+    }
+}
+
+/// What `build` was given, carried out of the `@Sendable` closure.
+private final class Seen: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (Int64, String) = (0, "")
+    func set(_ id: Int64, _ number: String) { lock.lock(); value = (id, number); lock.unlock() }
+    func get() -> (Int64, String) { lock.lock(); defer { lock.unlock() }; return value }
+}
