@@ -44,6 +44,7 @@ public actor MemoryStore: CaseStore {
         history[caseID] = current + numbered
         var s = summary
         s.id = caseID
+        s.number = cases[caseID]?.number ?? summary.number
         s.version = expectedVersion + events.count
         cases[caseID] = s
     }
