@@ -13,7 +13,8 @@ public enum ScenarioLoader {
         } catch let DecodingError.keyNotFound(key, ctx) {
             throw scenarioError(path, "missing '\(key.stringValue)' at \(pathText(ctx.codingPath))")
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx), let DecodingError.dataCorrupted(ctx) {
-            throw scenarioError(path, "\(ctx.debugDescription) at \(pathText(ctx.codingPath))")
+            let cause = ctx.underlyingError.map { " (\($0))" } ?? ""
+            throw scenarioError(path, "\(ctx.debugDescription)\(cause) at \(pathText(ctx.codingPath))")
         } catch let e as YamlError {
             throw scenarioError(path, "\(e)")
         }

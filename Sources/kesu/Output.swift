@@ -120,7 +120,7 @@ struct CaseRenderer {
         for f in ["kind", "category", "level", "complainant_type", "channel", "region"] where s.fields[f] != nil {
             lines.append("  \(f): \(label(f, s.fields[f]))")
         }
-        for f in s.fields.keys.sorted() where !["kind", "category", "level", "complainant_type", "channel", "region"].contains(f) {
+        for f in s.fields.keys.sorted() where !["kind", "category", "level", "complainant_type", "channel", "region", "assignee", "handling_unit"].contains(f) {
             lines.append("  \(f): \(s.fields[f]!)")
         }
         lines.append("  handling_unit: \(label("handling_unit", s.handlingUnit))\(s.routingRule.map { "  (rule \($0))" } ?? "")")

@@ -373,9 +373,11 @@ public struct Planner: Sendable {
         var out: [String] = []
         for r in roles {
             guard let def = pack.role(r) else { continue }
-            for p in pack.people where p.roles.contains(r) && (def.scope == .all || p.unit == (state.handlingUnit ?? unit)) {
-                if !out.contains(p.id) { out.append(p.id) }
-            }
+            let holders = pack.people.filter { $0.roles.contains(r) && (def.scope == .all || $0.unit == (state.handlingUnit ?? unit)) }
+            // Once a case is assigned, a unit role its assignee holds means the assignee, not the whole unit.
+            let chosen = def.scope == .handlingUnit && holders.contains { $0.id == state.assignee }
+                ? holders.filter { $0.id == state.assignee } : holders
+            for p in chosen where !out.contains(p.id) { out.append(p.id) }
         }
         return out
     }
