@@ -39,7 +39,7 @@ public enum TestPack {
             people: [
                 PersonDef(id: "clerk1", name: "受理员一", unit: "center", roles: ["clerk"]),
                 PersonDef(id: "chief", name: "主任", unit: "center", roles: ["center_head"]),
-                PersonDef(id: "audit1", name: "审计员", unit: "center", roles: ["auditor", "clerk"].filter { $0 == "auditor" }),
+                PersonDef(id: "audit1", name: "审计员", unit: "center", roles: ["auditor"]),
                 PersonDef(id: "a_liaison", name: "甲联络", unit: "unit_a", roles: ["liaison"]),
                 PersonDef(id: "a_handler", name: "甲承办", unit: "unit_a", roles: ["handler"]),
                 PersonDef(id: "a_head", name: "甲负责", unit: "unit_a", roles: ["unit_head"]),

@@ -19,7 +19,7 @@ struct Demo: AsyncParsableCommand {
             let path = scenario ?? (global.rulesPath as NSString).appendingPathComponent("scenarios/demo.yaml")
             let script = try ScenarioLoader.load(path: path)
             let dbPath: String
-            if let db = global.db ?? ProcessInfo.processInfo.environment["KESU_DB"], !db.isEmpty {
+            if let db = global.chosenDB {
                 dbPath = db
             } else {
                 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-demo-\(UUID().uuidString.prefix(8))")

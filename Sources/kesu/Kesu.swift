@@ -35,18 +35,20 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print one JSON document on stdout.")
     var json = false
 
-    var env: [String: String] { ProcessInfo.processInfo.environment }
-
-    var rulesPath: String {
-        if let rules { return rules }
-        if let r = env["KESU_RULES"], !r.isEmpty { return r }
-        return "rules/tobacco-prefecture"
+    /// The option if given, else its environment variable if set and not empty.
+    func setting(_ option: String?, env name: String) -> String? {
+        option ?? ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    var dbPath: String { db ?? env["KESU_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "kesu.db" }
+    var rulesPath: String { setting(rules, env: "KESU_RULES") ?? "rules/tobacco-prefecture" }
+
+    /// The database named by --db or KESU_DB, if any.
+    var chosenDB: String? { setting(db, env: "KESU_DB") }
+
+    var dbPath: String { chosenDB ?? "kesu.db" }
 
     func currentTime() throws -> Date {
-        guard let text = now ?? env["KESU_NOW"].flatMap({ $0.isEmpty ? nil : $0 }) else { return Date() }
+        guard let text = setting(now, env: "KESU_NOW") else { return Date() }
         guard let d = ISO8601.parse(text) else {
             throw KesuError(.invalidInput, "--now '\(text)' is not an ISO-8601 time; write it like 2026-09-30T10:00:00+08:00")
         }
@@ -54,7 +56,7 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func actor() throws -> String {
-        guard let u = user ?? env["KESU_USER"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+        guard let u = setting(user, env: "KESU_USER") else {
             throw KesuError(.unknownUser, "who is acting? pass --as USER (or set KESU_USER) with a person id from the pack")
         }
         return u

@@ -77,12 +77,14 @@ struct CaseRenderer {
     }
 
     func eventJSON(_ e: Event) -> JSON {
-        let body = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(e.body))) ?? [:]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(e.body)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return .object([
             "seq": .int(e.seq), "at": timeJSON(e.at), "actor": .string(e.actor), "type": .string(e.type),
             "rule_id": .opt(e.ruleID), "pack_version": .string(e.packVersion),
             "summary": .string(describe(e)),
-            "body": .string(String(data: (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data(), encoding: .utf8) ?? ""),
+            "body": .string(body),
         ])
     }
 

@@ -181,6 +181,22 @@ import Testing
         #expect(try await store.dueForSweep(at: at("2026-12-31T00:00"), limit: 10).isEmpty == false)   // callback clock
     }
 
+    @Test func aStaleWakeupIsRefreshedSoTheSweepStopsComingBack() async throws {
+        let store = MemoryStore()
+        let c = try await register(try engine(store))
+        try await engine(store).act(c.number, transition: "dispatch", fields: ["category": "service"], by: "chief", at: at("2026-09-30T11:00"))
+        // New rules: the answer clock no longer reminds or records anything.
+        var quiet = pack
+        for i in quiet.clocks.indices { quiet.clocks[i].ladder = nil; quiet.clocks[i].violation = nil }
+        let later = try Engine(pack: quiet, store: store)
+        #expect(try await store.dueForSweep(at: at("2026-10-20T00:00"), limit: 10) == [c.id])
+        let report = try await later.sweep(at: at("2026-10-20T00:00"))
+        #expect(report.casesExamined == 1)
+        #expect(report.fired.isEmpty)
+        #expect(try await store.dueForSweep(at: at("2026-10-20T00:00"), limit: 10).isEmpty)
+        #expect(try await store.events(caseID: c.id).count == (try await engine(store).find(c.number)).version)
+    }
+
     @Test func lateStopWithoutSweepStillRecordsTheViolation() async throws {
         let e = try engine()
         let c = try await register(e)
@@ -238,10 +254,17 @@ import Testing
         #expect(try await e.scores(period: q4, by: .unit) == units)   // reruns do not drift
     }
 
-    @Test(arguments: ["2026-10", "2026Q3", "2026"])
-    func periodsParse(_ text: String) throws {
+    @Test(arguments: [
+        ("2026-10", "2026-10-01T00:00", "2026-11-01T00:00"),
+        ("2026-12", "2026-12-01T00:00", "2027-01-01T00:00"),
+        ("2026Q3", "2026-07-01T00:00", "2026-10-01T00:00"),
+        ("2026q4", "2026-10-01T00:00", "2027-01-01T00:00"),
+        ("2026", "2026-01-01T00:00", "2027-01-01T00:00"),
+    ])
+    func periodsAreWholeMonthsQuartersAndYearsInThePacksZone(_ text: String, start: String, end: String) throws {
         let p = try Period.parse(text, calendar: BusinessCalendar(pack.calendar))
-        #expect(p.start < p.end)
+        #expect(p.start == at(start))
+        #expect(p.end == at(end))
         #expect(p.label == text.uppercased())
     }
 

@@ -209,41 +209,30 @@ public struct BusinessCalendar: Sendable {
         }
         let t = try opening(atOrAfter: start)
         var remaining = seconds
-        var d = localDate(of: t)
-        var idle = 0
-        while true {
-            if isWorkingDay(d) {
-                idle = 0
-                for range in hours {
-                    let (s, e) = bounds(d, range)
-                    guard e > t else { continue }
-                    let from = max(s, t)
-                    let available = e.timeIntervalSince(from)
-                    if remaining <= available { return from.addingTimeInterval(remaining) }
-                    remaining -= available
-                }
-            } else {
-                idle += 1
-                if idle > Self.maxDaysWithoutWork { throw noWorkingDay(after: d) }
+        return try firstWorkingDay(from: localDate(of: t)) { d in
+            for range in hours {
+                let (s, e) = bounds(d, range)
+                guard e > t else { continue }
+                let from = max(s, t)
+                let available = e.timeIntervalSince(from)
+                if remaining <= available { return from.addingTimeInterval(remaining) }
+                remaining -= available
             }
-            d = nextDay(d)
+            return nil
         }
     }
 
     // MARK: Helpers
 
-    /// The instant itself if open, else the next interval start on a working day; throws if none within 3,660 days.
-    private func opening(atOrAfter t: Date) throws -> Date {
-        var d = localDate(of: t)
+    /// Visits working days from `first` on, in order, until `body` gives a value; throws when more
+    /// than 3,660 days in a row are not working days (a calendar with no work would loop forever).
+    private func firstWorkingDay<T>(from first: LocalDate, _ body: (LocalDate) throws -> T?) throws -> T {
+        var d = first
         var idle = 0
         while true {
             if isWorkingDay(d) {
                 idle = 0
-                for range in hours {
-                    let (s, e) = bounds(d, range)
-                    if t < s { return s }
-                    if t < e { return t }
-                }
+                if let result = try body(d) { return result }
             } else {
                 idle += 1
                 if idle > Self.maxDaysWithoutWork { throw noWorkingDay(after: d) }
@@ -252,21 +241,24 @@ public struct BusinessCalendar: Sendable {
         }
     }
 
+    /// The instant itself if open, else the next interval start on a working day.
+    private func opening(atOrAfter t: Date) throws -> Date {
+        try firstWorkingDay(from: localDate(of: t)) { d in
+            for range in hours {
+                let (s, e) = bounds(d, range)
+                if t < s { return s }
+                if t < e { return t }
+            }
+            return nil
+        }
+    }
+
     /// The Nth working day strictly after `date` (n >= 1).
     private func workingDay(_ n: Int, after date: LocalDate) throws -> LocalDate {
-        var d = date
         var found = 0
-        var idle = 0
-        while true {
-            d = nextDay(d)
-            if isWorkingDay(d) {
-                found += 1
-                idle = 0
-                if found == n { return d }
-            } else {
-                idle += 1
-                if idle > Self.maxDaysWithoutWork { throw noWorkingDay(after: d) }
-            }
+        return try firstWorkingDay(from: nextDay(date)) { d in
+            found += 1
+            return found == n ? d : nil
         }
     }
 

@@ -51,20 +51,26 @@ public struct Engine: Sendable {
         let year = planner.calendar.localDate(of: now).year
         let planner = self.planner
         let summary = try await store.create(numberPrefix: pack.info.caseNumberPrefix, year: year) { id, number in
-            var events = plan.events
-            for i in events.indices {
-                events[i].caseID = id
-                if case let .intake(_, state, fields) = events[i].body {
-                    events[i].body = .intake(number: number, state: state, fields: fields)
-                }
-            }
+            let events = Self.numbered(plan.events, id: id, number: number)
             var summary = planner.summary(of: CaseState(events: events))
             summary.id = id
             summary.number = number
             return NewCase(events: events, summary: summary)
         }
-        let state = try await self.state(of: summary.id)
+        // The same events the store wrote, folded here rather than read back.
+        let state = CaseState(events: Self.numbered(plan.events, id: summary.id, number: summary.number))
         return IntakeResult(state: state, proposedCategory: plan.proposedCategory, routingRule: state.routingRule)
+    }
+
+    /// A new case's planned events with the id and number the store gave it.
+    static func numbered(_ planned: [Event], id: Int64, number: String) -> [Event] {
+        planned.enumerated().map { i, e in
+            var e = e
+            e.caseID = id
+            e.seq = i + 1
+            if case let .intake(_, state, fields) = e.body { e.body = .intake(number: number, state: state, fields: fields) }
+            return e
+        }
     }
 
     /// Takes a transition. `expectedVersion`, when given, refuses the command if the case
@@ -99,7 +105,7 @@ public struct Engine: Sendable {
         } catch let StoreError.conflict(_, expected, actual) {
             throw KesuError(.conflict, "case \(current.number) changed meanwhile (version \(expected) → \(actual)); nothing was written, try again")
         }
-        return try await state(of: current.id)
+        return next
     }
 
     // MARK: Sweep
@@ -133,12 +139,11 @@ public struct Engine: Sendable {
                     let current = try await state(of: id)
                     let events = try planner.planSweep(on: current, at: now)
                     if events.isEmpty {
-                        // Nothing to fire: the projection's wake-up was stale; refresh it so the
-                        // sweep does not keep coming back.
-                        let summary = planner.summary(of: current)
-                        if summary.nextWakeup != (try await store.summary(caseID: id))?.nextWakeup {
-                            try? await store.append(caseID: id, expectedVersion: current.version, events: [], summary: summary)
-                        }
+                        // Nothing to fire: the stored wake-up was stale (written under other rules);
+                        // refresh it so the sweep does not come back. A concurrent writer refreshes it too.
+                        do {
+                            try await store.append(caseID: id, expectedVersion: current.version, events: [], summary: planner.summary(of: current))
+                        } catch StoreError.conflict {}
                         break
                     }
                     do {

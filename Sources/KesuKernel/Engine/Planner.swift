@@ -131,8 +131,7 @@ public struct Planner: Sendable {
         d.emit(.intake(number: "", state: pack.procedure.initialState, fields: fields))
         if intake.route { try routeCase(d) }
         try startClocks(on: IntakeDef.transitionID, d)
-        let text = [fields["subject"], fields["description"]].compactMap { $0 }.joined(separator: " ")
-        let proposal = fields["category"] == nil ? proposeCategory(for: text, kind: fields["kind"]) : nil
+        let proposal = fields["category"] == nil ? proposeCategory(for: Self.searchableText(fields), kind: fields["kind"]) : nil
         return IntakePlan(events: d.events, proposedCategory: proposal)
     }
 
@@ -399,13 +398,18 @@ public struct Planner: Sendable {
         return next
     }
 
+    /// The words listings search and keyword hints read: subject and description.
+    static func searchableText(_ fields: [String: String]) -> String {
+        [fields["subject"], fields["description"]].compactMap { $0 }.joined(separator: "\n")
+    }
+
     /// The store's projection of a case.
     public func summary(of state: CaseState) -> CaseSummary {
         CaseSummary(
             id: state.id, number: state.number, state: state.state, handlingUnit: state.handlingUnit,
             kind: state.fields["kind"], category: state.fields["category"], level: state.fields["level"],
             channel: state.fields["channel"],
-            text: [state.fields["subject"], state.fields["description"]].compactMap { $0 }.joined(separator: "\n"),
+            text: Self.searchableText(state.fields),
             openedAt: state.openedAt, updatedAt: state.updatedAt, closedAt: state.closedAt,
             earliestDue: state.earliestDue, nextWakeup: nextWakeup(for: state), version: state.version,
             packVersion: state.packVersion)
