@@ -290,7 +290,7 @@ extension LoadSession {
 
     func readTransition(_ r: NodeReader, _ node: Node) -> TransitionDef? {
         guard let m = r.mapping(node, "transition",
-                                allowed: ["id", "name", "from", "roles", "when", "requires", "accepts", "route", "assign_actor", "to"],
+                                allowed: ["id", "name", "from", "roles", "when", "requires", "accepts", "route", "assign_actor", "adopt_current_rules", "to"],
                                 required: ["id", "from", "roles", "to"]),
               let id = m.string("id") else { return nil }
         var to: [GuardedTarget] = []
@@ -312,7 +312,8 @@ extension LoadSession {
         return TransitionDef(
             id: id, name: m.string("name") ?? id, from: m.strings("from"), to: to, roles: m.strings("roles"),
             when: readConditions(r, m["when"]), requires: m.strings("requires"), accepts: m.strings("accepts"),
-            route: m.bool("route"), assignActor: m.bool("assign_actor"), location: m.location)
+            route: m.bool("route"), assignActor: m.bool("assign_actor"), adoptCurrentRules: m.bool("adopt_current_rules"),
+            location: m.location)
     }
 
     // MARK: clocks, ladders
