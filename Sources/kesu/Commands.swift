@@ -236,12 +236,15 @@ struct Sweep: AsyncParsableCommand {
                                  "recipients": .array($0.recipients.map(JSON.string)), "violation": .opt($0.violation),
                                  "due_at": r.timeJSON($0.dueAt)])
                     }),
+                    "problems": .array(report.problems.map(JSON.string)),
                 ])
             } else {
                 for f in report.fired {
                     print("\(f.caseNumber)  \(f.type)  \(f.violation ?? f.ruleID ?? "")  → \(f.recipients.joined(separator: ", "))  (due \(r.time(f.dueAt)))")
                 }
-                print("sweep at \(r.time(report.at)): \(report.casesExamined) case(s) examined, \(report.fired.count) fired")
+                for p in report.problems { Output.err("warning: \(p)") }
+                print("sweep at \(r.time(report.at)): \(report.casesExamined) case(s) examined, \(report.fired.count) fired"
+                    + (report.problems.isEmpty ? "" : ", \(report.problems.count) case(s) skipped"))
             }
         }
     }
