@@ -312,7 +312,8 @@ extension LoadSession {
         return TransitionDef(
             id: id, name: m.string("name") ?? id, from: m.strings("from"), to: to, roles: m.strings("roles"),
             when: readConditions(r, m["when"]), requires: m.strings("requires"), accepts: m.strings("accepts"),
-            route: m.bool("route"), assignActor: m.bool("assign_actor"), location: m.location)
+            route: m.bool("route"), assignActor: m.bool("assign_actor"), adoptCurrentRules: m.bool("adopt_current_rules"),
+            location: m.location)
     }
 
     // MARK: clocks, ladders

@@ -31,7 +31,9 @@ public enum PackVocabulary {
         "procedure": ["initial", "states", "intake", "transitions"],
         "state": ["id", "name", "final"],
         "intake": ["roles", "requires", "accepts", "route"],
-        "transition": ["id", "name", "from", "roles", "when", "requires", "accepts", "route", "assign_actor", "to"],
+        "transition": [
+            "id", "name", "from", "roles", "when", "requires", "accepts", "route", "assign_actor", "adopt_current_rules", "to",
+        ],
         "target": ["when", "state", "outcomes"],
         "clock": [
             "id", "name", "working_days", "ends", "working_hours", "working_minutes", "start", "stop",

@@ -6,7 +6,7 @@ import KesuYAML
 
 struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check and inspect rule packs.", subcommands: [Validate.self, History.self])
+        abstract: "Check and inspect rule packs.", subcommands: [Validate.self, RulesTest.self, History.self])
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
