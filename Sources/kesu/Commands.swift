@@ -6,7 +6,7 @@ import KesuYAML
 
 struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check and inspect rule packs.", subcommands: [Validate.self, RulesTest.self, History.self])
+        abstract: "Check and inspect rule packs.", subcommands: [Validate.self, RulesTest.self, RulesDiff.self, History.self])
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -46,16 +46,23 @@ struct Rules: AsyncParsableCommand {
             try await guarded(global) {
                 let engine = try global.engine()
                 let uses = try await engine.store.packVersions()
+                var held: [String: PackSnapshot] = [:]
+                for u in uses { held[u.version] = try await engine.store.pack(version: u.version) }
                 let r = CaseRenderer(engine: engine)
                 if global.json {
-                    Output.json(["versions": .array(uses.map {
-                        .object(["version": .string($0.version), "first_used": r.timeJSON($0.firstUsed),
-                                 "last_used": r.timeJSON($0.lastUsed), "events": .int($0.events),
-                                 "current": .bool($0.version == engine.pack.version)])
+                    Output.json(["versions": .array(uses.map { u in
+                        .object(["version": .string(u.version), "pack": .opt(held[u.version]?.packID), "name": .opt(held[u.version]?.name),
+                                 "first_used": r.timeJSON(u.firstUsed), "last_used": r.timeJSON(u.lastUsed), "events": .int(u.events),
+                                 "cases": .int(u.cases), "open_cases": .int(u.openCases), "sources_held": .bool(held[u.version] != nil),
+                                 "current": .bool(u.version == engine.pack.version)])
                     })])
                 } else {
+                    if uses.isEmpty { print("no cases yet: the store has used no pack version") }
                     for u in uses {
-                        print("\(u.version.prefix(12))  \(r.time(u.firstUsed)) … \(r.time(u.lastUsed))  \(u.events) events\(u.version == engine.pack.version ? "  (current)" : "")")
+                        let name = held[u.version].map { "\($0.packID) \($0.name)" } ?? "(sources not held)"
+                        print("\(u.version.prefix(12))  \(name)\(u.version == engine.pack.version ? "  (current)" : "")")
+                        print("    used \(r.time(u.firstUsed)) … \(r.time(u.lastUsed)), \(u.events) events; "
+                            + "\(u.cases) case(s) run under it, \(u.openCases) open")
                     }
                 }
             }
