@@ -21,17 +21,18 @@ struct Rules: AsyncParsableCommand {
             try await guarded(opts) {
                 let loaded = try opts.loadPack()
                 let p = loaded.pack
+                let warnings = (loaded.warnings + p.calendarCoverage(now: try opts.currentTime())).sortedByLocation()
                 if opts.json {
                     Output.json([
                         "valid": .bool(true), "pack": .string(p.info.id), "version": .string(p.version),
-                        "warnings": .array(loaded.warnings.sortedByLocation().map { .string($0.description) }),
+                        "warnings": .array(warnings.map { .string($0.description) }),
                         "files": .array(loaded.files.map(JSON.string)),
                     ])
                 } else {
-                    for w in loaded.warnings.sortedByLocation() { print(w) }
+                    for w in warnings { print(w) }
                     print("\(opts.rulesPath): ok — \(p.info.name) (\(p.info.id)), version \(p.version.prefix(12)); "
                         + "\(p.routing.count) routes, \(p.procedure.states.count) states, \(p.procedure.transitions.count) transitions, "
-                        + "\(p.clocks.count) clocks, \(p.scoring.rules.count) scoring rules; \(loaded.warnings.count) warning(s)")
+                        + "\(p.clocks.count) clocks, \(p.scoring.rules.count) scoring rules; \(warnings.count) warning(s)")
                 }
             }
         }
