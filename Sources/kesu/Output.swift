@@ -106,7 +106,7 @@ struct CaseRenderer {
         case let .clockStopped(run, late): return "时限 \(pack.clock(run.clock)?.name ?? run.clock) #\(run.run) 停止\(late ? " (已逾期)" : "")"
         case let .clockPaused(run, left): return "时限 \(run) 暂停, 剩余 \(Int(left / 60)) 分钟"
         case let .clockResumed(run, due): return "时限 \(run) 恢复, 到期 \(time(due))"
-        case let .clockExtended(run, due, reason, approver): return "时限 \(run) 延期至 \(time(due)), 理由: \(reason), 批准: \(approver)"
+        case let .clockExtended(run, due, reason, approver, _): return "时限 \(run) 延期至 \(time(due)), 理由: \(reason), 批准: \(approver)"
         case let .reminder(run, step, _, to): return "提醒 \(run) 第\(step + 1)级 → \(to.joined(separator: ", "))"
         case let .escalation(run, step, _, to): return "升级 \(run) 第\(step + 1)级 → \(to.joined(separator: ", "))"
         case let .violation(id, _, unit, person, at):

@@ -26,9 +26,9 @@ public enum CaseCommand: Sendable, Equatable {
                 out.append(.intake(fields: fields, actor: e.actor, at: e.at))
             case let .transition(id, _, _, fields):
                 out.append(.act(transition: id, fields: fields, actor: e.actor, at: e.at))
-            case let .clockExtended(run, dueAt, reason, approver):
+            case let .clockExtended(run, dueAt, reason, approver, granted):
                 let before = state.clocks[run.clock]?.dueAt ?? e.at
-                out.append(.extend(clock: run.clock, length: Self.length(from: before, to: dueAt, on: calendar),
+                out.append(.extend(clock: run.clock, length: granted ?? Self.length(from: before, to: dueAt, on: calendar),
                                    reason: reason, approver: approver, at: e.at))
             default:
                 break
@@ -107,7 +107,7 @@ public struct CaseReplayer: Sendable {
         outcome.routingRule = state.routingRule
         for e in events {
             switch e.body {
-            case let .clockStarted(run, _, due), let .clockResumed(run, due), let .clockExtended(run, due, _, _):
+            case let .clockStarted(run, _, due), let .clockResumed(run, due), let .clockExtended(run, due, _, _, _):
                 outcome.due[run.description] = due
             case .escalation: outcome.escalations.append(e.ruleID ?? "?")
             case .reminder: outcome.reminders.append(e.ruleID ?? "?")

@@ -76,7 +76,7 @@ public struct CaseState: Sendable, Equatable {
             clocks[run.clock]?.status = .running
             clocks[run.clock]?.dueAt = dueAt
             clocks[run.clock]?.remaining = nil
-        case let .clockExtended(run, dueAt, reason, approver):
+        case let .clockExtended(run, dueAt, reason, approver, _):
             clocks[run.clock]?.dueAt = dueAt
             clocks[run.clock]?.extensions.append(ClockState.Extension(at: e.at, dueAt: dueAt, reason: reason, approver: approver))
         case let .reminder(run, step, _, _), let .escalation(run, step, _, _):

@@ -49,7 +49,8 @@ public enum EventBody: Sendable, Codable, Equatable {
     /// Paused with this much business time left (seconds).
     case clockPaused(ClockRun, remaining: Double)
     case clockResumed(ClockRun, dueAt: Date)
-    case clockExtended(ClockRun, dueAt: Date, reason: String, approver: String)
+    /// `length` is what was granted; events written before it was recorded have none.
+    case clockExtended(ClockRun, dueAt: Date, reason: String, approver: String, length: ClockLength? = nil)
     /// A ladder step fired: reminders and escalations go to these people.
     case reminder(ClockRun, step: Int, dueAt: Date, recipients: [String])
     case escalation(ClockRun, step: Int, dueAt: Date, recipients: [String])

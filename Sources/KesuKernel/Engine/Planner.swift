@@ -316,7 +316,7 @@ public struct Planner: Sendable {
         }
         let due = try dueTime(from: clock.dueAt, length: length, clock: clockID)
         return [Event(at: now, actor: actorID, ruleID: clockID, packVersion: pack.version,
-                      body: .clockExtended(clock.run, dueAt: due, reason: reason, approver: actorID))]
+                      body: .clockExtended(clock.run, dueAt: due, reason: reason, approver: actorID, length: length))]
     }
 
     // MARK: Sweep

@@ -219,7 +219,7 @@ public struct Explainer: Sendable {
         for e in events {
             let dueBefore: Date? = {
                 switch e.body {
-                case let .clockExtended(run, _, _, _): return runs[run]?.dueAt
+                case let .clockExtended(run, _, _, _, _): return runs[run]?.dueAt
                 default: return nil
                 }
             }()
@@ -276,10 +276,12 @@ public struct Explainer: Sendable {
                 x.status = .running
                 x.dueAt = dueAt
                 runs[run] = x
-            case let .clockExtended(run, dueAt, reason, approver):
+            case let .clockExtended(run, dueAt, reason, approver, granted):
                 guard var x = runs[run] else { continue }
                 let old = dueBefore ?? x.dueAt
-                let (length, walk) = inferExtension(from: old, to: dueAt)
+                // The granted length is recorded; older events only have the new due time, so infer it.
+                let (length, walk) = granted.flatMap { g in (try? calendar.explainDue(from: old, length: g)).map { (Optional(g), Optional($0)) } }
+                    ?? inferExtension(from: old, to: dueAt)
                 x.changes.append(.extended(.init(at: e.at, approver: approver, reason: reason, oldDue: old, newDue: dueAt,
                                                   length: length, walk: walk)))
                 x.dueAt = dueAt

@@ -327,8 +327,8 @@ public struct GuardedTarget: Sendable {
 
 // MARK: Clocks and escalation
 
-public enum ClockLength: Sendable, Equatable {
-    public enum DayEnd: String, Sendable { case endOfDay = "end_of_day", sameTime = "same_time" }
+public enum ClockLength: Sendable, Equatable, Codable {
+    public enum DayEnd: String, Sendable, Codable { case endOfDay = "end_of_day", sameTime = "same_time" }
     case workingDays(Int, DayEnd)
     /// Business seconds would be finer, but packs speak in hours (and minutes for tests).
     case workingMinutes(Int)
