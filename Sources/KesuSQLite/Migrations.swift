@@ -69,6 +69,20 @@ enum Migrations {
                 CREATE INDEX \(eventsPackIndex) ON events(pack_version, at);
                 """)
         }
+        m.registerMigration("v3-packs") { db in
+            // The sources of every pack version cases were written under (cases are pinned to them).
+            try db.execute(sql: """
+                CREATE TABLE packs (
+                    version TEXT PRIMARY KEY NOT NULL,
+                    pack_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    root TEXT NOT NULL,
+                    files TEXT NOT NULL,
+                    saved_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX cases_pack_version ON cases(pack_version, closed_at);
+                """)
+        }
         return m
     }
 }

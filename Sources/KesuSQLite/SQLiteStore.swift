@@ -205,17 +205,54 @@ public final class SQLiteStore: CaseStore {
 
     public func packVersions() async throws -> [PackVersionUse] {
         try await read("list pack versions") { db in
-            try Row.fetchAll(db, sql: """
+            var pinned: [String: (cases: Int, open: Int)] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT pack_version, COUNT(*) AS n, COUNT(*) - COUNT(closed_at) AS open
+                FROM cases GROUP BY pack_version
+                """) {
+                pinned[row["pack_version"]] = (row["n"], row["open"])
+            }
+            return try Row.fetchAll(db, sql: """
                 SELECT pack_version, MIN(at) AS first, MAX(at) AS last, COUNT(*) AS n
                 FROM events GROUP BY pack_version ORDER BY first, pack_version
                 """).map { row in
-                PackVersionUse(
-                    version: row["pack_version"],
+                let version: String = row["pack_version"]
+                return PackVersionUse(
+                    version: version,
                     firstUsed: Date(timeIntervalSinceReferenceDate: row["first"]),
                     lastUsed: Date(timeIntervalSinceReferenceDate: row["last"]),
-                    events: row["n"])
+                    events: row["n"], cases: pinned[version]?.cases ?? 0, openCases: pinned[version]?.open ?? 0)
             }
         }
+    }
+
+    public func savePack(_ snapshot: PackSnapshot, at: Date) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let files = String(decoding: try encoder.encode(snapshot.files), as: UTF8.self)
+        try await write("save pack version \(snapshot.version.prefix(12))") { db in
+            try db.execute(sql: """
+                INSERT INTO packs (version, pack_id, name, root, files, saved_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(version) DO NOTHING
+                """, arguments: [snapshot.version, snapshot.packID, snapshot.name, snapshot.root, files,
+                                 at.timeIntervalSinceReferenceDate])
+        }
+    }
+
+    public func pack(version: String) async throws -> PackSnapshot? {
+        let found = try await read("read pack version \(version.prefix(12))") { db -> (String, String, String, String)? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT pack_id, name, root, files FROM packs WHERE version = ?", arguments: [version])
+            else { return nil }
+            return (row["pack_id"], row["name"], row["root"], row["files"])
+        }
+        guard let (packID, name, root, json) = found else { return nil }
+        let files: [String: String]
+        do {
+            files = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        } catch {
+            throw StoreError.failure(operation: "decode the files of pack version \(version.prefix(12))", detail: "\(error)")
+        }
+        return PackSnapshot(version: version, packID: packID, name: name, root: root, files: files)
     }
 
     // MARK: - SQL

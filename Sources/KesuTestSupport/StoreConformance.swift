@@ -36,6 +36,7 @@ public enum StoreConformance {
         Check("due for sweep", dueForSweep),
         Check("events by type and occurrence time", eventsByType),
         Check("pack versions", packVersions),
+        Check("pack sources kept by version", packSources),
     ]
 
     /// Runs every check, each on a store from `makeStore`; throws the first failure.
@@ -399,12 +400,29 @@ extension StoreConformance {
                                events: [event(.assigned(person: "p"), at: t0 + 2 * day, pack: "2025.2")],
                                summary: summary(pack: "2025.2"))
         _ = try await make(store, events: [intake(at: t0 - day, pack: "2024.9"),
-                                          event(.assigned(person: "q"), at: t0 + 3 * day, pack: "2025.1")])
+                                          event(.assigned(person: "q"), at: t0 + 3 * day, pack: "2025.1")],
+                           summary(closed: t0 + 3 * day, pack: "2025.1"))
         try expectEqual(try await store.packVersions(), [
             PackVersionUse(version: "2024.9", firstUsed: t0 - day, lastUsed: t0 - day, events: 1),
-            PackVersionUse(version: "2025.1", firstUsed: t0, lastUsed: t0 + 3 * day, events: 3),
-            PackVersionUse(version: "2025.2", firstUsed: t0 + 2 * day, lastUsed: t0 + 2 * day, events: 1),
-        ], "first use, last use and count per version, by first use")
+            PackVersionUse(version: "2025.1", firstUsed: t0, lastUsed: t0 + 3 * day, events: 3, cases: 1, openCases: 0),
+            PackVersionUse(version: "2025.2", firstUsed: t0 + 2 * day, lastUsed: t0 + 2 * day, events: 1, cases: 1, openCases: 1),
+        ], "first use, last use and count per version, by first use; cases pinned to each (from the summaries)")
+    }
+
+    static func packSources(_ store: any CaseStore) async throws {
+        try expectEqual(try await store.pack(version: "v1"), nil, "a version never saved")
+        let first = PackSnapshot(version: "v1", packID: "demo", name: "示例规则包", root: "rules/demo",
+                                 files: ["rules/demo/pack.yaml": "pack: {id: demo}\n", "rules/demo/路由.yaml": "routing: []\n"])
+        try await store.savePack(first, at: t0)
+        try expectEqual(try await store.pack(version: "v1"), first, "sources read back exactly, Chinese included")
+        var again = first
+        again.name = "changed"
+        try await store.savePack(again, at: t0 + day)
+        try expectEqual(try await store.pack(version: "v1"), first, "saving a held version again changes nothing")
+        let second = PackSnapshot(version: "v2", packID: "demo", name: "n", root: "r", files: [:])
+        try await store.savePack(second, at: t0 + day)
+        try expectEqual(try await store.pack(version: "v2"), second, "a second version beside the first")
+        try expectEqual(try await store.pack(version: "v1"), first, "the first version untouched")
     }
 }
 

@@ -42,7 +42,7 @@ extension LoadSession {
         var procedure = ProcedureDef(initialState: "", states: [], intake: IntakeDef(roles: [], requires: [], location: packLocation),
                                      transitions: [], location: packLocation)
         if layers.contains(where: { $0.sections["procedure"] != nil }) {
-            if let m = mergedSection("procedure", "section 'procedure'", allowed: ["initial", "states", "intake", "transitions"],
+            if let m = mergedSection("procedure", "section 'procedure'", allowed: PackVocabulary.keys("procedure"),
                                      required: ["initial", "states", "intake", "transitions"],
                                      idLists: ["states": "state", "transitions": "transition"]) {
                 procedure = readProcedure(m)
@@ -52,7 +52,7 @@ extension LoadSession {
         }
         var scoring = ScoringDef(location: packLocation)
         if let m = mergedSection("scoring", "section 'scoring'",
-                                 allowed: ["baseline", "violations", "outcomes", "rules", "penalties", "thresholds"], required: [],
+                                 allowed: PackVocabulary.keys("scoring"), required: [],
                                  idLists: ["violations": "violation", "outcomes": "outcome", "rules": "scoring rule",
                                            "penalties": "penalty", "thresholds": "threshold"]) {
             scoring = readScoring(m)
@@ -76,7 +76,7 @@ extension LoadSession {
     // MARK: pack, calendar
 
     func readInfo(_ r: NodeReader, _ node: Node) -> PackInfo? {
-        guard let m = r.mapping(node, "section 'pack'", allowed: ["id", "name", "label", "case_number_prefix", "extends"],
+        guard let m = r.mapping(node, "section 'pack'", allowed: PackVocabulary.keys("pack"),
                                 required: ["id", "name", "case_number_prefix"]) else { return nil }
         return PackInfo(id: m.string("id") ?? "", name: m.string("name") ?? "", label: m.string("label") ?? "",
                         caseNumberPrefix: m.string("case_number_prefix") ?? "", location: m.location)
@@ -91,7 +91,7 @@ extension LoadSession {
 
     mutating func readCalendar(_ r: NodeReader, _ node: Node) -> CalendarRules? {
         guard let m = r.mapping(node, "section 'calendar'",
-                                allowed: ["time_zone", "business_hours", "weekend", "include", "holidays", "workdays"])
+                                allowed: PackVocabulary.keys("calendar"))
         else { return nil }
         var cal = CalendarRules(businessHours: [], location: m.location)
         if let tz = m.string("time_zone") { cal.timeZone = tz }
@@ -126,7 +126,7 @@ extension LoadSession {
                   let root = compose(text, file: path) else { continue }
             let cr = NodeReader(file: path, sink: sink)
             if NodeReader.isNull(root) { continue }
-            guard let cm = cr.mapping(root, "calendar file", allowed: ["region", "holidays", "workdays"]) else { continue }
+            guard let cm = cr.mapping(root, "calendar file", allowed: PackVocabulary.keys("calendar_file")) else { continue }
             _ = cm.string("region")
             cal.holidays += cm.list("holidays").compactMap { readDay(cr, $0) }
             cal.workdays += cm.list("workdays").compactMap { readDay(cr, $0) }
@@ -137,7 +137,7 @@ extension LoadSession {
     }
 
     func readDay(_ r: NodeReader, _ node: Node) -> DatedDay? {
-        guard let m = r.mapping(node, "a dated day", allowed: ["date", "name", "zh"], required: ["date", "name"]),
+        guard let m = r.mapping(node, "a dated day", allowed: PackVocabulary.keys("dated_day"), required: ["date", "name"]),
               let text = m.string("date") else { return nil }
         guard let date = LocalDate(text) else {
             r.sink.error(m.valueLocation("date"), "impossible date '\(text)': expected a real YYYY-MM-DD date")
@@ -163,47 +163,47 @@ extension LoadSession {
     // MARK: organisation and classification
 
     func readChoice(_ r: NodeReader, _ node: Node, _ what: String) -> Choice? {
-        guard let m = r.mapping(node, what, allowed: ["id", "name"], required: ["id", "name"]),
+        guard let m = r.mapping(node, what, allowed: PackVocabulary.keys("choice"), required: ["id", "name"]),
               let id = m.string("id") else { return nil }
         return Choice(id: id, name: m.string("name") ?? "", location: m.location)
     }
 
     func readRole(_ r: NodeReader, _ node: Node) -> RoleDef? {
-        guard let m = r.mapping(node, "role", allowed: ["id", "name", "scope", "read_only"], required: ["id", "name"]),
+        guard let m = r.mapping(node, "role", allowed: PackVocabulary.keys("role"), required: ["id", "name"]),
               let id = m.string("id") else { return nil }
         let scope = m.oneOf("scope", RoleDef.Scope.self, choices: ["all", "handling_unit"]) ?? .all
         return RoleDef(id: id, name: m.string("name") ?? "", scope: scope, readOnly: m.bool("read_only"), location: m.location)
     }
 
     func readUnit(_ r: NodeReader, _ node: Node) -> UnitDef? {
-        guard let m = r.mapping(node, "unit", allowed: ["id", "name", "center", "liaison", "head"], required: ["id", "name"]),
+        guard let m = r.mapping(node, "unit", allowed: PackVocabulary.keys("unit"), required: ["id", "name"]),
               let id = m.string("id") else { return nil }
         return UnitDef(id: id, name: m.string("name") ?? "", isCenter: m.bool("center"), liaison: m.string("liaison"),
                        head: m.string("head"), location: m.location)
     }
 
     func readPerson(_ r: NodeReader, _ node: Node) -> PersonDef? {
-        guard let m = r.mapping(node, "person", allowed: ["id", "name", "unit", "roles"], required: ["id", "name", "unit"]),
+        guard let m = r.mapping(node, "person", allowed: PackVocabulary.keys("person"), required: ["id", "name", "unit"]),
               let id = m.string("id") else { return nil }
         return PersonDef(id: id, name: m.string("name") ?? "", unit: m.string("unit") ?? "", roles: m.strings("roles"),
                          location: m.location)
     }
 
     func readCategory(_ r: NodeReader, _ node: Node) -> CategoryDef? {
-        guard let m = r.mapping(node, "category", allowed: ["id", "name", "kinds", "keywords"], required: ["id", "name"]),
+        guard let m = r.mapping(node, "category", allowed: PackVocabulary.keys("category"), required: ["id", "name"]),
               let id = m.string("id") else { return nil }
         return CategoryDef(id: id, name: m.string("name") ?? "", kinds: m.strings("kinds"), keywords: m.strings("keywords"),
                            location: m.location)
     }
 
     func readRegion(_ r: NodeReader, _ node: Node) -> RegionDef? {
-        guard let m = r.mapping(node, "region", allowed: ["id", "name", "unit"], required: ["id", "name"]),
+        guard let m = r.mapping(node, "region", allowed: PackVocabulary.keys("region"), required: ["id", "name"]),
               let id = m.string("id") else { return nil }
         return RegionDef(id: id, name: m.string("name") ?? "", unit: m.string("unit"), location: m.location)
     }
 
     func readField(_ r: NodeReader, _ node: Node) -> FieldDef? {
-        guard let m = r.mapping(node, "field", allowed: ["id", "name", "type", "values"], required: ["id", "name"]),
+        guard let m = r.mapping(node, "field", allowed: PackVocabulary.keys("field"), required: ["id", "name"]),
               let id = m.string("id") else { return nil }
         let type = m.oneOf("type", FieldDef.FieldType.self, choices: FieldDef.FieldType.allCases.map(\.rawValue)) ?? .text
         let values = m.list("values").compactMap { readChoice(r, $0, "value of field '\(id)'") }
@@ -232,7 +232,7 @@ extension LoadSession {
                     out.append(FieldCondition(field: field, test: .equals(v), location: loc))
                 }
             case .mapping:
-                guard let t = r.mapping(value, "condition on '\(field)'", allowed: ["equals", "one_of", "not_one_of", "missing"])
+                guard let t = r.mapping(value, "condition on '\(field)'", allowed: PackVocabulary.keys("condition"))
                 else { continue }
                 guard t.order.count == 1, let op = t.order.first else {
                     r.error(value, "condition on '\(field)' needs exactly one of equals, one_of, not_one_of, missing")
@@ -255,7 +255,7 @@ extension LoadSession {
     }
 
     func readRoute(_ r: NodeReader, _ node: Node) -> RouteRule? {
-        guard let m = r.mapping(node, "routing rule", allowed: ["id", "name", "when", "unit", "unit_from"], required: ["id"]),
+        guard let m = r.mapping(node, "routing rule", allowed: PackVocabulary.keys("route"), required: ["id"]),
               let id = m.string("id") else { return nil }
         let when = readConditions(r, m["when"])
         var target: RouteRule.Target?
@@ -283,12 +283,13 @@ extension LoadSession {
     func readProcedure(_ m: MergedSection) -> ProcedureDef {
         let states: [StateDef] = m.items("states").compactMap { item in
             let (r, n) = (item.reader, item.node)
-            guard let s = r.mapping(n, "state", allowed: ["id", "name", "final"], required: ["id", "name"]),
+            guard let s = r.mapping(n, "state", allowed: PackVocabulary.keys("state"), required: ["id", "name"]),
                   let id = s.string("id") else { return nil }
             return StateDef(id: id, name: s.string("name") ?? "", isFinal: s.bool("final"), location: s.location)
         }
         var intake = IntakeDef(roles: [], requires: [], location: m.location)
-        if let e = m["intake"], case let (r, n) = (e.reader, e.value), let i = r.mapping(n, "'intake'", allowed: ["roles", "requires", "accepts", "route"], required: ["roles"]) {
+        if let e = m["intake"], case let (r, n) = (e.reader, e.value),
+           let i = r.mapping(n, "'intake'", allowed: PackVocabulary.keys("intake"), required: ["roles"]) {
             intake = IntakeDef(roles: i.strings("roles"), requires: i.strings("requires"), accepts: i.strings("accepts"),
                                route: i.bool("route"), location: i.location)
         }
@@ -299,7 +300,7 @@ extension LoadSession {
 
     func readTransition(_ r: NodeReader, _ node: Node) -> TransitionDef? {
         guard let m = r.mapping(node, "transition",
-                                allowed: ["id", "name", "from", "roles", "when", "requires", "accepts", "route", "assign_actor", "to"],
+                                allowed: PackVocabulary.keys("transition"),
                                 required: ["id", "from", "roles", "to"]),
               let id = m.string("id") else { return nil }
         var to: [GuardedTarget] = []
@@ -309,7 +310,7 @@ extension LoadSession {
                 if let s = r.string(t, "'to' of transition '\(id)'") { to = [GuardedTarget(state: s, location: r.location(t))] }
             case .sequence:
                 to = r.list(t, "'to'")?.compactMap { n in
-                    guard let g = r.mapping(n, "target of transition '\(id)'", allowed: ["when", "state", "outcomes"], required: ["state"]),
+                    guard let g = r.mapping(n, "target of transition '\(id)'", allowed: PackVocabulary.keys("target"), required: ["state"]),
                           let state = g.string("state") else { return nil }
                     return GuardedTarget(when: readConditions(r, g["when"]), state: state, outcomes: g.strings("outcomes"),
                                          location: g.location)
@@ -321,15 +322,15 @@ extension LoadSession {
         return TransitionDef(
             id: id, name: m.string("name") ?? id, from: m.strings("from"), to: to, roles: m.strings("roles"),
             when: readConditions(r, m["when"]), requires: m.strings("requires"), accepts: m.strings("accepts"),
-            route: m.bool("route"), assignActor: m.bool("assign_actor"), location: m.location)
+            route: m.bool("route"), assignActor: m.bool("assign_actor"), adoptCurrentRules: m.bool("adopt_current_rules"),
+            location: m.location)
     }
 
     // MARK: clocks, ladders
 
     func readClock(_ r: NodeReader, _ node: Node) -> ClockDef? {
         guard let m = r.mapping(node, "clock",
-                                allowed: ["id", "name", "working_days", "ends", "working_hours", "working_minutes", "start", "stop",
-                                          "pause", "resume", "when", "owner", "responsible", "violation", "ladder", "extension"],
+                                allowed: PackVocabulary.keys("clock"),
                                 required: ["id", "start"]),
               let id = m.string("id") else { return nil }
         let lengthKeys = ["working_days", "working_hours", "working_minutes"].filter(m.has)
@@ -350,7 +351,7 @@ extension LoadSession {
         }
         var ext: ExtensionRule?
         if let e = m["extension"], let x = r.mapping(e, "'extension' of clock '\(id)'",
-                                                    allowed: ["approvers", "max_count", "max_working_days", "max_working_hours"],
+                                                    allowed: PackVocabulary.keys("extension"),
                                                     required: ["approvers"]) {
             let keys = ["max_working_days", "max_working_hours"].filter(x.has)
             var maxLength: ClockLength?
@@ -377,14 +378,14 @@ extension LoadSession {
     }
 
     func readLadder(_ r: NodeReader, _ node: Node) -> LadderDef? {
-        guard let m = r.mapping(node, "ladder", allowed: ["id", "steps"], required: ["id", "steps"]),
+        guard let m = r.mapping(node, "ladder", allowed: PackVocabulary.keys("ladder"), required: ["id", "steps"]),
               let id = m.string("id") else { return nil }
         let steps: [LadderStep] = m.list("steps").compactMap { n in
-            guard let s = r.mapping(n, "step of ladder '\(id)'", allowed: ["at", "remind", "escalate_to", "violation"],
+            guard let s = r.mapping(n, "step of ladder '\(id)'", allowed: PackVocabulary.keys("ladder_step"),
                                     required: ["at"]),
                   let atNode = s["at"],
                   let a = r.mapping(atNode, "'at' of a step of ladder '\(id)'",
-                                    allowed: ["share", "working_hours_after_due", "working_minutes_after_due"]) else { return nil }
+                                    allowed: PackVocabulary.keys("ladder_at")) else { return nil }
             var at: LadderStep.At?
             if a.order.count != 1 {
                 r.error(atNode, "'at' needs exactly one of share, working_hours_after_due, working_minutes_after_due")
@@ -413,10 +414,10 @@ extension LoadSession {
         def.penalties = m.items("penalties").compactMap { readChoice($0.reader, $0.node, "penalty") }
         def.rules = m.items("rules").compactMap { item in
             let (r, n) = (item.reader, item.node)
-            guard let s = r.mapping(n, "scoring rule", allowed: ["id", "on", "when", "unit", "person", "person_from"],
+            guard let s = r.mapping(n, "scoring rule", allowed: PackVocabulary.keys("scoring_rule"),
                                     required: ["id", "on"]),
                   let id = s.string("id"), let onNode = s["on"],
-                  let o = r.mapping(onNode, "'on' of scoring rule '\(id)'", allowed: ["violation", "outcome"]) else { return nil }
+                  let o = r.mapping(onNode, "'on' of scoring rule '\(id)'", allowed: PackVocabulary.keys("scoring_on")) else { return nil }
             var on: ScoringRule.Trigger?
             if o.order.count != 1 {
                 r.error(onNode, "'on' of scoring rule '\(id)' needs exactly one of violation, outcome")
@@ -433,7 +434,7 @@ extension LoadSession {
         }
         def.thresholds = m.items("thresholds").compactMap { item in
             let (r, n) = (item.reader, item.node)
-            guard let t = r.mapping(n, "threshold", allowed: ["id", "subject", "period", "points", "penalty"],
+            guard let t = r.mapping(n, "threshold", allowed: PackVocabulary.keys("threshold"),
                                     required: ["id", "points", "penalty"]),
                   let id = t.string("id") else { return nil }
             let subject = t.oneOf("subject", PenaltyThreshold.Subject.self, choices: ["person", "unit"]) ?? .person

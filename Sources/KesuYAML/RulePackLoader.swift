@@ -22,10 +22,8 @@ public struct LoadedPack: Sendable {
 
 /// Loads a rule pack folder (docs/rule-packs.md) and checks it.
 public struct RulePackLoader: Sendable {
-    public static let sections = [
-        "pack", "calendar", "roles", "units", "people", "kinds", "levels", "categories", "complainant_types",
-        "channels", "regions", "fields", "routing", "procedure", "clocks", "ladders", "scoring",
-    ]
+    /// The top-level sections of a pack file (PackVocabulary.swift).
+    public static let sections = PackVocabulary.keys("pack_file")
 
     public init() {}
 

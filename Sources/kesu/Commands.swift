@@ -6,7 +6,7 @@ import KesuYAML
 
 struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check and inspect rule packs.", subcommands: [Validate.self, History.self])
+        abstract: "Check and inspect rule packs.", subcommands: [Validate.self, RulesTest.self, RulesDiff.self, History.self])
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -21,17 +21,18 @@ struct Rules: AsyncParsableCommand {
             try await guarded(opts) {
                 let loaded = try opts.loadPack()
                 let p = loaded.pack
+                let warnings = (loaded.warnings + p.calendarCoverage(now: try opts.currentTime())).sortedByLocation()
                 if opts.json {
                     Output.json([
                         "valid": .bool(true), "pack": .string(p.info.id), "version": .string(p.version),
-                        "warnings": .array(loaded.warnings.sortedByLocation().map { .string($0.description) }),
+                        "warnings": .array(warnings.map { .string($0.description) }),
                         "files": .array(loaded.files.map(JSON.string)),
                     ])
                 } else {
-                    for w in loaded.warnings.sortedByLocation() { print(w) }
+                    for w in warnings { print(w) }
                     print("\(opts.rulesPath): ok — \(p.info.name) (\(p.info.id)), version \(p.version.prefix(12)); "
                         + "\(p.routing.count) routes, \(p.procedure.states.count) states, \(p.procedure.transitions.count) transitions, "
-                        + "\(p.clocks.count) clocks, \(p.scoring.rules.count) scoring rules; \(loaded.warnings.count) warning(s)")
+                        + "\(p.clocks.count) clocks, \(p.scoring.rules.count) scoring rules; \(warnings.count) warning(s)")
                 }
             }
         }
@@ -45,16 +46,23 @@ struct Rules: AsyncParsableCommand {
             try await guarded(global) {
                 let engine = try global.engine()
                 let uses = try await engine.store.packVersions()
+                var held: [String: PackSnapshot] = [:]
+                for u in uses { held[u.version] = try await engine.store.pack(version: u.version) }
                 let r = CaseRenderer(engine: engine)
                 if global.json {
-                    Output.json(["versions": .array(uses.map {
-                        .object(["version": .string($0.version), "first_used": r.timeJSON($0.firstUsed),
-                                 "last_used": r.timeJSON($0.lastUsed), "events": .int($0.events),
-                                 "current": .bool($0.version == engine.pack.version)])
+                    Output.json(["versions": .array(uses.map { u in
+                        .object(["version": .string(u.version), "pack": .opt(held[u.version]?.packID), "name": .opt(held[u.version]?.name),
+                                 "first_used": r.timeJSON(u.firstUsed), "last_used": r.timeJSON(u.lastUsed), "events": .int(u.events),
+                                 "cases": .int(u.cases), "open_cases": .int(u.openCases), "sources_held": .bool(held[u.version] != nil),
+                                 "current": .bool(u.version == engine.pack.version)])
                     })])
                 } else {
+                    if uses.isEmpty { print("no cases yet: the store has used no pack version") }
                     for u in uses {
-                        print("\(u.version.prefix(12))  \(r.time(u.firstUsed)) … \(r.time(u.lastUsed))  \(u.events) events\(u.version == engine.pack.version ? "  (current)" : "")")
+                        let name = held[u.version].map { "\($0.packID) \($0.name)" } ?? "(sources not held)"
+                        print("\(u.version.prefix(12))  \(name)\(u.version == engine.pack.version ? "  (current)" : "")")
+                        print("    used \(r.time(u.firstUsed)) … \(r.time(u.lastUsed)), \(u.events) events; "
+                            + "\(u.cases) case(s) run under it, \(u.openCases) open")
                     }
                 }
             }
@@ -229,12 +237,15 @@ struct Sweep: AsyncParsableCommand {
                                  "recipients": .array($0.recipients.map(JSON.string)), "violation": .opt($0.violation),
                                  "due_at": r.timeJSON($0.dueAt)])
                     }),
+                    "problems": .array(report.problems.map(JSON.string)),
                 ])
             } else {
                 for f in report.fired {
                     print("\(f.caseNumber)  \(f.type)  \(f.violation ?? f.ruleID ?? "")  → \(f.recipients.joined(separator: ", "))  (due \(r.time(f.dueAt)))")
                 }
-                print("sweep at \(r.time(report.at)): \(report.casesExamined) case(s) examined, \(report.fired.count) fired")
+                for p in report.problems { Output.err("warning: \(p)") }
+                print("sweep at \(r.time(report.at)): \(report.casesExamined) case(s) examined, \(report.fired.count) fired"
+                    + (report.problems.isEmpty ? "" : ", \(report.problems.count) case(s) skipped"))
             }
         }
     }

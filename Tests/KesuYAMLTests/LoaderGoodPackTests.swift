@@ -101,7 +101,7 @@ import Testing
 
         // ladders
         let ladder = try #require(pack.ladder("answer_ladder"))
-        #expect(ladder.steps.map(\.at) == [.share(0.5), .share(1.0), .afterDue(minutes: 480), .afterDue(minutes: 30)])
+        #expect(ladder.steps.map(\.at) == [.share(0.5), .share(1.0), .afterDue(minutes: 480), .afterDue(minutes: 600)])
         #expect(ladder.steps[1].remind == ["unit_head", "liaison"])
         #expect(ladder.steps[2].escalateTo == ["leader"] && ladder.steps[2].violation == "stalling")
 

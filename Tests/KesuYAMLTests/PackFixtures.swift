@@ -174,7 +174,7 @@ enum Fixture {
                   - {at: {share: 0.5}, remind: [liaison]}
                   - {at: {share: 1.0}, remind: [unit_head, liaison]}
                   - {at: {working_hours_after_due: 8}, escalate_to: [leader], violation: stalling}
-                  - {at: {working_minutes_after_due: 30}, remind: [leader]}
+                  - {at: {working_minutes_after_due: 600}, remind: [leader]}
 
             """,
         "scoring.yaml": """

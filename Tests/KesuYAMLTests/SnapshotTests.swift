@@ -88,7 +88,7 @@ import Testing
         snapshot.files = files
         let memory = try RulePackLoader().load(snapshot: snapshot)
         #expect(memory.pack.version == disk.pack.version)
-        #expect(memory.pack.routing[0].location.description == "rules/tobacco-prefecture/routing.yaml:6:5")
+        #expect(memory.pack.routing[0].location.description == "rules/tobacco-prefecture/routing.yaml:7:5")
         #expect(memory.files.first == "rules/county-example/pack.yaml")
         #expect(memory.snapshot.files == files)
     }
@@ -130,5 +130,18 @@ import Testing
         #expect(source.list(directory: "rules") == ["a", "calendars"])
         #expect(source.read("rules/a/pack.yaml") == Array("pack: {}".utf8))
         #expect(source.read("rules/a") == nil)
+    }
+}
+
+@Suite struct StoredPackResolverTests {
+    @Test func rebuildsAVersionFromTheSourcesAStoreKept() async throws {
+        let loaded = try RulePackLoader().load(directory: SnapshotTests.shippedPack("county-example"))
+        let store = MemoryStore()
+        let resolver = StoredPackResolver(store: store)
+        #expect(try await resolver.pack(version: loaded.pack.version) == nil)
+        try await store.savePack(loaded.snapshot, at: Date(timeIntervalSince1970: 0))
+        let pack = try #require(try await resolver.pack(version: loaded.pack.version))
+        #expect(pack.version == loaded.pack.version)
+        #expect(pack.routing.map(\.id) == loaded.pack.routing.map(\.id))
     }
 }

@@ -18,6 +18,8 @@ public struct CaseState: Sendable, Equatable {
     public var clocks: [String: ClockState] = [:]
     public var violations: [ViolationRecord] = []
     public var outcomes: [String] = []
+    /// The rules the case runs under: those in force at intake, until a transition that
+    /// adopts the current rules.
     public var packVersion: String = ""
     /// Number of events: the version a command is based on.
     public var version: Int = 0
@@ -52,6 +54,9 @@ public struct CaseState: Sendable, Equatable {
             packVersion = e.packVersion
         case let .transition(_, _, to, fields):
             state = to
+            // A transition is planned under the case's own rules, or moves the case onto the
+            // current rules when the pack says so (`adopt_current_rules`).
+            if !e.packVersion.isEmpty { packVersion = e.packVersion }
             for (k, v) in fields { self.fields[k] = v.isEmpty ? nil : v }
         case let .routed(unit, _):
             handlingUnit = unit

@@ -6,13 +6,35 @@ public struct Engine: Sendable {
     public let planner: Planner
     public let store: any CaseStore
     public let notifier: (any Notifier)?
+    let shelf: RuleShelf
 
+    /// The pack in force: new cases start under it.
     public var pack: RulePack { planner.pack }
 
-    public init(pack: RulePack, store: any CaseStore, scorer: any Scorer = PointsScorer(), notifier: (any Notifier)? = nil) throws {
+    /// `snapshot` is the current pack's sources, saved in the store before the first write
+    /// under it; `resolver` finds the rules of cases pinned to older versions.
+    public init(
+        pack: RulePack, store: any CaseStore, scorer: any Scorer = PointsScorer(), notifier: (any Notifier)? = nil,
+        snapshot: PackSnapshot? = nil, resolver: (any PackResolver)? = nil
+    ) throws {
         self.planner = try Planner(pack: pack, scorer: scorer)
         self.store = store
         self.notifier = notifier
+        self.shelf = RuleShelf(current: planner, snapshot: snapshot, resolver: resolver)
+    }
+
+    /// The planner of the rules a case runs under (a case keeps the rules it started with).
+    public func planner(for state: CaseState) async throws -> Planner {
+        try await shelf.planner(version: state.packVersion, caseNumber: state.number)
+    }
+
+    /// The planner for a transition: the case's own rules, or the current ones when the
+    /// current pack says this transition adopts them.
+    func planner(for state: CaseState, transition: String) async throws -> Planner {
+        if state.packVersion != pack.version, pack.transition(transition)?.adoptCurrentRules == true {
+            return planner
+        }
+        return try await planner(for: state)
     }
 
     // MARK: Reading
@@ -48,6 +70,7 @@ public struct Engine: Sendable {
 
     public func intake(fields: [String: String], by actor: String, at now: Date) async throws -> IntakeResult {
         let plan = try planner.planIntake(fields: fields, by: actor, at: now)
+        try await shelf.ensureSaved(in: store, at: now)
         let year = planner.calendar.localDate(of: now).year
         let planner = self.planner
         let summary = try await store.create(numberPrefix: pack.info.caseNumberPrefix, year: year) { id, number in
@@ -84,8 +107,9 @@ public struct Engine: Sendable {
         if let expectedVersion, expectedVersion != current.version {
             throw KesuError(.conflict, "case \(current.number) is at version \(current.version), not \(expectedVersion): someone changed it; read it again")
         }
-        let events = try planner.planTransition(transition, fields: fields, on: current, by: actor, at: now)
-        return try await commit(events, to: current)
+        let rules = try await planner(for: current, transition: transition)
+        let events = try rules.planTransition(transition, fields: fields, on: current, by: actor, at: now)
+        return try await commit(events, to: current, under: rules)
     }
 
     @discardableResult
@@ -93,15 +117,17 @@ public struct Engine: Sendable {
         _ ref: String, clock: String, by length: ClockLength, reason: String, approver: String, at now: Date
     ) async throws -> CaseState {
         let current = try await find(ref)
-        let events = try planner.planExtension(clockID: clock, length: length, reason: reason, on: current, by: approver, at: now)
-        return try await commit(events, to: current)
+        let rules = try await planner(for: current)
+        let events = try rules.planExtension(clockID: clock, length: length, reason: reason, on: current, by: approver, at: now)
+        return try await commit(events, to: current, under: rules)
     }
 
-    func commit(_ events: [Event], to current: CaseState) async throws -> CaseState {
+    func commit(_ events: [Event], to current: CaseState, under rules: Planner) async throws -> CaseState {
         var next = current
         for e in events { next.apply(e) }
+        if rules.pack.version == pack.version { try await shelf.ensureSaved(in: store, at: events.first?.at ?? current.updatedAt) }
         do {
-            try await store.append(caseID: current.id, expectedVersion: current.version, events: events, summary: planner.summary(of: next))
+            try await store.append(caseID: current.id, expectedVersion: current.version, events: events, summary: rules.summary(of: next))
         } catch let StoreError.conflict(_, expected, actual) {
             throw KesuError(.conflict, "case \(current.number) changed meanwhile (version \(expected) → \(actual)); nothing was written, try again")
         }
@@ -122,6 +148,8 @@ public struct Engine: Sendable {
         public var at: Date
         public var casesExamined: Int = 0
         public var fired: [Fired] = []
+        /// Cases the sweep could not handle (their rules are not held), with why; the rest went on.
+        public var problems: [String] = []
     }
 
     /// Fires every reminder, escalation and violation due by `now`, exactly once each however
@@ -137,17 +165,22 @@ public struct Engine: Sendable {
                 report.casesExamined += 1
                 for attempt in 0..<3 {
                     let current = try await state(of: id)
-                    let events = try planner.planSweep(on: current, at: now)
+                    let rules: Planner
+                    do { rules = try await planner(for: current) } catch let e as KesuError where e.code == .rulesUnavailable {
+                        report.problems.append(e.message)
+                        break
+                    }
+                    let events = try rules.planSweep(on: current, at: now)
                     if events.isEmpty {
                         // Nothing to fire: the stored wake-up was stale (written under other rules);
                         // refresh it so the sweep does not come back. A concurrent writer refreshes it too.
                         do {
-                            try await store.append(caseID: id, expectedVersion: current.version, events: [], summary: planner.summary(of: current))
+                            try await store.append(caseID: id, expectedVersion: current.version, events: [], summary: rules.summary(of: current))
                         } catch StoreError.conflict {}
                         break
                     }
                     do {
-                        _ = try await commit(events, to: current)
+                        _ = try await commit(events, to: current, under: rules)
                         report.fired += events.compactMap { fired($0, number: current.number) }
                         await notify(events, number: current.number, at: now)
                         break

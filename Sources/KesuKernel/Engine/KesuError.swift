@@ -16,6 +16,8 @@ public struct KesuError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict
         case noRoute = "no_route"
         case invalidInput = "invalid_input"
+        /// The case runs under a pack version the store does not hold.
+        case rulesUnavailable = "rules_unavailable"
     }
 
     public var code: Code

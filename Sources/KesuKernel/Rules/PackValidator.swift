@@ -3,10 +3,11 @@ import Foundation
 extension RulePack {
     /// Semantic checks: duplicate ids, unknown references, unreachable or unfinishable procedure, broken clocks and
     /// calendars. Every problem is listed, each at its definition's location, with a did-you-mean where a name is close.
+    /// A pack without errors is then linted (PackLint.swift): warnings about rules that cannot do what they say.
     public func validate() -> [Diagnostic] {
         var v = PackValidation(pack: self)
         v.run()
-        return v.diagnostics
+        return v.diagnostics.hasErrors ? v.diagnostics : v.diagnostics + lint()
     }
 }
 

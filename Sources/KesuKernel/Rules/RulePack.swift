@@ -299,15 +299,18 @@ public struct TransitionDef: Sendable {
     public var route: Bool
     /// Make the acting person the case's assignee.
     public var assignActor: Bool
+    /// A case under older rules that takes this transition moves onto the pack in force
+    /// (cases otherwise keep the rules they started under).
+    public var adoptCurrentRules: Bool
     public var location: SourceLocation
     public init(
         id: String, name: String, from: [String], to: [GuardedTarget], roles: [String], when: [FieldCondition] = [],
         requires: [String] = [], accepts: [String] = [], route: Bool = false, assignActor: Bool = false,
-        location: SourceLocation = .code()
+        adoptCurrentRules: Bool = false, location: SourceLocation = .code()
     ) {
         self.id = id; self.name = name; self.from = from; self.to = to; self.roles = roles; self.when = when
         self.requires = requires; self.accepts = accepts; self.route = route; self.assignActor = assignActor
-        self.location = location
+        self.adoptCurrentRules = adoptCurrentRules; self.location = location
     }
 }
 

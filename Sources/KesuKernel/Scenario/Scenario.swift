@@ -6,9 +6,34 @@ public struct Scenario: Sendable, Codable, Equatable {
     public var name: String
     public var description: String?
     public var steps: [Step]
+    /// Rows of the routing table to check without a case: these fields → this unit, by this rule.
+    public var routes: [RouteCheck]
 
-    public init(name: String, description: String? = nil, steps: [Step]) {
-        self.name = name; self.description = description; self.steps = steps
+    public init(name: String, description: String? = nil, steps: [Step] = [], routes: [RouteCheck] = []) {
+        self.name = name; self.description = description; self.steps = steps; self.routes = routes
+    }
+
+    public enum CodingKeys: String, CodingKey, CaseIterable { case name, description, steps, routes }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        steps = try c.decodeIfPresent([Step].self, forKey: .steps) ?? []
+        routes = try c.decodeIfPresent([RouteCheck].self, forKey: .routes) ?? []
+    }
+
+    /// One routing-table row: the fields a case would have, and where it must go.
+    public struct RouteCheck: Sendable, Codable, Equatable {
+        public var name: String?
+        public var fields: [String: String]
+        /// The handling unit, or `none` when no rule may match.
+        public var handling_unit: String
+        public var routing_rule: String?
+        public enum CodingKeys: String, CodingKey, CaseIterable { case name, fields, handling_unit, routing_rule }
+        public init(name: String? = nil, fields: [String: String], handling_unit: String, routing_rule: String? = nil) {
+            self.name = name; self.fields = fields; self.handling_unit = handling_unit; self.routing_rule = routing_rule
+        }
     }
 
     public struct Step: Sendable, Codable, Equatable {
@@ -25,6 +50,8 @@ public struct Scenario: Sendable, Codable, Equatable {
         public var sweep: Bool?
         public var expect: Expect?
 
+        public enum CodingKeys: String, CodingKey, CaseIterable { case at, `as`, say, intake, act, fields, extend, sweep, expect }
+
         public init(at: String, as actor: String? = nil, say: String? = nil, intake: [String: String]? = nil,
                     act: String? = nil, fields: [String: String]? = nil, extend: ExtendStep? = nil,
                     sweep: Bool? = nil, expect: Expect? = nil) {
@@ -38,6 +65,7 @@ public struct Scenario: Sendable, Codable, Equatable {
         public var days: Int?
         public var hours: Int?
         public var reason: String
+        public enum CodingKeys: String, CodingKey, CaseIterable { case clock, days, hours, reason }
     }
 
     public struct Expect: Sendable, Codable, Equatable {
@@ -53,7 +81,22 @@ public struct Scenario: Sendable, Codable, Equatable {
         /// The step must be refused with this error code (e.g. `forbidden`, `missing_field`).
         public var refused: String?
         public var closed: Bool?
+        /// Ladder steps (`ladder#n`) that reminded / escalated on this case so far, in order.
+        public var reminders: [String]?
+        public var escalations: [String]?
+        /// Scoring rules that took points off on this case so far, in order.
+        public var deductions: [String]?
+        /// Points taken off so far on this case, by unit or person id.
+        public var points: [String: Double]?
+
+        public enum CodingKeys: String, CodingKey, CaseIterable {
+            case state, handling_unit, routing_rule, due, violations, fired, refused, closed, reminders, escalations, deductions, points
+        }
     }
+}
+
+extension Scenario.Expect {
+    var needsEvents: Bool { reminders != nil || escalations != nil || deductions != nil || points != nil }
 }
 
 /// What happened at one step, and any expectation it missed.
@@ -108,7 +151,8 @@ extension Engine {
                 }
             }
             if let expect = step.expect, let s = result.state {
-                result.failures += check(expect, state: s, sweep: result.sweep)
+                let events = expect.needsEvents ? try await store.events(caseID: s.id) : []
+                result.failures += check(expect, state: s, events: events, sweep: result.sweep)
             }
             onStep(result)
             results.append(result)
@@ -116,7 +160,7 @@ extension Engine {
         return results
     }
 
-    func check(_ x: Scenario.Expect, state s: CaseState, sweep: SweepReport?) -> [String] {
+    func check(_ x: Scenario.Expect, state s: CaseState, events: [Event], sweep: SweepReport?) -> [String] {
         var f: [String] = []
         func cmp(_ what: String, _ expected: String?, _ actual: String?) {
             if let expected, expected != actual { f.append("\(what): expected \(expected), got \(actual ?? "none")") }
@@ -133,6 +177,38 @@ extension Engine {
         }
         if let n = x.fired, n != (sweep?.fired.count ?? 0) { f.append("fired: expected \(n), got \(sweep?.fired.count ?? 0)") }
         if let c = x.closed, c != s.isClosed { f.append("closed: expected \(c), got \(s.isClosed)") }
+        func steps(_ type: String) -> [String] { events.filter { $0.type == type }.compactMap(\.ruleID) }
+        if let r = x.reminders, r != steps("reminder") { f.append("reminders: expected \(r), got \(steps("reminder"))") }
+        if let r = x.escalations, r != steps("escalation") { f.append("escalations: expected \(r), got \(steps("escalation"))") }
+        if let r = x.deductions, r != steps("deduction") { f.append("deductions: expected \(r), got \(steps("deduction"))") }
+        if let expected = x.points {
+            var actual: [String: Double] = [:]
+            for e in events { if case let .deduction(_, subject, points, _) = e.body { actual[subject.id, default: 0] += points } }
+            for (who, points) in expected.sorted(by: { $0.key < $1.key }) where abs((actual[who] ?? 0) - points) > 1e-9 {
+                f.append("points of \(who): expected \(Self.points(points)), got \(Self.points(actual[who] ?? 0))")
+            }
+            for (who, points) in actual.sorted(by: { $0.key < $1.key }) where expected[who] == nil {
+                f.append("points of \(who): expected none, got \(Self.points(points))")
+            }
+        }
         return f
+    }
+
+    static func points(_ p: Double) -> String { p == p.rounded() ? String(Int(p)) : String(p) }
+
+    /// Checks routing-table rows against the router; one failure line per row that misses.
+    public func check(routes: [Scenario.RouteCheck]) -> [String] {
+        let router = Router(pack: pack)
+        return routes.enumerated().compactMap { i, row in
+            let label = "route \(i + 1)" + (row.name.map { " (\($0))" } ?? "")
+            let given = row.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            guard let d = router.route(row.fields) else {
+                return row.handling_unit == "none" ? nil : "\(label) [\(given)]: expected \(row.handling_unit), but no rule matched"
+            }
+            var misses: [String] = []
+            if d.unit != row.handling_unit { misses.append("handling unit: expected \(row.handling_unit), got \(d.unit)") }
+            if let rule = row.routing_rule, rule != d.ruleID { misses.append("routing rule: expected \(rule), got \(d.ruleID)") }
+            return misses.isEmpty ? nil : "\(label) [\(given)]: " + misses.joined(separator: "; ")
+        }
     }
 }

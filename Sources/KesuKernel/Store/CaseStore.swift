@@ -108,8 +108,15 @@ public protocol CaseStore: Sendable {
     func dueForSweep(at now: Date, limit: Int) async throws -> [Int64]
     /// Events of these types whose `occurredAt` lies in `[from, to)`, in case and sequence order.
     func events(types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Event]
-    /// Pack versions seen in the events, with the first and last time each was used.
+    /// Pack versions seen in the events, with the first and last time each was used and the
+    /// cases that run under each.
     func packVersions() async throws -> [PackVersionUse]
+
+    /// Keeps a pack version's sources. Saving a version the store already holds changes nothing
+    /// (the first save wins: a version is a content hash, so the sources are the same).
+    func savePack(_ snapshot: PackSnapshot, at: Date) async throws
+    /// The sources of a pack version, if the store holds them.
+    func pack(version: String) async throws -> PackSnapshot?
 }
 
 public struct PackVersionUse: Sendable, Codable, Equatable {
@@ -117,8 +124,12 @@ public struct PackVersionUse: Sendable, Codable, Equatable {
     public var firstUsed: Date
     public var lastUsed: Date
     public var events: Int
-    public init(version: String, firstUsed: Date, lastUsed: Date, events: Int) {
+    /// Cases that run under this version now (pinned to it), and how many of them are open.
+    public var cases: Int
+    public var openCases: Int
+    public init(version: String, firstUsed: Date, lastUsed: Date, events: Int, cases: Int = 0, openCases: Int = 0) {
         self.version = version; self.firstUsed = firstUsed; self.lastUsed = lastUsed; self.events = events
+        self.cases = cases; self.openCases = openCases
     }
 }
 

@@ -8,6 +8,7 @@ public actor MemoryStore: CaseStore {
     private var numbers: [String: Int64] = [:]
     private var counters: [String: Int] = [:]
     private var nextID: Int64 = 1
+    private var packs: [String: PackSnapshot] = [:]
 
     public init() {}
 
@@ -85,8 +86,18 @@ public actor MemoryStore: CaseStore {
                 uses[e.packVersion] = PackVersionUse(version: e.packVersion, firstUsed: e.at, lastUsed: e.at, events: 1)
             }
         }
+        for c in cases.values {
+            uses[c.packVersion]?.cases += 1
+            if c.closedAt == nil { uses[c.packVersion]?.openCases += 1 }
+        }
         return uses.values.sorted { ($0.firstUsed, $0.version) < ($1.firstUsed, $1.version) }
     }
+
+    public func savePack(_ snapshot: PackSnapshot, at: Date) async throws {
+        if packs[snapshot.version] == nil { packs[snapshot.version] = snapshot }
+    }
+
+    public func pack(version: String) async throws -> PackSnapshot? { packs[version] }
 }
 
 extension CaseQuery {

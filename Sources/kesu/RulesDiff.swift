@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import KesuKernel
+import KesuSQLite
+import KesuYAML
+
+/// `kesu rules diff OLD NEW [--replay]`: what changes in effect between two pack versions,
+/// statically and, with `--replay`, on every stored case. The store is only read.
+struct RulesDiff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "What changes between two packs; with --replay, which stored cases would come out differently.",
+        discussion: """
+            OLD and NEW are pack folders. With --replay every case in --db (optionally only those opened in \
+            [--since, --until)) is replayed from its own commands under both packs, on a private in-memory \
+            store, sweeping up to --now; the report lists cases whose handling unit, due times, reminders, \
+            escalations, violations, points, final state or accepted commands differ. Exits 0 whatever it finds.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The old pack folder.") var old: String
+    @Argument(help: "The new pack folder.") var new: String
+    @Flag(help: "Replay the store's cases under both packs.") var replay = false
+    @Option(help: "Only cases opened on or after (YYYY-MM-DD or ISO-8601).") var since: String?
+    @Option(help: "Only cases opened before (YYYY-MM-DD or ISO-8601).") var until: String?
+    @Option(help: "List at most this many changed cases (counts cover all).") var limit = 200
+
+    func run() async throws {
+        try await guarded(global) {
+            let a = try load(old), b = try load(new)
+            let diff = PackDiff(old: a.pack, new: b.pack)
+            let calendar = try BusinessCalendar(b.pack.calendar)
+            let time = { (d: Date) in ISO8601.format(d, in: calendar.timeZone) }
+            var report: ReplayReport?
+            if replay {
+                guard let db = global.chosenDB ?? (FileManager.default.fileExists(atPath: global.dbPath) ? global.dbPath : nil) else {
+                    throw KesuError(.invalidInput, "--replay needs a store: pass --db FILE (or set KESU_DB)")
+                }
+                let store = try SQLiteStore(path: db)
+                report = try await ReplayReport.run(
+                    store: store, old: a.pack, new: b.pack, openedFrom: try day(since, "since", calendar),
+                    openedBefore: try day(until, "until", calendar), horizon: try global.currentTime(), time: time)
+            }
+            if global.json {
+                Output.json(json(a.pack, b.pack, diff, report))
+            } else {
+                print(text(a.pack, b.pack, diff, report))
+            }
+        }
+    }
+
+    func load(_ folder: String) throws -> LoadedPack {
+        guard FileManager.default.fileExists(atPath: folder) else {
+            throw KesuError(.invalidInput, "no rule pack at '\(folder)'")
+        }
+        return try RulePackLoader().load(directory: folder)
+    }
+
+    func day(_ text: String?, _ name: String, _ calendar: BusinessCalendar) throws -> Date? {
+        guard let text else { return nil }
+        if let d = LocalDate(text) { return calendar.instant(d, minute: 0) }
+        if let d = ISO8601.parse(text) { return d }
+        throw KesuError(.invalidInput, "--\(name) '\(text)' is not a date: write YYYY-MM-DD (e.g. 2026-07-01) or an ISO-8601 time")
+    }
+
+    func text(_ a: RulePack, _ b: RulePack, _ diff: PackDiff, _ report: ReplayReport?) -> String {
+        var out = ["\(a.info.id) \(a.version.prefix(12)) → \(b.info.id) \(b.version.prefix(12))"]
+        if diff.isEmpty { out.append("no change in the rules' effect") }
+        var section = ""
+        for c in diff.changes {
+            if c.section != section { section = c.section; out.append("\n\(section):") }
+            let mark = ["added": "+", "removed": "-", "changed": "~", "moved": "↕"][c.kind.rawValue]!
+            out.append("  \(mark) \(c.id) \(c.kind.rawValue)")
+            for d in c.details { out.append("      \(d)") }
+        }
+        guard let report else { return out.joined(separator: "\n") }
+        out.append("\nreplay: \(report.examined) cases replayed under both packs; \(report.differences.count) would come out differently")
+        if !report.differences.isEmpty {
+            out.append("  by kind: " + report.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            out.append("  by unit: " + report.byUnit.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            for d in report.differences.prefix(limit) {
+                out.append("  \(d.number)")
+                for c in d.changes { out.append("      \(c.what): \(c.old) → \(c.new)") }
+            }
+            if report.differences.count > limit { out.append("  … \(report.differences.count - limit) more (raise --limit, or use --json)") }
+        }
+        out.append("the store was not modified")
+        return out.joined(separator: "\n")
+    }
+
+    func json(_ a: RulePack, _ b: RulePack, _ diff: PackDiff, _ report: ReplayReport?) -> [String: JSON] {
+        var out: [String: JSON] = [
+            "old": .object(["pack": .string(a.info.id), "version": .string(a.version)]),
+            "new": .object(["pack": .string(b.info.id), "version": .string(b.version)]),
+            "changes": .array(diff.changes.map { c in
+                .object(["section": .string(c.section), "id": .string(c.id), "kind": .string(c.kind.rawValue),
+                         "details": .array(c.details.map(JSON.string))])
+            }),
+        ]
+        if let report {
+            out["replay"] = .object([
+                "examined": .int(report.examined), "changed": .int(report.differences.count),
+                "by_kind": .object(report.byKind.mapValues(JSON.int)), "by_unit": .object(report.byUnit.mapValues(JSON.int)),
+                "cases": .array(report.differences.map { d in
+                    .object(["number": .string(d.number), "old_unit": .opt(d.oldUnit), "new_unit": .opt(d.newUnit),
+                             "kinds": .array(d.kinds.sorted().map { .string($0.rawValue) }),
+                             "changes": .array(d.changes.map { c in
+                                 .object(["kind": .string(c.kind.rawValue), "what": .string(c.what), "old": .string(c.old), "new": .string(c.new)])
+                             })])
+                }),
+            ])
+        }
+        return out
+    }
+}
