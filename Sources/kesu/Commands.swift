@@ -6,7 +6,7 @@ import KesuYAML
 
 struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check and inspect rule packs.", subcommands: [Validate.self, RulesTest.self, RulesDiff.self, History.self])
+        abstract: "Check and inspect rule packs.", subcommands: [Validate.self, RulesTest.self, RulesDiff.self, History.self, Explain.self])
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
