@@ -21,9 +21,9 @@ extension LoadSession {
             sink.error(packLocation, "missing section 'calendar' (time zone, business hours, holidays)")
         }
 
+        // A list section's items, merged through the packs extended, each read with its own file's reader.
         func list<T>(_ name: String, _ what: String, _ item: (NodeReader, Node) -> T?) -> [T] {
-            guard let s = sections[name], let items = s.reader.list(s.value, "section '\(name)'") else { return [] }
-            return items.compactMap { item(s.reader, $0) }
+            mergedList(name, what).compactMap { item($0.reader, $0.node) }
         }
         let roles = list("roles", "role") { r, n in readRole(r, n) }
         let units = list("units", "unit") { r, n in readUnit(r, n) }
@@ -41,13 +41,22 @@ extension LoadSession {
 
         var procedure = ProcedureDef(initialState: "", states: [], intake: IntakeDef(roles: [], requires: [], location: packLocation),
                                      transitions: [], location: packLocation)
-        if let s = sections["procedure"] {
-            procedure = readProcedure(s.reader, s.value) ?? procedure
+        if layers.contains(where: { $0.sections["procedure"] != nil }) {
+            if let m = mergedSection("procedure", "section 'procedure'", allowed: PackVocabulary.keys("procedure"),
+                                     required: ["initial", "states", "intake", "transitions"],
+                                     idLists: ["states": "state", "transitions": "transition"]) {
+                procedure = readProcedure(m)
+            }
         } else {
             sink.error(packLocation, "missing section 'procedure' (states, intake, transitions)")
         }
         var scoring = ScoringDef(location: packLocation)
-        if let s = sections["scoring"] { scoring = readScoring(s.reader, s.value) ?? scoring }
+        if let m = mergedSection("scoring", "section 'scoring'",
+                                 allowed: PackVocabulary.keys("scoring"), required: [],
+                                 idLists: ["violations": "violation", "outcomes": "outcome", "rules": "scoring rule",
+                                           "penalties": "penalty", "thresholds": "threshold"]) {
+            scoring = readScoring(m)
+        }
 
         var hasher = SHA256()
         for (path, bytes) in hashed.sorted(by: { $0.key < $1.key }) {
@@ -108,8 +117,8 @@ extension LoadSession {
         for item in m.list("include") {
             guard let rel = r.string(item, "an included calendar path") else { continue }
             let path = PathText.standardize(PathText.join(PathText.directory(of: r.file), rel))
-            let relative = PathText.standardize(rel)
-            guard FileManager.default.fileExists(atPath: path) else {
+            let relative = relativePath(of: rel, namedIn: r.file)
+            guard source.exists(path) else {
                 r.error(item, "included calendar '\(rel)' not found (looked for \(path))")
                 continue
             }
@@ -270,20 +279,21 @@ extension LoadSession {
 
     // MARK: procedure
 
-    func readProcedure(_ r: NodeReader, _ node: Node) -> ProcedureDef? {
-        guard let m = r.mapping(node, "section 'procedure'", allowed: PackVocabulary.keys("procedure"),
-                                required: ["initial", "states", "intake", "transitions"]) else { return nil }
-        let states: [StateDef] = m.list("states").compactMap { n in
+    /// The procedure, its states and transitions merged by id through the packs extended (`mergedSection`).
+    func readProcedure(_ m: MergedSection) -> ProcedureDef {
+        let states: [StateDef] = m.items("states").compactMap { item in
+            let (r, n) = (item.reader, item.node)
             guard let s = r.mapping(n, "state", allowed: PackVocabulary.keys("state"), required: ["id", "name"]),
                   let id = s.string("id") else { return nil }
             return StateDef(id: id, name: s.string("name") ?? "", isFinal: s.bool("final"), location: s.location)
         }
         var intake = IntakeDef(roles: [], requires: [], location: m.location)
-        if let n = m["intake"], let i = r.mapping(n, "'intake'", allowed: PackVocabulary.keys("intake"), required: ["roles"]) {
+        if let e = m["intake"], case let (r, n) = (e.reader, e.value),
+           let i = r.mapping(n, "'intake'", allowed: PackVocabulary.keys("intake"), required: ["roles"]) {
             intake = IntakeDef(roles: i.strings("roles"), requires: i.strings("requires"), accepts: i.strings("accepts"),
                                route: i.bool("route"), location: i.location)
         }
-        let transitions = m.list("transitions").compactMap { readTransition(r, $0) }
+        let transitions = m.items("transitions").compactMap { readTransition($0.reader, $0.node) }
         return ProcedureDef(initialState: m.string("initial") ?? "", states: states, intake: intake,
                             transitions: transitions, location: m.location)
     }
@@ -395,15 +405,15 @@ extension LoadSession {
 
     // MARK: scoring
 
-    func readScoring(_ r: NodeReader, _ node: Node) -> ScoringDef? {
-        guard let m = r.mapping(node, "section 'scoring'",
-                                allowed: PackVocabulary.keys("scoring")) else { return nil }
+    /// Scoring, its lists merged by id through the packs extended (`mergedSection`).
+    func readScoring(_ m: MergedSection) -> ScoringDef {
         var def = ScoringDef(location: m.location)
         if let b = m.number("baseline") { def.baseline = b }
-        def.violations = m.list("violations").compactMap { readChoice(r, $0, "violation") }
-        def.outcomes = m.list("outcomes").compactMap { readChoice(r, $0, "outcome") }
-        def.penalties = m.list("penalties").compactMap { readChoice(r, $0, "penalty") }
-        def.rules = m.list("rules").compactMap { n in
+        def.violations = m.items("violations").compactMap { readChoice($0.reader, $0.node, "violation") }
+        def.outcomes = m.items("outcomes").compactMap { readChoice($0.reader, $0.node, "outcome") }
+        def.penalties = m.items("penalties").compactMap { readChoice($0.reader, $0.node, "penalty") }
+        def.rules = m.items("rules").compactMap { item in
+            let (r, n) = (item.reader, item.node)
             guard let s = r.mapping(n, "scoring rule", allowed: PackVocabulary.keys("scoring_rule"),
                                     required: ["id", "on"]),
                   let id = s.string("id"), let onNode = s["on"],
@@ -422,7 +432,8 @@ extension LoadSession {
             return ScoringRule(id: id, on: on, when: readConditions(r, s["when"]), unitPoints: s.number("unit") ?? 0,
                                personPoints: s.number("person") ?? 0, person: person, location: s.location)
         }
-        def.thresholds = m.list("thresholds").compactMap { n in
+        def.thresholds = m.items("thresholds").compactMap { item in
+            let (r, n) = (item.reader, item.node)
             guard let t = r.mapping(n, "threshold", allowed: PackVocabulary.keys("threshold"),
                                     required: ["id", "points", "penalty"]),
                   let id = t.string("id") else { return nil }

@@ -3,7 +3,7 @@ import Testing
 
 /// The `kesu` command line, end to end: the names and JSON shapes scripts rely on.
 @Suite struct CLITests {
-    static let packs = ["tobacco-prefecture", "online-service", "after-sales"]
+    static let packs = ["tobacco-prefecture", "online-service", "after-sales", "county-example"]
 
     @Test(arguments: packs)
     func shippedPackValidates(_ pack: String) throws {

@@ -227,7 +227,7 @@ import Testing
 
     // MARK: none on the shipped packs
 
-    @Test(arguments: ["tobacco-prefecture", "online-service", "after-sales"])
+    @Test(arguments: ["tobacco-prefecture", "online-service", "after-sales", "county-example"])
     func shippedPackHasNoWarnings(_ name: String) throws {
         let loaded = try RulePackLoader().load(directory: Self.repoRoot.appendingPathComponent("rules/\(name)").path)
         #expect(loaded.warnings.isEmpty, "\(loaded.warnings.map(\.description).joined(separator: "\n"))")

@@ -9,7 +9,7 @@ import Yams
 @Suite struct PackSchemaTests {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let packs = ["tobacco-prefecture", "online-service", "after-sales"]
+    static let packs = ["tobacco-prefecture", "online-service", "after-sales", "county-example"]
     /// Keys the schema allows on items of a pack that extends another; not read from the vocabulary.
     static let mergeKeys: Set<String> = ["before", "after", "remove"]
 
