@@ -26,7 +26,9 @@ struct Demo: AsyncParsableCommand {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 dbPath = dir.appendingPathComponent("kesu.db").path
             }
-            let engine = try Engine(pack: loaded.pack, store: try SQLiteStore(path: dbPath), notifier: nil)
+            let store = try SQLiteStore(path: dbPath)
+            let engine = try Engine(pack: loaded.pack, store: store, notifier: nil, snapshot: loaded.snapshot,
+                                    resolver: StoredPackResolver(store: store))
             let r = CaseRenderer(engine: engine)
             let pack = loaded.pack
             if !global.json {

@@ -70,10 +70,13 @@ struct GlobalOptions: ParsableArguments {
         return try RulePackLoader().load(directory: rulesPath)
     }
 
+    /// The engine on the chosen store: the loaded pack is the one in force, and cases pinned to
+    /// older versions go on under the sources the store kept.
     func engine(notifier: (any Notifier)? = nil) throws -> Engine {
-        let pack = try loadPack().pack
+        let loaded = try loadPack()
         let store = try SQLiteStore(path: dbPath)
-        return try Engine(pack: pack, store: store, notifier: notifier)
+        return try Engine(pack: loaded.pack, store: store, notifier: notifier, snapshot: loaded.snapshot,
+                          resolver: StoredPackResolver(store: store))
     }
 }
 
