@@ -11,14 +11,15 @@ struct RulesDiff: AsyncParsableCommand {
         commandName: "diff",
         abstract: "What changes between two packs; with --replay, which stored cases would come out differently.",
         discussion: """
-            OLD and NEW are pack folders. With --replay every case in --db (optionally only those opened in \
+            OLD and NEW are pack folders, or @VERSION (a prefix of a version listed by `kesu rules history`) \
+            for the sources the store kept. With --replay every case in --db (optionally only those opened in \
             [--since, --until)) is replayed from its own commands under both packs, on a private in-memory \
             store, sweeping up to --now; the report lists cases whose handling unit, due times, reminders, \
             escalations, violations, points, final state or accepted commands differ. Exits 0 whatever it finds.
             """)
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The old pack folder.") var old: String
-    @Argument(help: "The new pack folder.") var new: String
+    @Argument(help: "The old pack: a folder, or @VERSION from the store.") var old: String
+    @Argument(help: "The new pack: a folder, or @VERSION from the store.") var new: String
     @Flag(help: "Replay the store's cases under both packs.") var replay = false
     @Option(help: "Only cases opened on or after (YYYY-MM-DD or ISO-8601).") var since: String?
     @Option(help: "Only cases opened before (YYYY-MM-DD or ISO-8601).") var until: String?
@@ -26,7 +27,7 @@ struct RulesDiff: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded(global) {
-            let a = try load(old), b = try load(new)
+            let a = try await load(old), b = try await load(new)
             let diff = PackDiff(old: a.pack, new: b.pack)
             let calendar = try BusinessCalendar(b.pack.calendar)
             let time = { (d: Date) in ISO8601.format(d, in: calendar.timeZone) }
@@ -48,11 +49,29 @@ struct RulesDiff: AsyncParsableCommand {
         }
     }
 
-    func load(_ folder: String) throws -> LoadedPack {
+    func load(_ folder: String) async throws -> LoadedPack {
+        if folder.hasPrefix("@") { return try await stored(String(folder.dropFirst())) }
         guard FileManager.default.fileExists(atPath: folder) else {
             throw KesuError(.invalidInput, "no rule pack at '\(folder)'")
         }
         return try RulePackLoader().load(directory: folder)
+    }
+
+    /// A version the store kept, by a prefix of its hash.
+    func stored(_ prefix: String) async throws -> LoadedPack {
+        guard FileManager.default.fileExists(atPath: global.dbPath) else {
+            throw KesuError(.invalidInput, "@\(prefix) names a stored pack version, but there is no store at '\(global.dbPath)'; pass --db FILE")
+        }
+        let store = try SQLiteStore(path: global.dbPath)
+        let known = try await store.packVersions().map(\.version)
+        let matches = known.filter { $0.hasPrefix(prefix) }
+        guard matches.count == 1, let snapshot = try await store.pack(version: matches[0]) else {
+            let list = known.map { String($0.prefix(12)) }.joined(separator: ", ")
+            throw KesuError(.notFound, matches.count > 1
+                ? "@\(prefix) matches \(matches.count) stored versions; give more of the hash (versions: \(list))"
+                : "no stored pack version @\(prefix)\(matches.isEmpty ? "" : " with its sources"); the store has: \(list.isEmpty ? "none" : list) (see `kesu rules history`)")
+        }
+        return try RulePackLoader().load(snapshot: snapshot)
     }
 
     func day(_ text: String?, _ name: String, _ calendar: BusinessCalendar) throws -> Date? {

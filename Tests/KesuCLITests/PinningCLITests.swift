@@ -43,5 +43,17 @@ import Testing
         #expect(versions.map { $0["cases"] as? Int } == [1, 1])
         #expect(versions.allSatisfy { $0["sources_held"] as? Bool == true })
         #expect(versions.map { $0["current"] as? Bool } == [false, true])
+
+        // The version the first case runs under, compared from the store with the folder in force.
+        let oldVersion = try #require(versions.first?["version"] as? String)
+        let diff = try cli.run(["rules", "diff", "@" + oldVersion.prefix(10), pack, "--replay", "--json"], rules: pack,
+                               now: "2026-10-13T09:00:00+08:00")
+        #expect(diff.status == 0, "\(diff.stderr)")
+        #expect((diff.json["changes"] as? [[String: Any]] ?? []).map { $0["id"] as? String } == ["answer"])
+        let cases = (diff.json["replay"] as? [String: Any])?["cases"] as? [[String: Any]] ?? []
+        #expect(Set(cases.compactMap { $0["number"] as? String }) == [number, n2], "both cases' answer clocks differ between the versions")
+        let unknown = try cli.run(["rules", "diff", "@ffff", pack], rules: pack)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no stored pack version @ffff"))
     }
 }
