@@ -92,6 +92,16 @@ public struct Scenario: Sendable, Codable, Equatable {
         public enum CodingKeys: String, CodingKey, CaseIterable {
             case state, handling_unit, routing_rule, due, violations, fired, refused, closed, reminders, escalations, deductions, points
         }
+
+        public init(
+            state: String? = nil, handling_unit: String? = nil, routing_rule: String? = nil, due: [String: String]? = nil,
+            violations: [String]? = nil, fired: Int? = nil, refused: String? = nil, closed: Bool? = nil,
+            reminders: [String]? = nil, escalations: [String]? = nil, deductions: [String]? = nil, points: [String: Double]? = nil
+        ) {
+            self.state = state; self.handling_unit = handling_unit; self.routing_rule = routing_rule; self.due = due
+            self.violations = violations; self.fired = fired; self.refused = refused; self.closed = closed
+            self.reminders = reminders; self.escalations = escalations; self.deductions = deductions; self.points = points
+        }
     }
 }
 
@@ -202,6 +212,16 @@ extension Engine {
         return routes.enumerated().compactMap { i, row in
             let label = "route \(i + 1)" + (row.name.map { " (\($0))" } ?? "")
             let given = row.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            // A mistyped field or value would quietly fall through to the fallback and could pass.
+            var bad: [String] = []
+            for (field, value) in row.fields.sorted(by: { $0.key < $1.key }) {
+                if !pack.allFieldIDs.contains(field) {
+                    bad.append("unknown field '\(field)'\(Suggest.hint(for: field, in: pack.allFieldIDs))")
+                } else if let allowed = pack.allowedValues(of: field), !allowed.contains(value) {
+                    bad.append("'\(value)' is not a value of \(field)\(Suggest.hint(for: value, in: allowed))")
+                }
+            }
+            if !bad.isEmpty { return "\(label): " + bad.joined(separator: "; ") }
             guard let d = router.route(row.fields) else {
                 return row.handling_unit == "none" ? nil : "\(label) [\(given)]: expected \(row.handling_unit), but no rule matched"
             }
