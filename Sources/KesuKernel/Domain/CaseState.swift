@@ -59,6 +59,8 @@ public struct CaseState: Sendable, Equatable {
             if !e.packVersion.isEmpty { packVersion = e.packVersion }
             for (k, v) in fields { self.fields[k] = v.isEmpty ? nil : v }
         case let .routed(unit, _):
+            // A case sent to another unit is that unit's to accept: the old assignee no longer holds it.
+            if let current = handlingUnit, current != unit { assignee = nil }
             handlingUnit = unit
             routingRule = e.ruleID
         case let .assigned(person):

@@ -36,6 +36,9 @@ public struct Planner: Sendable {
 
     // MARK: Actors and fields
 
+    /// Business minutes in a working day (the calendar's business hours).
+    var workingDayMinutes: Int { pack.calendar.businessHours.reduce(0) { $0 + $1.end - $1.start } }
+
     public func person(_ id: String) throws -> PersonDef {
         guard let p = pack.person(id) else {
             throw KesuError(.unknownUser, "unknown user '\(id)'\(Suggest.hint(for: id, in: pack.people.map(\.id))); pass --as with a person id from the pack's people")
@@ -311,9 +314,12 @@ public struct Planner: Sendable {
         guard clock.extensions.count < rule.maxCount else {
             throw KesuError(.forbidden, "clock '\(clockID)' has already been extended \(clock.extensions.count) time(s); the pack allows \(rule.maxCount)")
         }
-        guard length.isPositive, length.fits(within: rule.maxLength) else {
+        guard length.isPositive, length.fits(within: rule.maxLength, dayMinutes: workingDayMinutes) else {
             throw KesuError(.invalidValue, "an extension of \(length) is not allowed for '\(clockID)'; at most \(rule.maxLength)")
         }
+        // "n more working days" keeps the clock's own convention (end of day, or the same time of day).
+        var length = length
+        if case let .workingDays(n, _) = length, case let .workingDays(_, end) = def.length { length = .workingDays(n, end) }
         let due = try dueTime(from: clock.dueAt, length: length, clock: clockID)
         return [Event(at: now, actor: actorID, ruleID: clockID, packVersion: pack.version,
                       body: .clockExtended(clock.run, dueAt: due, reason: reason, approver: actorID, length: length))]
@@ -339,28 +345,45 @@ public struct Planner: Sendable {
     public func planSweep(on current: CaseState, at now: Date) throws -> [Event] {
         guard !current.isClosed else { return [] }
         let d = Draft(state: current, actor: Event.systemActor, now: now, packVersion: pack.version)
+        // Everything due, across every running clock, in the order it fell due: a sweep that
+        // catches up on several records them as a sweep at each instant would have.
+        enum Due { case step(LadderDef, Int), clockDue }
+        var due: [(at: Date, clock: ClockState, def: ClockDef, what: Due, rank: Int)] = []
         for clock in current.runningClocks {
             guard let def = pack.clock(clock.run.clock) else { continue }
-            let unit = ownerUnit(def, state: d.state)
             if let ladder = def.ladder.flatMap(pack.ladder) {
                 for (i, step) in ladder.steps.enumerated() where !clock.firedSteps.contains(i) {
                     let at = try stepInstant(step, clock: clock)
-                    guard at <= now else { continue }
-                    let ruleID = "\(ladder.id)#\(i + 1)"
-                    let remind = recipients(step.remind, unit: unit, state: d.state)
-                    let escalate = recipients(step.escalateTo, unit: unit, state: d.state)
-                    if !step.escalateTo.isEmpty {
-                        d.emit(.escalation(clock.run, step: i, dueAt: at, recipients: remind + escalate), rule: ruleID)
-                    } else {
-                        d.emit(.reminder(clock.run, step: i, dueAt: at, recipients: remind), rule: ruleID)
-                    }
-                    if let v = step.violation, !(d.state.clocks[def.id]?.violations.contains(v) ?? true) {
-                        try recordViolation(v, clock: def, run: clock.run, occurredAt: at, d)
-                    }
+                    if at <= now { due.append((at, clock, def, .step(ladder, i), i)) }
                 }
             }
-            if clock.dueAt <= now, let v = def.violation, !(d.state.clocks[def.id]?.violations.contains(v) ?? true) {
-                try recordViolation(v, clock: def, run: clock.run, occurredAt: clock.dueAt, d)
+            if clock.dueAt <= now, def.violation != nil {
+                // At the same instant a ladder step (a reminder "due now") comes before the violation.
+                due.append((clock.dueAt, clock, def, .clockDue, Int.max))
+            }
+        }
+        due.sort { ($0.at, $0.clock.run.clock, $0.rank) < ($1.at, $1.clock.run.clock, $1.rank) }
+        for item in due {
+            let (clock, def) = (item.clock, item.def)
+            let unit = ownerUnit(def, state: d.state)
+            switch item.what {
+            case let .step(ladder, i):
+                let step = ladder.steps[i]
+                let ruleID = "\(ladder.id)#\(i + 1)"
+                let remind = recipients(step.remind, unit: unit, state: d.state)
+                let escalate = recipients(step.escalateTo, unit: unit, state: d.state)
+                if !step.escalateTo.isEmpty {
+                    d.emit(.escalation(clock.run, step: i, dueAt: item.at, recipients: remind + escalate), rule: ruleID)
+                } else {
+                    d.emit(.reminder(clock.run, step: i, dueAt: item.at, recipients: remind), rule: ruleID)
+                }
+                if let v = step.violation, !(d.state.clocks[def.id]?.violations.contains(v) ?? true) {
+                    try recordViolation(v, clock: def, run: clock.run, occurredAt: item.at, d)
+                }
+            case .clockDue:
+                if let v = def.violation, !(d.state.clocks[def.id]?.violations.contains(v) ?? true) {
+                    try recordViolation(v, clock: def, run: clock.run, occurredAt: clock.dueAt, d)
+                }
             }
         }
         return d.events
@@ -431,14 +454,14 @@ extension ClockLength: CustomStringConvertible {
         }
     }
 
-    /// Whether this extension is no longer than the pack's maximum (a working day counts as
-    /// a whole day against an hours limit of 8 or more, and vice versa by minutes).
-    func fits(within max: ClockLength) -> Bool {
+    /// Whether this extension is no longer than the pack's maximum; days and hours compare
+    /// through the calendar's working day (`dayMinutes` of business hours).
+    func fits(within max: ClockLength, dayMinutes: Int) -> Bool {
         switch (self, max) {
         case let (.workingDays(a, _), .workingDays(b, _)): a <= b
         case let (.workingMinutes(a), .workingMinutes(b)): a <= b
-        case let (.workingMinutes(a), .workingDays(b, _)): a <= b * 8 * 60
-        case let (.workingDays(a, _), .workingMinutes(b)): a * 8 * 60 <= b
+        case let (.workingMinutes(a), .workingDays(b, _)): a <= b * dayMinutes
+        case let (.workingDays(a, _), .workingMinutes(b)): a * dayMinutes <= b
         }
     }
 }
