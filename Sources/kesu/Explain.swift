@@ -102,9 +102,11 @@ struct ExplainJSON {
     func routing(_ r: RoutingExplanation) -> JSON {
         .object([
             "matched": .opt(r.matched?.id), "matched_name": .opt(r.matched?.name),
+            "matched_defined_at": .opt(r.matched.flatMap { m in pack.routing.first { $0.id == m.id }?.location.description }),
             "unit": .opt(r.unit), "unit_name": .opt(r.unit.flatMap { pack.unit($0)?.name }),
-            "skipped": .array(r.skipped.map {
-                .object(["rule": .string($0.id), "name": .string($0.name), "reasons": .array($0.reasons.map(JSON.string))])
+            "skipped": .array(r.skipped.map { s in
+                .object(["rule": .string(s.id), "name": .string(s.name), "reasons": .array(s.reasons.map(JSON.string)),
+                         "defined_at": .opt(pack.routing.first { $0.id == s.id }?.location.description)])
             }),
             "fields": .object(r.fields.mapValues(JSON.string)),
             "basis_seq": r.basisSeq.map(JSON.int) ?? .null, "basis_at": time(r.basisAt),

@@ -8,6 +8,14 @@ public struct ExplanationText: Sendable {
 
     public init(pack: RulePack, zone: TimeZone) { self.pack = pack; self.zone = zone }
 
+    /// ` [file:line]` where a rule was written — with `extends:`, the parent's file or the child's.
+    public func defined(_ location: SourceLocation?) -> String {
+        guard let l = location, l.line > 0 else { return "" }
+        return " [\(l.file):\(l.line)]"
+    }
+
+    func defined(route id: String) -> String { defined(pack.routing.first { $0.id == id }?.location) }
+
     public static let weekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
     // MARK: Whole explanations
@@ -57,10 +65,10 @@ public struct ExplanationText: Sendable {
         let tested = routingFieldIDs
         out.append("  fields: " + (tested.isEmpty ? "(none the table tests)" : tested.map { "\($0)=\(r.fields[$0] ?? "(none)")" }.joined(separator: " ")))
         for s in r.skipped {
-            out.append("  \(s.id): skipped — \(s.reasons.isEmpty ? "no reason recorded" : s.reasons.joined(separator: "; "))")
+            out.append("  \(s.id)\(defined(route: s.id)): skipped — \(s.reasons.isEmpty ? "no reason recorded" : s.reasons.joined(separator: "; "))")
         }
         if let m = r.matched {
-            out.append("  \(m.id): matched\(m.name.isEmpty ? "" : " — \(m.name)"); handling unit \(unitLabel(r.unit))")
+            out.append("  \(m.id)\(defined(route: m.id)): matched\(m.name.isEmpty ? "" : " — \(m.name)"); handling unit \(unitLabel(r.unit))")
         } else {
             out.append("  no rule matches: the table needs a fallback")
         }
@@ -83,7 +91,7 @@ public struct ExplanationText: Sendable {
 
     /// `stored`: a stored case's run, ending with how it stopped (or that it runs); false for intake fields.
     public func clockLines(_ c: ClockRunExplanation, stored: Bool = true) -> [String] {
-        var out = ["\(c.run.clock) \(c.name) #\(c.run.run) — started \(stamp(c.startedAt)); \(c.length.map(describe) ?? "length unknown under the current pack")"]
+        var out = ["\(c.run.clock) \(c.name)\(defined(pack.clock(c.run.clock)?.location)) #\(c.run.run) — started \(stamp(c.startedAt)); \(c.length.map(describe) ?? "length unknown under the current pack")"]
         if let walk = c.initial {
             out += dayLines(walk, startLabel: "start day").map { "  " + $0 }
             out.append("  due \(stamp(walk.due))")
