@@ -83,6 +83,21 @@ enum Migrations {
                 CREATE INDEX cases_pack_version ON cases(pack_version, closed_at);
                 """)
         }
+        m.registerMigration("v4-records") { db in
+            // Append-only record streams outside cases (penalty decisions, report submissions).
+            try db.execute(sql: """
+                CREATE TABLE records (
+                    stream TEXT NOT NULL,
+                    seq INTEGER NOT NULL CHECK (seq >= 1),
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    pack_version TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (stream, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

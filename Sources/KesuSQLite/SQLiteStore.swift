@@ -255,6 +255,48 @@ public final class SQLiteStore: CaseStore {
         return PackSnapshot(version: version, packID: packID, name: name, root: root, files: files)
     }
 
+    // MARK: - Record streams
+
+    public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws {
+        try await write("append \(events.count) record(s) to stream \(stream)") { db in
+            let actual = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE stream = ?", arguments: [stream]) ?? 0
+            guard actual == expectedVersion else {
+                throw StoreError.recordConflict(stream: stream, expected: expectedVersion, actual: actual)
+            }
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO records (stream, seq, at, actor, type, pack_version, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (i, e) in events.enumerated() {
+                try statement.execute(arguments: [
+                    stream, expectedVersion + i + 1, e.at.timeIntervalSinceReferenceDate, e.actor, e.type, e.packVersion, e.body,
+                ])
+            }
+        }
+    }
+
+    public func records(stream: String) async throws -> [RecordEvent] {
+        try await read("read record stream \(stream)") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM records WHERE stream = ? ORDER BY seq", arguments: [stream]).map(Self.record)
+        }
+    }
+
+    public func records(streamPrefix: String) async throws -> [RecordEvent] {
+        // A byte prefix of the UTF-8, so no LIKE or GLOB wildcard needs escaping; the lower bound
+        // lets the primary key narrow the scan. BINARY collation orders streams by their UTF-8 bytes.
+        try await read("read record streams starting \(streamPrefix)") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM records
+                WHERE stream >= ? AND substr(CAST(stream AS BLOB), 1, ?) = CAST(? AS BLOB)
+                ORDER BY stream, seq
+                """, arguments: [streamPrefix, streamPrefix.utf8.count, streamPrefix]).map(Self.record)
+        }
+    }
+
+    private static func record(_ row: Row) -> RecordEvent {
+        RecordEvent(stream: row["stream"], seq: row["seq"], at: Date(timeIntervalSinceReferenceDate: row["at"]),
+                    actor: row["actor"], type: row["type"], packVersion: row["pack_version"], body: row["body"])
+    }
+
     // MARK: - SQL
 
     static let sweepSQL = """

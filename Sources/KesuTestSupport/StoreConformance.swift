@@ -37,6 +37,9 @@ public enum StoreConformance {
         Check("events by type and occurrence time", eventsByType),
         Check("pack versions", packVersions),
         Check("pack sources kept by version", packSources),
+        Check("records append and read back exactly", recordsRoundTrip),
+        Check("records: a stale version conflicts and writes nothing", recordsConflict),
+        Check("records listed by stream prefix", recordsByPrefix),
     ]
 
     /// Runs every check, each on a store from `makeStore`; throws the first failure.
@@ -423,6 +426,95 @@ extension StoreConformance {
         try await store.savePack(second, at: t0 + day)
         try expectEqual(try await store.pack(version: "v2"), second, "a second version beside the first")
         try expectEqual(try await store.pack(version: "v1"), first, "the first version untouched")
+    }
+}
+
+// MARK: - Record streams
+
+private func record(_ type: String, at: Date = t0, actor: String = "clerk", body: String = "{}", pack: String = "2025.1") -> RecordEvent {
+    RecordEvent(at: at, actor: actor, type: type, packVersion: pack, body: body)
+}
+
+/// `events` as the store numbers them in `stream` from `first`.
+private func numbered(_ events: [RecordEvent], stream: String, from first: Int = 1) -> [RecordEvent] {
+    events.enumerated().map { i, e in
+        var e = e
+        e.stream = stream; e.seq = first + i
+        return e
+    }
+}
+
+extension StoreConformance {
+    static func recordsRoundTrip(_ store: any CaseStore) async throws {
+        try expectEqual(try await store.records(stream: "penalty:x"), [], "a stream never written is empty")
+        let odd = Date(timeIntervalSinceReferenceDate: 757_400_000.987_654_321)
+        let body = #"{"evidence":[{"case":"KS-2025-000001","points":1.5}],"reason":"屡次拖延 — \"书面警告\"\n第二行","x":null}"#
+        let first = [
+            // Whatever stream and seq the caller puts on a record, the store sets its own.
+            RecordEvent(stream: "elsewhere", seq: 42, at: odd, actor: "feng", type: "decided", packVersion: "2025.1", body: body),
+            record("appealed", at: t0 + day, actor: "yang", body: "{}"),
+        ]
+        try await store.appendRecords(stream: "penalty:2025Q1-person-p1", expectedVersion: 0, events: first)
+        try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p1"),
+                        numbered(first, stream: "penalty:2025Q1-person-p1"),
+                        "records read back: dates exact, body byte for byte, stream and seq set by the store")
+        let more = [record("appeal_decided", at: t0 + 2 * day, actor: "feng", pack: "2025.2")]
+        try await store.appendRecords(stream: "penalty:2025Q1-person-p1", expectedVersion: 2, events: more)
+        try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p1").map(\.seq), [1, 2, 3], "seq continues")
+        try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p1").last?.packVersion, "2025.2", "pack version kept")
+        try await store.appendRecords(stream: "penalty:2025Q1-person-p1", expectedVersion: 3, events: [])
+        try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p1").count, 3, "an empty batch adds nothing")
+        try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p2"), [], "another stream is untouched")
+        // Records are not cases: nothing shows in case listings or pack versions.
+        try expectEqual(try await store.count(CaseQuery()), 0, "no case was created")
+        try expectEqual(try await store.packVersions(), [], "records do not count as case events")
+    }
+
+    static func recordsConflict(_ store: any CaseStore) async throws {
+        let stream = "penalty:2025Q1-unit-u1"
+        try await store.appendRecords(stream: stream, expectedVersion: 0, events: [record("decided"), record("appealed")])
+        let before = try await store.records(stream: stream)
+        for stale in [0, 1, 3] {
+            try await expectThrows(StoreError.recordConflict(stream: stream, expected: stale, actual: 2),
+                                   "append at version \(stale) when the stream holds 2") {
+                try await store.appendRecords(stream: stream, expectedVersion: stale,
+                                              events: [record("appeal_decided"), record("extra")])
+            }
+        }
+        try expectEqual(try await store.records(stream: stream), before, "records unchanged after conflicts")
+        try await expectThrows(StoreError.recordConflict(stream: "penalty:new", expected: 1, actual: 0),
+                               "a new stream is at version 0") {
+            try await store.appendRecords(stream: "penalty:new", expectedVersion: 1, events: [record("decided")])
+        }
+        try expectEqual(try await store.records(stream: "penalty:new"), [], "nothing written to the new stream")
+    }
+
+    static func recordsByPrefix(_ store: any CaseStore) async throws {
+        // Written out of order; wildcard characters of LIKE and GLOB in names.
+        let writes: [(String, [String])] = [
+            ("report:2025Q1-unit-u1", ["submitted"]),
+            ("penalty:b", ["decided", "appealed"]),
+            ("penalty", ["odd"]),
+            ("penalty:a", ["decided"]),
+            ("penaltyx:a", ["decided"]),
+            ("p%_*[x]", ["wild"]),
+            ("pa_x", ["tame"]),
+            ("penalty:a-甲", ["decided"]),
+        ]
+        for (stream, types) in writes {
+            try await store.appendRecords(stream: stream, expectedVersion: 0, events: types.map { record($0) })
+        }
+        func listed(_ prefix: String) async throws -> [String] {
+            try await store.records(streamPrefix: prefix).map { "\($0.stream)#\($0.seq)" }
+        }
+        try expectEqual(try await listed("penalty:"), ["penalty:a#1", "penalty:a-甲#1", "penalty:b#1", "penalty:b#2"],
+                        "streams with the prefix, by stream then seq")
+        try expectEqual(try await listed("p%_"), ["p%_*[x]#1"], "the prefix is plain text, not a pattern")
+        try expectEqual(try await listed("p%_*[x]"), ["p%_*[x]#1"], "a whole stream name is its own prefix")
+        try expectEqual(try await listed("penalty:a-"), ["penalty:a-甲#1"], "a prefix ending inside a name")
+        try expectEqual(try await listed("nothing"), [], "no stream with the prefix")
+        try expectEqual(try await listed("").count, 9, "the empty prefix lists every record")
+        try expectEqual(try await listed("").first, "p%_*[x]#1", "ordered by the stream's bytes")
     }
 }
 

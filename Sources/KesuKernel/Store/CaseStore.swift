@@ -72,6 +72,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Someone else changed the case since it was read: read it again and retry.
     case conflict(caseID: Int64, expected: Int, actual: Int)
     case caseNotFound(Int64)
+    /// Someone else appended to the record stream since it was read: read it again and retry.
+    case recordConflict(stream: String, expected: Int, actual: Int)
     /// The store could not do what was asked; `operation` says what, `detail` why.
     case failure(operation: String, detail: String)
 
@@ -80,6 +82,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .conflict(id, expected, actual):
             "case \(id) changed meanwhile (based on version \(expected), now \(actual)); read it again and retry"
         case let .caseNotFound(id): "no case with id \(id)"
+        case let .recordConflict(stream, expected, actual):
+            "record stream '\(stream)' changed meanwhile (based on \(expected) record(s), now \(actual)); read it again and retry"
         case let .failure(op, detail): "\(op) failed: \(detail)"
         }
     }
@@ -117,6 +121,16 @@ public protocol CaseStore: Sendable {
     func savePack(_ snapshot: PackSnapshot, at: Date) async throws
     /// The sources of a pack version, if the store holds them.
     func pack(version: String) async throws -> PackSnapshot?
+
+    /// Appends records numbered `expectedVersion + 1 …` to `stream` (their `stream` and `seq` are
+    /// set by the store), or throws `StoreError.recordConflict` and writes nothing when the stream
+    /// no longer holds exactly `expectedVersion` records. A new stream is at version 0.
+    func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws
+    /// A stream's records in order; empty for a stream never written.
+    func records(stream: String) async throws -> [RecordEvent]
+    /// The records of every stream whose name starts with `streamPrefix` (plain text, no
+    /// wildcards), ordered by stream name (byte order of its UTF-8) and then by seq.
+    func records(streamPrefix: String) async throws -> [RecordEvent]
 }
 
 public struct PackVersionUse: Sendable, Codable, Equatable {

@@ -9,6 +9,7 @@ public actor MemoryStore: CaseStore {
     private var counters: [String: Int] = [:]
     private var nextID: Int64 = 1
     private var packs: [String: PackSnapshot] = [:]
+    private var streams: [String: [RecordEvent]] = [:]
 
     public init() {}
 
@@ -98,6 +99,25 @@ public actor MemoryStore: CaseStore {
     }
 
     public func pack(version: String) async throws -> PackSnapshot? { packs[version] }
+
+    public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws {
+        let current = streams[stream] ?? []
+        guard current.count == expectedVersion else {
+            throw StoreError.recordConflict(stream: stream, expected: expectedVersion, actual: current.count)
+        }
+        guard !events.isEmpty else { return }
+        var numbered = events
+        for i in numbered.indices { numbered[i].stream = stream; numbered[i].seq = expectedVersion + i + 1 }
+        streams[stream] = current + numbered
+    }
+
+    public func records(stream: String) async throws -> [RecordEvent] { streams[stream] ?? [] }
+
+    public func records(streamPrefix: String) async throws -> [RecordEvent] {
+        streams.keys.filter { $0.utf8.starts(with: streamPrefix.utf8) }
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            .flatMap { streams[$0]! }
+    }
 }
 
 extension CaseQuery {
