@@ -442,7 +442,22 @@ extension LoadSession {
             guard let points = t.number("points"), let penalty = t.string("penalty") else { return nil }
             return PenaltyThreshold(id: id, subject: subject, period: period, points: points, penalty: penalty, location: t.location)
         }
+        if let p = m["penalty_procedure"] { def.penaltyProcedure = readPenaltyProcedure(p.reader, p.value) }
         return def
+    }
+
+    /// `penalty_procedure:` as a whole (a pack that extends another and gives it replaces the parent's).
+    func readPenaltyProcedure(_ r: NodeReader, _ node: Node) -> PenaltyProcedure? {
+        guard let m = r.mapping(node, "'penalty_procedure' of section 'scoring'", allowed: PackVocabulary.keys("penalty_procedure"),
+                                required: ["decided_by"]) else { return nil }
+        var appeal: PenaltyAppealRule?
+        if let a = m["appeal"], let x = r.mapping(a, "'appeal' of penalty_procedure", allowed: PackVocabulary.keys("penalty_appeal"),
+                                                  required: ["by", "within_working_days", "decided_by"]),
+           let days = x.int("within_working_days") {
+            appeal = PenaltyAppealRule(by: x.strings("by"), withinWorkingDays: days, decidedBy: x.strings("decided_by"),
+                                       location: x.location)
+        }
+        return PenaltyProcedure(decidedBy: m.strings("decided_by"), appeal: appeal, location: m.location)
     }
 }
 

@@ -43,10 +43,12 @@ public enum PackVocabulary {
         "ladder": ["id", "steps"],
         "ladder_step": ["at", "remind", "escalate_to", "violation"],
         "ladder_at": ["share", "working_hours_after_due", "working_minutes_after_due"],
-        "scoring": ["baseline", "violations", "outcomes", "rules", "penalties", "thresholds"],
+        "scoring": ["baseline", "violations", "outcomes", "rules", "penalties", "thresholds", "penalty_procedure"],
         "scoring_rule": ["id", "on", "when", "unit", "person", "person_from"],
         "scoring_on": ["violation", "outcome"],
         "threshold": ["id", "subject", "period", "points", "penalty"],
+        "penalty_procedure": ["decided_by", "appeal"],
+        "penalty_appeal": ["by", "within_working_days", "decided_by"],
     ]
 
     /// The allowed keys of a definition; a name not in the table is a programming error.

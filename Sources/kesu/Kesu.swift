@@ -15,6 +15,7 @@ struct Kesu: AsyncParsableCommand {
         """,
         subcommands: [
             Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Demo.self,
+            Penalties.self,
         ])
 }
 

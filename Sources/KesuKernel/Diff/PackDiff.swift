@@ -69,6 +69,7 @@ public struct PackDiff: Sendable, Codable, Equatable {
         section("scoring.rules", old.scoring.rules, new.scoring.rules, id: \.id)
         section("scoring.penalties", old.scoring.penalties, new.scoring.penalties, id: \.id)
         section("scoring.thresholds", old.scoring.thresholds, new.scoring.thresholds, id: \.id)
+        one("scoring.penalty_procedure", old.scoring.penaltyProcedure, new.scoring.penaltyProcedure)
         changes = out
     }
 

@@ -325,5 +325,27 @@ private struct PackValidation {
             reference(t.penalty, in: penaltyIDs, "penalty", at: t.location, by: "threshold '\(t.id)'")
             if t.points <= 0 { error(t.location, "threshold '\(t.id)': points must be positive") }
         }
+        for p in pack.scoring.penalties where p.id == PenaltyDecision.dismissed {
+            error(p.location, "penalty id '\(p.id)' is reserved: it is the decision not to penalise; choose another id")
+        }
+        if let procedure = pack.scoring.penaltyProcedure { checkPenaltyProcedure(procedure) }
+    }
+
+    mutating func checkPenaltyProcedure(_ procedure: PenaltyProcedure) {
+        if procedure.decidedBy.isEmpty { error(procedure.location, "penalty_procedure names no roles in decided_by: nobody could decide") }
+        actingRoles(procedure.decidedBy, at: procedure.location, by: "penalty_procedure decided_by")
+        guard let appeal = procedure.appeal else { return }
+        if appeal.by.isEmpty { error(appeal.location, "appeal of penalty_procedure names nobody in by: nobody could appeal") }
+        let concerned = PenaltyAppealRule.personConcerned
+        for r in appeal.by where r != concerned && pack.role(r) == nil {
+            error(appeal.location, "appeal of penalty_procedure: by names unknown role '\(r)'"
+                + Suggest.hint(for: r, in: [concerned] + roleIDs))
+        }
+        actingRoles(appeal.by.filter { $0 != concerned && pack.role($0) != nil }, at: appeal.location, by: "appeal of penalty_procedure (by)")
+        if appeal.withinWorkingDays < 1 {
+            error(appeal.location, "appeal of penalty_procedure: within_working_days must be at least 1")
+        }
+        if appeal.decidedBy.isEmpty { error(appeal.location, "appeal of penalty_procedure names no roles in decided_by: nobody could decide an appeal") }
+        actingRoles(appeal.decidedBy, at: appeal.location, by: "appeal of penalty_procedure (decided_by)")
     }
 }

@@ -429,13 +429,17 @@ public struct ScoringDef: Sendable {
     /// The penalty ladder, mildest first.
     public var penalties: [Choice]
     public var thresholds: [PenaltyThreshold]
+    /// Who decides a recommended penalty and whether it may be appealed; nil: nobody may decide.
+    public var penaltyProcedure: PenaltyProcedure?
     public var location: SourceLocation
     public init(
         baseline: Double = 100, violations: [Choice] = [], outcomes: [Choice] = [], rules: [ScoringRule] = [],
-        penalties: [Choice] = [], thresholds: [PenaltyThreshold] = [], location: SourceLocation = .code()
+        penalties: [Choice] = [], thresholds: [PenaltyThreshold] = [], penaltyProcedure: PenaltyProcedure? = nil,
+        location: SourceLocation = .code()
     ) {
         self.baseline = baseline; self.violations = violations; self.outcomes = outcomes; self.rules = rules
-        self.penalties = penalties; self.thresholds = thresholds; self.location = location
+        self.penalties = penalties; self.thresholds = thresholds; self.penaltyProcedure = penaltyProcedure
+        self.location = location
     }
 }
 
