@@ -3,7 +3,7 @@ import KesuKernel
 
 /// A small generic pack built in code, for kernel tests that must not depend on YAML or on a
 /// shipped pack: a center, two handling units, a region, a three-step answer clock with a
-/// ladder, a callback that re-dispatches on "unsatisfied", and points.
+/// ladder, a callback that re-dispatches on "unsatisfied", points, and a penalty procedure with appeals.
 public enum TestPack {
     public static let zone = TimeZone(identifier: "Asia/Shanghai")!
 
@@ -124,11 +124,19 @@ public enum TestPack {
                     ScoringRule(id: "S5", on: .outcome("fault_found"), when: [c("level", "major")], unitPoints: 5, personPoints: 3,
                                 person: .field("respondent_person")),
                 ],
-                penalties: [Choice(id: "verbal_warning", name: "口头警告"), Choice(id: "written_warning", name: "书面警告")],
+                penalties: [Choice(id: "verbal_warning", name: "口头警告"), Choice(id: "written_warning", name: "书面警告"),
+                            Choice(id: "notice_of_criticism", name: "通报批评")],
                 thresholds: [
                     PenaltyThreshold(id: "T1", points: 3, penalty: "verbal_warning"),
                     PenaltyThreshold(id: "T2", points: 5, penalty: "written_warning"),
-                ]))
+                    PenaltyThreshold(id: "T3", subject: .unit, points: 6, penalty: "notice_of_criticism"),
+                ],
+                // The center head decides; the person concerned or the unit's head may appeal within
+                // three working days; the center head decides the appeal.
+                penaltyProcedure: PenaltyProcedure(
+                    decidedBy: ["center_head"],
+                    appeal: PenaltyAppealRule(by: [PenaltyAppealRule.personConcerned, "unit_head"], withinWorkingDays: 3,
+                                              decidedBy: ["center_head"]))))
     }
 
     /// `2026-09-30T10:00` in the pack's zone (+08:00).

@@ -118,6 +118,10 @@ import Testing
         #expect(scoring.penalties.map(\.id) == ["verbal_warning", "written_warning"])
         #expect(scoring.thresholds[1].subject == .unit && scoring.thresholds[1].period == .year)
         #expect(scoring.thresholds[0].points == 3 && scoring.thresholds[0].penalty == "verbal_warning")
+        let procedure = try #require(scoring.penaltyProcedure)
+        #expect(procedure.decidedBy == ["leader"])
+        #expect(procedure.appeal?.by == [PenaltyAppealRule.personConcerned, "unit_head"])
+        #expect(procedure.appeal?.withinWorkingDays == 5 && procedure.appeal?.decidedBy == ["leader"])
 
         // version: hex SHA-256
         #expect(pack.version.count == 64 && pack.version.allSatisfy(\.isHexDigit))

@@ -200,6 +200,12 @@ enum Fixture {
               thresholds:
                 - {id: T1, subject: person, period: quarter, points: 3, penalty: verbal_warning}
                 - {id: T2, subject: unit, period: year, points: 10, penalty: written_warning}
+              penalty_procedure:
+                decided_by: [leader]
+                appeal:
+                  by: [person_concerned, unit_head]
+                  within_working_days: 5
+                  decided_by: [leader]
 
             """,
     ]
