@@ -128,7 +128,10 @@ public enum TestPack {
                 thresholds: [
                     PenaltyThreshold(id: "T1", points: 3, penalty: "verbal_warning"),
                     PenaltyThreshold(id: "T2", points: 5, penalty: "written_warning"),
-                ]))
+                ]),
+            reporting: ReportingDef(onTimeClock: "answer", substantiatedOutcome: "fault_found", callbackTransitions: ["callback"],
+                                    unsatisfiedOutcome: "unsatisfied_callback", redispatchTransitions: ["redispatch"],
+                                    typicalCases: TypicalCasesDef(outcomes: ["fault_found", "unsatisfied_callback"], limit: 3)))
     }
 
     /// `2026-09-30T10:00` in the pack's zone (+08:00).

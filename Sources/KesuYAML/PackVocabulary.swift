@@ -10,7 +10,7 @@ public enum PackVocabulary {
         // A pack file: a mapping of sections; any section may be in any file.
         "pack_file": [
             "pack", "calendar", "roles", "units", "people", "kinds", "levels", "categories", "complainant_types",
-            "channels", "regions", "fields", "routing", "procedure", "clocks", "ladders", "scoring",
+            "channels", "regions", "fields", "routing", "procedure", "clocks", "ladders", "scoring", "reporting",
         ],
         "pack": ["id", "name", "label", "case_number_prefix", "extends"],
         "calendar": ["time_zone", "business_hours", "weekend", "include", "holidays", "workdays"],
@@ -47,6 +47,10 @@ public enum PackVocabulary {
         "scoring_rule": ["id", "on", "when", "unit", "person", "person_from"],
         "scoring_on": ["violation", "outcome"],
         "threshold": ["id", "subject", "period", "points", "penalty"],
+        "reporting": ["on_time_clock", "substantiated", "callback", "redispatch", "typical_cases"],
+        "reporting_substantiated": ["outcome", "when"],
+        "reporting_callback": ["transitions", "unsatisfied_outcome"],
+        "typical_cases": ["when", "outcomes", "limit"],
     ]
 
     /// The allowed keys of a definition; a name not in the table is a programming error.
