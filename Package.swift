@@ -29,6 +29,9 @@ let package = Package(
             name: "KesuSQLite",
             dependencies: ["KesuKernel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library.
+        .systemLibrary(name: "CXlsxWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
+        .target(name: "KesuXLSX", dependencies: ["CXlsxWriter"], swiftSettings: strict),
         .target(
             name: "KesuTestSupport",
             dependencies: ["KesuKernel"],
@@ -36,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "kesu",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuSQLite",
+                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

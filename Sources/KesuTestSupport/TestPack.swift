@@ -136,7 +136,10 @@ public enum TestPack {
                 penaltyProcedure: PenaltyProcedure(
                     decidedBy: ["center_head"],
                     appeal: PenaltyAppealRule(by: [PenaltyAppealRule.personConcerned, "unit_head"], withinWorkingDays: 3,
-                                              decidedBy: ["center_head"]))))
+                                              decidedBy: ["center_head"]))),
+            reporting: ReportingDef(onTimeClock: "answer", substantiatedOutcome: "fault_found", callbackTransitions: ["callback"],
+                                    unsatisfiedOutcome: "unsatisfied_callback", redispatchTransitions: ["redispatch"],
+                                    typicalCases: TypicalCasesDef(outcomes: ["fault_found", "unsatisfied_callback"], limit: 3)))
     }
 
     /// `2026-09-30T10:00` in the pack's zone (+08:00).

@@ -58,6 +58,12 @@ extension LoadSession {
             scoring = readScoring(m)
         }
 
+        var reporting = ReportingDef(location: packLocation)
+        if let m = mergedSection("reporting", "section 'reporting'", allowed: PackVocabulary.keys("reporting"),
+                                 required: [], idLists: [:]) {
+            reporting = readReporting(m)
+        }
+
         var hasher = SHA256()
         for (path, bytes) in hashed.sorted(by: { $0.key < $1.key }) {
             hasher.update(Array(path.utf8))
@@ -70,7 +76,7 @@ extension LoadSession {
             info: info, calendar: calendar, roles: roles, units: units, people: people, kinds: kinds, levels: levels,
             categories: categories, complainantTypes: complainantTypes, channels: channels, regions: regions,
             fields: fields, routing: routing, procedure: procedure, clocks: clocks, ladders: ladders, scoring: scoring,
-            version: version)
+            reporting: reporting, version: version)
     }
 
     // MARK: pack, calendar

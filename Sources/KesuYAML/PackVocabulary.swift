@@ -10,7 +10,7 @@ public enum PackVocabulary {
         // A pack file: a mapping of sections; any section may be in any file.
         "pack_file": [
             "pack", "calendar", "roles", "units", "people", "kinds", "levels", "categories", "complainant_types",
-            "channels", "regions", "fields", "routing", "procedure", "clocks", "ladders", "scoring",
+            "channels", "regions", "fields", "routing", "procedure", "clocks", "ladders", "scoring", "reporting",
         ],
         "pack": ["id", "name", "label", "case_number_prefix", "extends"],
         "calendar": ["time_zone", "business_hours", "weekend", "include", "holidays", "workdays"],
@@ -49,6 +49,10 @@ public enum PackVocabulary {
         "threshold": ["id", "subject", "period", "points", "penalty"],
         "penalty_procedure": ["decided_by", "appeal"],
         "penalty_appeal": ["by", "within_working_days", "decided_by"],
+        "reporting": ["on_time_clock", "substantiated", "callback", "redispatch", "typical_cases"],
+        "reporting_substantiated": ["outcome", "when"],
+        "reporting_callback": ["transitions", "unsatisfied_outcome"],
+        "typical_cases": ["when", "outcomes", "limit"],
     ]
 
     /// The allowed keys of a definition; a name not in the table is a programming error.

@@ -50,6 +50,7 @@ private struct PackValidation {
         checkProcedure()
         checkClocks()
         checkScoring()
+        checkReporting()
     }
 
     // MARK: duplicates
@@ -309,6 +310,21 @@ private struct PackValidation {
     }
 
     // MARK: scoring
+
+    mutating func checkReporting() {
+        let r = pack.reporting
+        let owner = "section 'reporting'"
+        if let c = r.onTimeClock { reference(c, in: pack.clocks.map(\.id), "clock", at: r.location, by: owner) }
+        if let o = r.substantiatedOutcome { reference(o, in: outcomeIDs, "outcome", at: r.location, by: owner) }
+        conditions(r.substantiatedWhen, by: "'substantiated' of \(owner)")
+        for t in r.callbackTransitions { reference(t, in: transitionIDs, "transition", at: r.location, by: "'callback' of \(owner)") }
+        if let o = r.unsatisfiedOutcome { reference(o, in: outcomeIDs, "outcome", at: r.location, by: "'callback' of \(owner)") }
+        for t in r.redispatchTransitions { reference(t, in: transitionIDs, "transition", at: r.location, by: "'redispatch' of \(owner)") }
+        if let t = r.typicalCases {
+            conditions(t.when, by: "typical_cases of \(owner)")
+            for o in t.outcomes { reference(o, in: outcomeIDs, "outcome", at: t.location, by: "typical_cases of \(owner)") }
+        }
+    }
 
     mutating func checkScoring() {
         let penaltyIDs = pack.scoring.penalties.map(\.id)

@@ -20,6 +20,7 @@ public struct RulePack: Sendable {
     public var clocks: [ClockDef]
     public var ladders: [LadderDef]
     public var scoring: ScoringDef
+    public var reporting: ReportingDef
     /// Content hash of the files the pack was loaded from (hex SHA-256); "code" for packs built in Swift.
     public var version: String
 
@@ -28,13 +29,13 @@ public struct RulePack: Sendable {
         kinds: [Choice], levels: [Choice], categories: [CategoryDef], complainantTypes: [Choice] = [],
         channels: [Choice], regions: [RegionDef] = [], fields: [FieldDef] = [], routing: [RouteRule],
         procedure: ProcedureDef, clocks: [ClockDef] = [], ladders: [LadderDef] = [],
-        scoring: ScoringDef = ScoringDef(), version: String = "code"
+        scoring: ScoringDef = ScoringDef(), reporting: ReportingDef = ReportingDef(), version: String = "code"
     ) {
         self.info = info; self.calendar = calendar; self.roles = roles; self.units = units
         self.people = people; self.kinds = kinds; self.levels = levels; self.categories = categories
         self.complainantTypes = complainantTypes; self.channels = channels; self.regions = regions
         self.fields = fields; self.routing = routing; self.procedure = procedure; self.clocks = clocks
-        self.ladders = ladders; self.scoring = scoring; self.version = version
+        self.ladders = ladders; self.scoring = scoring; self.reporting = reporting; self.version = version
     }
 }
 

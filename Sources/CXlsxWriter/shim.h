@@ -1,0 +1,2 @@
+// libxlsxwriter (Debian: libxlsxwriter-dev), linked as a system library.
+#include <xlsxwriter.h>

@@ -1,0 +1,43 @@
+import Foundation
+
+/// What the pack's words mean for appraisal measures and reports (section `reporting:`): which
+/// clock decides "answered on time", what makes a complaint substantiated, which transitions are
+/// callbacks and re-dispatches. Kesu knows none of these names itself.
+public struct ReportingDef: Sendable {
+    /// Runs of this clock stopped in time are "answered on time"; its violation is "overdue".
+    public var onTimeClock: String?
+    /// A complaint is substantiated when this outcome is recorded, or when these conditions come to hold.
+    public var substantiatedOutcome: String?
+    public var substantiatedWhen: [FieldCondition]
+    /// Transitions that record a callback; with `unsatisfiedOutcome` the callback was unsatisfied.
+    public var callbackTransitions: [String]
+    public var unsatisfiedOutcome: String?
+    /// Transitions that send the case back to be handled again.
+    public var redispatchTransitions: [String]
+    /// Which cases the quarterly bulletin shows as typical.
+    public var typicalCases: TypicalCasesDef?
+    public var location: SourceLocation
+
+    public init(
+        onTimeClock: String? = nil, substantiatedOutcome: String? = nil, substantiatedWhen: [FieldCondition] = [],
+        callbackTransitions: [String] = [], unsatisfiedOutcome: String? = nil, redispatchTransitions: [String] = [],
+        typicalCases: TypicalCasesDef? = nil, location: SourceLocation = .code()
+    ) {
+        self.onTimeClock = onTimeClock; self.substantiatedOutcome = substantiatedOutcome
+        self.substantiatedWhen = substantiatedWhen; self.callbackTransitions = callbackTransitions
+        self.unsatisfiedOutcome = unsatisfiedOutcome; self.redispatchTransitions = redispatchTransitions
+        self.typicalCases = typicalCases; self.location = location
+    }
+}
+
+/// Typical cases (典型案例): those matching `when`, those with any of `outcomes` first, then the
+/// most re-dispatched, then the earliest; at most `limit`.
+public struct TypicalCasesDef: Sendable {
+    public var when: [FieldCondition]
+    public var outcomes: [String]
+    public var limit: Int
+    public var location: SourceLocation
+    public init(when: [FieldCondition] = [], outcomes: [String] = [], limit: Int = 5, location: SourceLocation = .code()) {
+        self.when = when; self.outcomes = outcomes; self.limit = limit; self.location = location
+    }
+}
