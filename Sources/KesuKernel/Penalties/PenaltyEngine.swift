@@ -234,14 +234,11 @@ extension Engine {
                 throw KesuError(.invalidValue, "'\(p)' is the penalty decided already; use --outcome upheld to keep it")
             }
         }
-        if outcome == .revoked { result = (PenaltyDecision.dismissed, Self.dismissalName) }
+        if outcome == .revoked { result = (PenaltyDecision.dismissed, PenaltyDecision.dismissedName) }
         let body = PenaltyAppealDecision(outcome: outcome, decision: result.0, decisionName: result.1, reason: try required(reason),
                                          decidedBy: actor.id, decidedByName: actor.name)
         return try await record(PenaltyRecordType.appealDecided, body, on: current, by: actor.id, at: now)
     }
-
-    /// The label of the decision not to penalise.
-    public static let dismissalName = "不予处罚"
 
     // MARK: Helpers
 
@@ -261,7 +258,7 @@ extension Engine {
     /// A penalty id of the ladder (or `dismissed`), with its label; did-you-mean otherwise.
     func penaltyChoice(_ text: String, allowDismissal: Bool, option: String) throws -> (String, String) {
         let choice = text.trimmingCharacters(in: .whitespaces)
-        if allowDismissal, choice == PenaltyDecision.dismissed { return (choice, Self.dismissalName) }
+        if allowDismissal, choice == PenaltyDecision.dismissed { return (choice, PenaltyDecision.dismissedName) }
         if let p = pack.scoring.penalties.first(where: { $0.id == choice }) { return (p.id, p.name) }
         let known = pack.scoring.penalties.map(\.id) + (allowDismissal ? [PenaltyDecision.dismissed] : [])
         throw KesuError(.invalidValue, "\(option) '\(text)' is not a penalty of the pack's ladder"

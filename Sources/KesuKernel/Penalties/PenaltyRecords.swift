@@ -33,12 +33,12 @@ public struct PenaltyID: Sendable, Hashable, CustomStringConvertible {
     /// `2026`, `2026Q1`…`2026Q4`, `2026-01`…`2026-12`.
     static func isPeriodLabel(_ p: String) -> Bool {
         let c = Array(p)
-        guard c.count >= 4, c.prefix(4).allSatisfy(\.isASCII), Int(String(c.prefix(4))) != nil,
-              c.prefix(4).allSatisfy(\.isNumber) else { return false }
+        func digits(_ s: ArraySlice<Character>) -> Int? { s.allSatisfy { $0.isASCII && $0.isNumber } ? Int(String(s)) : nil }
+        guard c.count >= 4, digits(c[0..<4]) != nil else { return false }
         switch c.count {
         case 4: return true
         case 6: return c[4] == "Q" && ("1"..."4").contains(c[5])
-        case 7: return c[4] == "-" && Int(String(c[5...])).map { (1...12).contains($0) } == true && c[5...].allSatisfy(\.isNumber)
+        case 7: return c[4] == "-" && digits(c[5...]).map { (1...12).contains($0) } == true
         default: return false
         }
     }
@@ -97,6 +97,8 @@ public enum PenaltyRecordType {
 public struct PenaltyDecision: Sendable, Codable, Equatable {
     /// The decision not to penalise.
     public static let dismissed = "dismissed"
+    /// Its label.
+    public static let dismissedName = "不予处罚"
 
     public var period: String
     public var periodStart: Date
