@@ -5,7 +5,7 @@ import KesuXLSX
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Periodic reports: the quarterly summary and complaint bulletin.", subcommands: [Quarterly.self])
+        abstract: "Periodic reports: the quarterly summary and complaint bulletin.", subcommands: [Quarterly.self, Due.self])
 
     struct Quarterly: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -107,6 +107,50 @@ struct Report: AsyncParsableCommand {
                 try wb.close()
             } catch let e as XLSXError {
                 throw KesuError(.invalidInput, e.description)
+            }
+        }
+    }
+
+    struct Due: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reports the pack says are due in a quarter (reporting.reports), with days left at --now.",
+            discussion: "Example: kesu report due --now 2026-12-10T09:00:00+08:00   (the quarter of --now unless --period is given)")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The quarter, e.g. 2026Q4 (default: the quarter of --now).") var period: String?
+
+        func run() async throws {
+            try await guarded(global) {
+                let engine = try global.engine()
+                let calendar = engine.planner.calendar
+                let now = try global.currentTime()
+                let today = calendar.localDate(of: now)
+                let label = period ?? "\(today.year)Q\((today.month - 1) / 3 + 1)"
+                let p = try Period.parse(label, calendar: calendar)
+                guard p.kind == .quarter else {
+                    throw KesuError(.invalidInput, "reports fall due per quarter: give --period like 2026Q4, not '\(label)'")
+                }
+                let deadlines = try engine.reportDeadlines(p)
+                func daysLeft(_ due: String) -> Int {
+                    let parts = due.split(separator: "-").compactMap { Int($0) }
+                    var c = Calendar(identifier: .gregorian)
+                    c.timeZone = TimeZone(identifier: "UTC")!
+                    let a = c.date(from: DateComponents(year: today.year, month: today.month, day: today.day))!
+                    let b = c.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))!
+                    return c.dateComponents([.day], from: a, to: b).day ?? 0
+                }
+                if global.json {
+                    Output.json(["period": .string(p.label), "today": .string(today.description), "reports": .array(deadlines.map { d in
+                        .object(["id": .string(d.id), "name": .string(d.name), "by": .string(d.by), "due": .string(d.due),
+                                 "days_left": .int(daysLeft(d.due)), "overdue": .bool(daysLeft(d.due) < 0)])
+                    })])
+                } else {
+                    if deadlines.isEmpty { print("the pack declares no periodic reports (reporting.reports)") }
+                    for d in deadlines {
+                        let left = daysLeft(d.due)
+                        let when = left < 0 ? "逾期 \(-left) 天" : left == 0 ? "今天到期" : "还剩 \(left) 天"
+                        print("\(d.due)  《\(d.name)》 (\(d.by == "unit" ? "各承办单位" : "中心"))  \(when)")
+                    }
+                }
             }
         }
     }

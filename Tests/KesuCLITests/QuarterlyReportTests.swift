@@ -70,6 +70,10 @@ import Testing
         #expect(typical.first?["opened_at"] as? String == "2026-10-09T09:00:00+08:00")
         #expect((j["months"] as? [[String: Any]])?.map { $0["count"] as? Int } == [0, 0, 1, 1, 1, 0])
 
+        let deadlines = j["deadlines"] as? [[String: Any]] ?? []
+        #expect(deadlines.map { $0["due"] as? String } == ["2026-12-15", "2026-12-20", "2026-12-20"])
+        #expect(deadlines.first?["name"] as? String == "客户期望分析报告")
+
         let html = try cli.run(["report", "quarterly", "--period", "2026Q4"])
         #expect(html.status == 0)
         #expect(html.stdout.contains("@page"))
@@ -87,6 +91,19 @@ import Testing
         let text = String(decoding: data.dropFirst(3), as: UTF8.self)
         #expect(text.hasPrefix("栏目,项目,本季度,上季度,增减\r\n"))
         #expect(text.contains("\r\n总体,回访满意率,0.0%,100.0%,-100.0 pp\r\n"))
+    }
+
+    @Test func reportsDueInTheQuarterOfNow() throws {
+        let cli = try KesuCLI()
+        let r = try cli.run(["report", "due", "--json"], now: "2026-12-16T09:00:00+08:00")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.json["period"] as? String == "2026Q4")
+        let reports = r.json["reports"] as? [[String: Any]] ?? []
+        #expect(reports.map { $0["id"] as? String } == ["expectation_analysis", "complaint_bulletin", "quarterly_summary"])
+        #expect(reports.map { $0["days_left"] as? Int } == [-1, 4, 4])
+        #expect(reports.map { $0["overdue"] as? Bool } == [true, false, false])
+        let text = try cli.run(["report", "due", "--period", "2026Q3"], now: "2026-09-01T09:00:00+08:00")
+        #expect(text.stdout.contains("2026-09-15  《客户期望分析报告》 (各承办单位)  还剩 14 天"))
     }
 
     @Test func refusals() throws {

@@ -80,6 +80,7 @@ extension QuarterlyReport {
         <section class="summary">
         <h1>季度客户意见汇总表</h1>
         <p class="meta">\(e(packName)) · \(e(period.label)) (\(time(period.start)) 至 \(time(lastDay))) · 对比 \(e(previousPeriod.label))</p>
+        \(deadlines.isEmpty ? "" : "<p class=\"meta\">报送时限: " + deadlines.map { "\(e($0.name)) (\($0.by == "unit" ? "各单位" : "中心")) \($0.due) 前" }.joined(separator: "; ") + "</p>")
         <h2>一、总体情况</h2>
         <table><thead><tr><th>项目</th><th>本季度</th><th>上季度</th><th>增减</th></tr></thead><tbody>
 

@@ -109,6 +109,16 @@ public struct QuarterlyReport: Sendable, Codable, Equatable {
         public var redispatched: Int
     }
 
+    /// A report the pack says is due in this quarter (`reporting.reports`).
+    public struct Deadline: Sendable, Codable, Equatable {
+        public var id: String
+        public var name: String
+        /// `unit` (each handling unit) or `center`.
+        public var by: String
+        /// `2026-12-15`.
+        public var due: String
+    }
+
     public var period: Period
     public var previousPeriod: Period
     public var packID: String
@@ -124,6 +134,7 @@ public struct QuarterlyReport: Sendable, Codable, Equatable {
     public var typicalCases: [TypicalCase]
     /// Whether the pack has a `reporting.typical_cases` rule.
     public var typicalRule: Bool
+    public var deadlines: [Deadline]
 
     public func breakdown(_ field: String) -> Breakdown? { breakdowns.first { $0.field == field } }
     public func figure(_ key: String) -> Figure? { figures.first { $0.key == key } }
@@ -235,7 +246,19 @@ extension Engine {
         return QuarterlyReport(
             period: period, previousPeriod: previous, packID: pack.info.id, packName: pack.info.name,
             opened: current.count, previousOpened: before.count, figures: figures, breakdowns: breakdowns,
-            units: units, months: months, typicalCases: typicalCases(current), typicalRule: pack.reporting.typicalCases != nil)
+            units: units, months: months, typicalCases: typicalCases(current), typicalRule: pack.reporting.typicalCases != nil,
+            deadlines: try reportDeadlines(period))
+    }
+
+    /// The pack's periodic reports due in a quarter, earliest first.
+    public func reportDeadlines(_ quarter: Period) throws -> [QuarterlyReport.Deadline] {
+        guard quarter.kind == .quarter, let y = Int(quarter.label.prefix(4)), let q = Int(quarter.label.suffix(1)) else {
+            throw KesuError(.invalidInput, "period '\(quarter.label)' is not a quarter")
+        }
+        return pack.reporting.reports
+            .map { ($0, $0.due(year: y, quarter: q)) }
+            .sorted { ($0.1, $0.0.id) < ($1.1, $1.0.id) }
+            .map { .init(id: $0.0.id, name: $0.0.name, by: $0.0.by.rawValue, due: $0.1.description) }
     }
 
     struct OpenedCase {
