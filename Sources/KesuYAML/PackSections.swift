@@ -60,7 +60,7 @@ extension LoadSession {
 
         var reporting = ReportingDef(location: packLocation)
         if let m = mergedSection("reporting", "section 'reporting'", allowed: PackVocabulary.keys("reporting"),
-                                 required: [], idLists: [:]) {
+                                 required: [], idLists: ["reports": "periodic report"]) {
             reporting = readReporting(m)
         }
 

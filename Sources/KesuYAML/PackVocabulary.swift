@@ -49,10 +49,12 @@ public enum PackVocabulary {
         "threshold": ["id", "subject", "period", "points", "penalty"],
         "penalty_procedure": ["decided_by", "appeal"],
         "penalty_appeal": ["by", "within_working_days", "decided_by"],
-        "reporting": ["on_time_clock", "substantiated", "callback", "redispatch", "typical_cases"],
+        "reporting": ["on_time_clock", "substantiated", "callback", "redispatch", "typical_cases", "reports"],
         "reporting_substantiated": ["outcome", "when"],
         "reporting_callback": ["transitions", "unsatisfied_outcome"],
         "typical_cases": ["when", "outcomes", "limit"],
+        "periodic_report": ["id", "name", "by", "due"],
+        "report_due": ["month_of_quarter", "day"],
     ]
 
     /// The allowed keys of a definition; a name not in the table is a programming error.

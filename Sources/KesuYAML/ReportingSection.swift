@@ -28,6 +28,18 @@ extension LoadSession {
             def.typicalCases = TypicalCasesDef(when: readConditions(s.reader, x["when"]), outcomes: x.strings("outcomes"),
                                                limit: max(1, limit), location: x.location)
         }
+        def.reports = m.items("reports").compactMap { item in
+            let (r, n) = (item.reader, item.node)
+            guard let x = r.mapping(n, "periodic report", allowed: PackVocabulary.keys("periodic_report"),
+                                    required: ["id", "name", "by", "due"]),
+                  let id = x.string("id"), let name = x.string("name"),
+                  let by = x.oneOf("by", PeriodicReportDef.Owner.self, choices: ["unit", "center"]),
+                  let d = x["due"],
+                  let due = r.mapping(d, "'due' of periodic report '\(id)'", allowed: PackVocabulary.keys("report_due"),
+                                      required: ["month_of_quarter", "day"]),
+                  let month = due.int("month_of_quarter"), let day = due.int("day") else { return nil }
+            return PeriodicReportDef(id: id, name: name, by: by, monthOfQuarter: month, day: day, location: x.location)
+        }
         return def
     }
 }

@@ -14,7 +14,7 @@ struct Kesu: AsyncParsableCommand {
         --now ISO-8601 (env KESU_NOW), --as USER (env KESU_USER) and --json.
         """,
         subcommands: [
-            Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Demo.self,
+            Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Report.self, Demo.self,
             Penalties.self,
         ])
 }

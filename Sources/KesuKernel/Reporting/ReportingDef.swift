@@ -16,6 +16,8 @@ public struct ReportingDef: Sendable {
     public var redispatchTransitions: [String]
     /// Which cases the quarterly bulletin shows as typical.
     public var typicalCases: TypicalCasesDef?
+    /// Periodic reports the procedure requires, with their due dates (第十二条 信息通报).
+    public var reports: [PeriodicReportDef] = []
     public var location: SourceLocation
 
     public init(
@@ -39,5 +41,30 @@ public struct TypicalCasesDef: Sendable {
     public var location: SourceLocation
     public init(when: [FieldCondition] = [], outcomes: [String] = [], limit: Int = 5, location: SourceLocation = .code()) {
         self.when = when; self.outcomes = outcomes; self.limit = limit; self.location = location
+    }
+}
+
+/// A report due every quarter: `by` the handling units or the center, by `day` of the quarter's
+/// `monthOfQuarter`-th month (《客户期望分析报告》 units by the 15th of the last month, 3/15).
+public struct PeriodicReportDef: Sendable {
+    public enum Owner: String, Sendable, Codable { case unit, center }
+    public var id: String
+    public var name: String
+    public var by: Owner
+    public var monthOfQuarter: Int
+    public var day: Int
+    public var location: SourceLocation
+    public init(id: String, name: String, by: Owner, monthOfQuarter: Int, day: Int, location: SourceLocation = .code()) {
+        self.id = id; self.name = name; self.by = by; self.monthOfQuarter = monthOfQuarter; self.day = day; self.location = location
+    }
+
+    /// The due date in quarter `q` (1–4) of `year`; a day past the month's end is its last day.
+    public func due(year: Int, quarter q: Int) -> LocalDate {
+        let month = (q - 1) * 3 + monthOfQuarter
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = TimeZone(identifier: "UTC")!
+        let first = c.date(from: DateComponents(year: year, month: month, day: 1))!
+        let days = c.range(of: .day, in: .month, for: first)?.count ?? 28
+        return LocalDate(year: year, month: month, day: min(day, days))
     }
 }

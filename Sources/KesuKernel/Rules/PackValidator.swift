@@ -324,6 +324,15 @@ private struct PackValidation {
             conditions(t.when, by: "typical_cases of \(owner)")
             for o in t.outcomes { reference(o, in: outcomeIDs, "outcome", at: t.location, by: "typical_cases of \(owner)") }
         }
+        duplicates(r.reports.map { ($0.id, $0.location) }, "periodic report")
+        for rep in r.reports {
+            if !(1...3).contains(rep.monthOfQuarter) {
+                error(rep.location, "periodic report '\(rep.id)': month_of_quarter \(rep.monthOfQuarter) is not 1, 2 or 3")
+            }
+            if !(1...31).contains(rep.day) {
+                error(rep.location, "periodic report '\(rep.id)': day \(rep.day) is not a day of a month (1–31)")
+            }
+        }
     }
 
     mutating func checkScoring() {

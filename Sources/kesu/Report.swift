@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import KesuKernel
+import KesuXLSX
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Periodic reports: the quarterly summary and complaint bulletin.", subcommands: [Quarterly.self, Due.self])
+
+    struct Quarterly: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "季度客户意见汇总表 and 客户投诉情况通报 for a quarter, with the previous quarter for comparison.",
+            discussion: """
+            Formats: html (one self-contained page with charts, prints on A4), json (the figures), \
+            csv (UTF-8 with BOM: section, item, this quarter, previous, change), xlsx (needs --out).
+            Example: kesu report quarterly --period 2026Q3 --format html --out 2026Q3.html
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The quarter, e.g. 2026Q3.") var period: String
+        @Option(help: "html, csv, json or xlsx.") var format: String = "html"
+        @Option(help: "Write to this file instead of standard output (required for xlsx).") var out: String?
+
+        func run() async throws {
+            try await guarded(global) {
+                let fmt = global.json && format == "html" ? "json" : format
+                guard ["html", "csv", "json", "xlsx"].contains(fmt) else {
+                    throw KesuError(.invalidInput, "--format '\(format)' should be html, csv, json or xlsx")
+                }
+                if fmt == "xlsx" && out == nil {
+                    throw KesuError(.invalidInput, "--format xlsx writes a file: pass --out FILE.xlsx")
+                }
+                let engine = try global.engine()
+                let p = try Period.parse(period, calendar: engine.planner.calendar)
+                let report = try await engine.quarterlyReport(period: p)
+                let zone = engine.planner.calendar.timeZone
+                let data: Data
+                switch fmt {
+                case "html": data = Data(report.html(zone: zone).utf8)
+                case "csv": data = report.csv
+                case "json": data = try Self.json(report, zone: zone)
+                default:
+                    try Self.xlsx(report, path: out!, zone: zone)
+                    Output.err("wrote \(out!)")
+                    return
+                }
+                if let out {
+                    do { try data.write(to: URL(fileURLWithPath: out)) } catch {
+                        throw KesuError(.invalidInput, "cannot write '\(out)': \(error.localizedDescription)")
+                    }
+                    Output.err("wrote \(out)")
+                } else {
+                    FileHandle.standardOutput.write(data)
+                }
+            }
+        }
+
+        static func json(_ report: QuarterlyReport, zone: TimeZone) throws -> Data {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            enc.keyEncodingStrategy = .convertToSnakeCase
+            enc.dateEncodingStrategy = .custom { d, encoder in
+                var c = encoder.singleValueContainer()
+                try c.encode(ISO8601.format(d, in: zone))
+            }
+            return try enc.encode(report) + Data("\n".utf8)
+        }
+
+        static func xlsx(_ r: QuarterlyReport, path: String, zone: TimeZone) throws {
+            typealias C = XLSXWorkbook.Column
+            func num(_ x: Double?) -> XLSXWorkbook.Cell { x.map { .number($0) } ?? .empty }
+            func int(_ x: Int) -> XLSXWorkbook.Cell { .number(Double(x)) }
+            do {
+                let wb = try XLSXWorkbook(path: path)
+                let total = try wb.addTable("总体情况", columns: [C("项目", width: 16), C("本季度", .decimal), C("上季度", .decimal), C("增减", .decimal)])
+                let rates = try wb.addTable("总体比率", columns: [C("项目", width: 16), C("本季度", .percent), C("上季度", .percent), C("增减(百分点)", .decimal)])
+                for f in r.figures where !f.isRate {
+                    try total.append([.text(f.name), num(f.current), num(f.previous), num(f.change)])
+                }
+                for f in r.figures where f.isRate {
+                    try rates.append([.text(f.name), num(f.current), num(f.previous), num(f.change)])
+                }
+                for b in r.breakdowns {
+                    let t = try wb.addTable("按" + b.name, columns: [C(b.name, width: 40), C("本季度", .integer), C("上季度", .integer), C("增减", .integer)])
+                    for l in b.lines { try t.append([.text(l.name), int(l.count), int(l.previous), int(l.change)]) }
+                }
+                let u = try wb.addTable("各单位", columns: [
+                    C("单位", width: 24), C("接收", .integer), C("办结", .integer), C("按时", .integer), C("超时", .integer),
+                    C("按时办结率", .percent), C("上季度按时办结率", .percent), C("回访", .integer), C("满意", .integer),
+                    C("满意率", .percent), C("上季度满意率", .percent), C("投诉成立", .integer), C("重新派单", .integer),
+                ])
+                for x in r.units {
+                    try u.append([.text(x.name), int(x.received), int(x.answered), int(x.answeredOnTime), int(x.overdue),
+                                  num(x.onTimeRate), num(x.previousOnTimeRate), int(x.callbacks), int(x.satisfied),
+                                  num(x.satisfactionRate), num(x.previousSatisfactionRate), int(x.substantiated), int(x.redispatched)])
+                }
+                let m = try wb.addTable("月度", columns: [C("月份"), C("受理", .integer), C("季度")])
+                for x in r.months { try m.append([.text(x.label), int(x.count), .text(x.inQuarter ? r.period.label : r.previousPeriod.label)]) }
+                let t = try wb.addTable("典型案例", columns: [
+                    C("编号", width: 20), C("受理时间", .dateTime, width: 18), C("类型"), C("分类", width: 30), C("承办单位", width: 20),
+                    C("内容摘要", width: 60), C("结果", width: 24), C("重新派单", .integer), C("状态"),
+                ])
+                for c in r.typicalCases {
+                    try t.append([.text(c.number), .date(c.openedAt, zone), .text(c.kindName ?? c.kind ?? ""),
+                                  .text(c.categoryName ?? c.category ?? ""), .text(c.unitName ?? c.unit ?? ""), .text(c.excerpt),
+                                  .text(c.outcomeNames.joined(separator: "、")), int(c.redispatched), .text(c.stateName)])
+                }
+                try wb.close()
+            } catch let e as XLSXError {
+                throw KesuError(.invalidInput, e.description)
+            }
+        }
+    }
+
+    struct Due: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reports the pack says are due in a quarter (reporting.reports), with days left at --now.",
+            discussion: "Example: kesu report due --now 2026-12-10T09:00:00+08:00   (the quarter of --now unless --period is given)")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The quarter, e.g. 2026Q4 (default: the quarter of --now).") var period: String?
+
+        func run() async throws {
+            try await guarded(global) {
+                let engine = try global.engine()
+                let calendar = engine.planner.calendar
+                let now = try global.currentTime()
+                let today = calendar.localDate(of: now)
+                let label = period ?? "\(today.year)Q\((today.month - 1) / 3 + 1)"
+                let p = try Period.parse(label, calendar: calendar)
+                guard p.kind == .quarter else {
+                    throw KesuError(.invalidInput, "reports fall due per quarter: give --period like 2026Q4, not '\(label)'")
+                }
+                let deadlines = try engine.reportDeadlines(p)
+                func daysLeft(_ due: String) -> Int {
+                    let parts = due.split(separator: "-").compactMap { Int($0) }
+                    var c = Calendar(identifier: .gregorian)
+                    c.timeZone = TimeZone(identifier: "UTC")!
+                    let a = c.date(from: DateComponents(year: today.year, month: today.month, day: today.day))!
+                    let b = c.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))!
+                    return c.dateComponents([.day], from: a, to: b).day ?? 0
+                }
+                if global.json {
+                    Output.json(["period": .string(p.label), "today": .string(today.description), "reports": .array(deadlines.map { d in
+                        .object(["id": .string(d.id), "name": .string(d.name), "by": .string(d.by), "due": .string(d.due),
+                                 "days_left": .int(daysLeft(d.due)), "overdue": .bool(daysLeft(d.due) < 0)])
+                    })])
+                } else {
+                    if deadlines.isEmpty { print("the pack declares no periodic reports (reporting.reports)") }
+                    for d in deadlines {
+                        let left = daysLeft(d.due)
+                        let when = left < 0 ? "逾期 \(-left) 天" : left == 0 ? "今天到期" : "还剩 \(left) 天"
+                        print("\(d.due)  《\(d.name)》 (\(d.by == "unit" ? "各承办单位" : "中心"))  \(when)")
+                    }
+                }
+            }
+        }
+    }
+}
