@@ -120,6 +120,17 @@ import Testing
         #expect(ScoreExport.number(0.5) == "0.5")
         #expect(ScoreExport.number(97.25) == "97.25")
         #expect(ScoreExport.localTime(at("2026-10-16T18:00"), in: TestPack.zone) == "2026-10-16 18:00:00")
+        // The arithmetic agrees with Foundation's calendar, across leap days, centuries and zones.
+        for zone in [TestPack.zone, TimeZone(identifier: "America/New_York")!, TimeZone(identifier: "UTC")!] {
+            var cal = Calendar(identifier: .gregorian)
+            cal.timeZone = zone
+            for t in stride(from: -2_300_000_000.0, to: 4_200_000_000, by: 7_777_777.7) {
+                let d = Date(timeIntervalSince1970: t)
+                let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
+                let expected = String(format: "%04d-%02d-%02d %02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+                #expect(ScoreExport.localTime(d, in: zone) == expected)
+            }
+        }
         let x = ScoreExport(period: try! Period.parse("2026", calendar: try! BusinessCalendar(pack.calendar)), by: .unit,
                             timeZone: TestPack.zone, rows: [], items: [])
         #expect(x.csvText(.rate(2.0 / 3)) == "0.6667")

@@ -23,6 +23,14 @@ public struct ScoreExport: Sendable, Equatable {
         public var recommendation: String?
         public var recommendationName: String?
         public var thresholdID: String?
+
+        public init(subject: ScoreSubject, name: String, unit: String?, unitName: String?, baseline: Double, deducted: Double,
+                    score: Double, itemCount: Int, measures: Measures, recommendation: String?, recommendationName: String?,
+                    thresholdID: String?) {
+            self.subject = subject; self.name = name; self.unit = unit; self.unitName = unitName; self.baseline = baseline
+            self.deducted = deducted; self.score = score; self.itemCount = itemCount; self.measures = measures
+            self.recommendation = recommendation; self.recommendationName = recommendationName; self.thresholdID = thresholdID
+        }
     }
 
     /// One deduction, traceable to its case (`kesu show CASE` lists the event that recorded it).
@@ -41,6 +49,13 @@ public struct ScoreExport: Sendable, Equatable {
         public var points: Double
         public var occurredAt: Date
         public var packVersion: String
+
+        public init(subject: ScoreSubject, subjectName: String, caseNumber: String, cause: String, causeKind: String,
+                    causeID: String, causeName: String, ruleID: String, points: Double, occurredAt: Date, packVersion: String) {
+            self.subject = subject; self.subjectName = subjectName; self.caseNumber = caseNumber; self.cause = cause
+            self.causeKind = causeKind; self.causeID = causeID; self.causeName = causeName; self.ruleID = ruleID
+            self.points = points; self.occurredAt = occurredAt; self.packVersion = packVersion
+        }
     }
 
     public var period: Period
@@ -249,19 +264,31 @@ public struct ScoreExport: Sendable, Equatable {
         return "\(x)"
     }
 
-    /// `2026-10-10 18:00:00` in `zone`.
+    /// `2026-10-10 18:00:00` in `zone` (the zone's offset at that instant, then plain
+    /// proleptic Gregorian arithmetic: fast enough for hundreds of thousands of rows).
     public static func localTime(_ d: Date, in zone: TimeZone) -> String {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = zone
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        let local = Int((d.timeIntervalSince1970).rounded(.down)) + zone.secondsFromGMT(for: d)
+        var days = local / 86_400, secs = local % 86_400
+        if secs < 0 { secs += 86_400; days -= 1 }
+        // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+        return "\(year)-\(two(month))-\(two(day)) \(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))"
     }
 }
 
 /// RFC 4180 fields and records.
 public enum CSV {
     public static func field(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else { return s }
+        guard s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0D || $0 == 0x0A }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
