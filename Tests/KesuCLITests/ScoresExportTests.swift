@@ -212,7 +212,9 @@ enum Python {
 
     static func run(_ script: String, _ args: String...) throws -> String {
         if try exec(["-c", "import openpyxl"]).0 != 0 {
-            _ = try exec(["-m", "pip", "install", "--quiet", "openpyxl"])
+            if try exec(["-m", "pip", "install", "--quiet", "openpyxl"]).0 != 0 {
+                _ = try exec(["-m", "pip", "install", "--quiet", "--break-system-packages", "openpyxl"])
+            }
         }
         let (status, out, err) = try exec(["-c", script] + args)
         #expect(status == 0, "\(err)")
