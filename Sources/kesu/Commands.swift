@@ -15,9 +15,7 @@ struct Rules: AsyncParsableCommand {
         @Argument(help: "The pack folder (default: --rules).") var pack: String?
 
         func run() async throws {
-            var g = global
-            if let pack { g.rules = pack }
-            let opts = g
+            let opts = global.with(pack: pack)
             try await guarded(opts) {
                 let loaded = try opts.loadPack()
                 let p = loaded.pack

@@ -62,6 +62,13 @@ struct GlobalOptions: ParsableArguments {
         return u
     }
 
+    /// These options with the pack folder given as a command's argument, if any, in place of --rules.
+    func with(pack: String?) -> GlobalOptions {
+        var g = self
+        if let pack { g.rules = pack }
+        return g
+    }
+
     /// Loads and validates the pack; a pack with errors stops the command before the store is opened.
     func loadPack() throws -> LoadedPack {
         guard FileManager.default.fileExists(atPath: rulesPath) else {

@@ -15,9 +15,7 @@ struct RulesTest: AsyncParsableCommand {
     @Option(help: "Run only tests whose name contains this text.") var filter: String?
 
     func run() async throws {
-        var g = global
-        if let pack { g.rules = pack }
-        let opts = g
+        let opts = global.with(pack: pack)
         try await guarded(opts) {
             let loaded = try opts.loadPack()
             let files = ScenarioLoader.packTestFiles(in: opts.rulesPath)
