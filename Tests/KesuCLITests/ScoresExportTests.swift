@@ -134,9 +134,10 @@ import Testing
         cal.timeZone = zone
         let start = cal.date(from: DateComponents(year: 2026, month: 1, day: 1))!
         let period = try Period.parse("2026", calendar: try BusinessCalendar(CalendarRules(businessHours: [MinuteRange((9, 0), (17, 0))])))
-        let items = (0..<count).map { n in
-            ScoreExport.Item(
-                subject: ScoreSubject(.person, "p\(n % 50)"), subjectName: "人员\(n % 50)", caseNumber: "YC-2026-" + String(String(n + 1 + 1_000_000).dropFirst()),
+        let items = (0..<count).map { (n: Int) -> ScoreExport.Item in
+            let digits = String(n + 1 + 1_000_000).dropFirst()
+            return ScoreExport.Item(
+                subject: ScoreSubject(.person, "p\(n % 50)"), subjectName: "人员\(n % 50)", caseNumber: "YC-2026-\(digits)",
                 cause: "violation:late_answer", causeKind: "violation", causeID: "late_answer", causeName: "未按时处理",
                 ruleID: "S2-late-answer", points: 0.5, occurredAt: start.addingTimeInterval(Double(n) * 60), packVersion: "v1")
         }
