@@ -37,6 +37,22 @@ public struct ScoreReport: Sendable, Codable, Equatable {
         public var points: Double
         public var occurredAt: Date
         public var packVersion: String
+
+        public init(caseNumber: String, cause: String, ruleID: String, points: Double, occurredAt: Date, packVersion: String) {
+            self.caseNumber = caseNumber; self.cause = cause; self.ruleID = ruleID; self.points = points
+            self.occurredAt = occurredAt; self.packVersion = packVersion
+        }
+
+        /// The order line items are listed in: when, then case, rule, cause, points, pack version —
+        /// a total order, so every rerun lists them the same way.
+        public static func precedes(_ a: LineItem, _ b: LineItem) -> Bool {
+            if a.occurredAt != b.occurredAt { return a.occurredAt < b.occurredAt }
+            if a.caseNumber != b.caseNumber { return a.caseNumber < b.caseNumber }
+            if a.ruleID != b.ruleID { return a.ruleID < b.ruleID }
+            if a.cause != b.cause { return a.cause < b.cause }
+            if a.points != b.points { return a.points < b.points }
+            return a.packVersion < b.packVersion
+        }
     }
     public struct Row: Sendable, Codable, Equatable {
         public var subject: ScoreSubject
@@ -50,10 +66,21 @@ public struct ScoreReport: Sendable, Codable, Equatable {
         public var recommendation: String?
         public var recommendationName: String?
         public var thresholdID: String?
+
+        public init(subject: ScoreSubject, name: String, unit: String?, baseline: Double, deducted: Double, score: Double,
+                    items: [LineItem], recommendation: String? = nil, recommendationName: String? = nil, thresholdID: String? = nil) {
+            self.subject = subject; self.name = name; self.unit = unit; self.baseline = baseline; self.deducted = deducted
+            self.score = score; self.items = items; self.recommendation = recommendation
+            self.recommendationName = recommendationName; self.thresholdID = thresholdID
+        }
     }
     public var period: Period
     public var by: ScoreSubject.Kind
     public var rows: [Row]
+
+    public init(period: Period, by: ScoreSubject.Kind, rows: [Row]) {
+        self.period = period; self.by = by; self.rows = rows
+    }
 }
 
 extension Engine {
@@ -74,14 +101,15 @@ extension Engine {
         var subjects: [(ScoreSubject, String, String?)] = kind == .unit
             ? pack.units.map { (ScoreSubject(.unit, $0.id), $0.name, nil) }
             : pack.people.map { (ScoreSubject(.person, $0.id), $0.name, $0.unit) }
-        for s in items.keys where !subjects.contains(where: { $0.0 == s }) {
+        // A subject the pack no longer names (an older version's) still shows, in id order.
+        for s in items.keys.sorted(by: { $0.id < $1.id }) where !subjects.contains(where: { $0.0 == s }) {
             subjects.append((s, s.id, nil))
         }
         let thresholds = pack.scoring.thresholds
             .filter { $0.subject.rawValue == kind.rawValue && $0.period == period.kind }
             .sorted { $0.points > $1.points }
         let rows = subjects.map { subject, name, unit -> ScoreReport.Row in
-            let lines = (items[subject] ?? []).sorted { ($0.occurredAt, $0.caseNumber) < ($1.occurredAt, $1.caseNumber) }
+            let lines = (items[subject] ?? []).sorted(by: ScoreReport.LineItem.precedes)
             let deducted = lines.reduce(0) { $0 + $1.points }
             let hit = thresholds.first { deducted >= $0.points }
             return .init(
