@@ -76,11 +76,11 @@ struct Penalties: AsyncParsableCommand {
 
     struct Decide: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Decide a recommendation: the penalty recommended, another of the ladder, or dismissed.",
+            abstract: "Decide a recommendation: the penalty recommended, another of the ladder, or no_penalty (dismiss it).",
             discussion: "Example: kesu penalties decide 2026Q3-person-yang_fan --as feng_jianguo --decision written_warning --reason …")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The penalty id.") var id: String
-        @Option(help: "A penalty id of the pack's ladder, or dismissed (no penalty).") var decision: String
+        @Option(help: "A penalty id of the pack's ladder, or no_penalty (dismiss the recommendation).") var decision: String
         @Option(help: "Why; printed on the written notice.") var reason: String
 
         func run() async throws {

@@ -153,9 +153,9 @@ import Testing
 
     @Test func aDismissalIsFinalAndHasNothingToAppeal() async throws {
         let (e, store) = try await quarterWithDeductions()
-        let p = try await e.decidePenalty(Self.unit, decision: "dismissed", reason: "超时系系统故障所致", by: "chief", at: at(Self.monday))
+        let p = try await e.decidePenalty(Self.unit, decision: "no_penalty", reason: "超时系系统故障所致", by: "chief", at: at(Self.monday))
         #expect(p.status(at: at(Self.monday)) == .final)
-        #expect(p.penaltyInForce == "dismissed" && p.penaltyInForceName == "不予处罚")
+        #expect(p.penaltyInForce == "no_penalty" && p.penaltyInForceName == "不予处罚")
         #expect(p.decision?.appealDeadline == nil)
         try await expectRefused(.wrongState, ["dismissed", "nothing to appeal"], store: store) {
             try await e.appealPenalty(Self.unit, reason: "x", by: "a_head", at: at(Self.monday))
@@ -164,7 +164,7 @@ import Testing
         #expect(notice.title == "不予处罚决定通知书")
         let text = notice.text()
         #expect(text.contains("当事单位: 甲部门 (unit_a)"))
-        #expect(text.contains("处罚决定: 不予处罚 (dismissed), 不采纳处罚建议"))
+        #expect(text.contains("处罚决定: 不予处罚 (no_penalty), 不采纳处罚建议"))
         #expect(text.contains("建议处罚: 通报批评 (notice_of_criticism)"))
         #expect(text.contains("本决定为最终决定。"))
     }
@@ -193,8 +193,8 @@ import Testing
         try await expectRefused(.invalidValue, ["did you mean 'written_warning'"], store: store) {
             try await e.decidePenalty(Self.person, decision: "writen_warning", reason: "r", by: "chief", at: now)
         }
-        try await expectRefused(.invalidValue, ["did you mean 'dismissed'"], store: store) {
-            try await e.decidePenalty(Self.person, decision: "dismiss", reason: "r", by: "chief", at: now)
+        try await expectRefused(.invalidValue, ["did you mean 'no_penalty'"], store: store) {
+            try await e.decidePenalty(Self.person, decision: "no_penalti", reason: "r", by: "chief", at: now)
         }
         try await expectRefused(.missingField, ["reason"], store: store) {
             try await e.decidePenalty(Self.person, decision: "verbal_warning", reason: " \n ", by: "chief", at: now)
@@ -281,7 +281,7 @@ import Testing
             try await e.decidePenaltyAppeal(Self.person, outcome: .changed, decision: "verbal_warning", reason: "r", by: "chief", at: outside)
         }
         try await expectRefused(.invalidValue, ["not a penalty of the pack's ladder"], store: store) {
-            try await e.decidePenaltyAppeal(Self.person, outcome: .changed, decision: "dismissed", reason: "r", by: "chief", at: outside)
+            try await e.decidePenaltyAppeal(Self.person, outcome: .changed, decision: "no_penalty", reason: "r", by: "chief", at: outside)
         }
         let final = try await e.decidePenaltyAppeal(Self.person, outcome: .changed, decision: "written_warning",
                                                     reason: "复核: 两件均属拖延", by: "chief", at: at("2027-01-11T09:00"))
@@ -307,7 +307,7 @@ import Testing
         let appealed = try await e.appealPenalty(Self.unit, reason: "整改已完成", by: "a_head", at: at("2027-01-11T09:00"))   // person concerned: the unit's head
         #expect(appealed.appeal?.by == "a_head")
         let upheld = try await e.decidePenaltyAppeal(Self.unit, outcome: .revoked, reason: "整改到位", by: "chief", at: at("2027-01-12T09:00"))
-        #expect(upheld.penaltyInForce == "dismissed")
+        #expect(upheld.penaltyInForce == "no_penalty")
         #expect(try PenaltyNotice(upheld, pack: pack).text().contains("复核结果: 撤销处罚 (revoked)"))
     }
 

@@ -52,11 +52,11 @@ import Testing
                 appeal: {by: [unit_head], within_working_days: 0, decided_by: [leader]}
 
             """)
-        let dir = try Fixture.write(["scoring.yaml": good.replacingOccurrences(of: "{id: written_warning, name: 书面警告}", with: "{id: dismissed, name: 不予处罚}")
-            .replacingOccurrences(of: "penalty: written_warning", with: "penalty: dismissed")])
+        let dir = try Fixture.write(["scoring.yaml": good.replacingOccurrences(of: "{id: written_warning, name: 书面警告}", with: "{id: no_penalty, name: 不予处罚}")
+            .replacingOccurrences(of: "penalty: written_warning", with: "penalty: no_penalty")])
         let diags = Fixture.failures(dir)
         expectError(diags, at: "\(dir)/scoring.yaml:25:13", ["within_working_days must be at least 1"])
-        expectError(diags, at: "\(dir)/scoring.yaml:19:7", ["penalty id 'dismissed' is reserved"])
+        expectError(diags, at: "\(dir)/scoring.yaml:19:7", ["penalty id 'no_penalty' is reserved"])
     }
 
     @Test func aPackThatExtendsAnotherInheritsItOrReplacesIt() throws {

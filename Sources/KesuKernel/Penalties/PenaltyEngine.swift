@@ -120,7 +120,7 @@ extension Engine {
     // MARK: Commands
 
     /// Records a decision on an open recommendation: a penalty of the ladder (the one recommended or
-    /// another) or `dismissed`, with a reason, by a person holding a role the pack allows to decide.
+    /// another) or `no_penalty`, with a reason, by a person holding a role the pack allows to decide.
     @discardableResult
     public func decidePenalty(
         _ ref: String, decision: String, reason: String, by actorID: String, at now: Date
@@ -255,7 +255,7 @@ extension Engine {
         return try PenaltyProceeding(id: current.id, recommendation: current.recommendation, history: current.history + [numbered])
     }
 
-    /// A penalty id of the ladder (or `dismissed`), with its label; did-you-mean otherwise.
+    /// A penalty id of the ladder (or `no_penalty`), with its label; did-you-mean otherwise.
     func penaltyChoice(_ text: String, allowDismissal: Bool, option: String) throws -> (String, String) {
         let choice = text.trimmingCharacters(in: .whitespaces)
         if allowDismissal, choice == PenaltyDecision.dismissed { return (choice, PenaltyDecision.dismissedName) }

@@ -96,7 +96,7 @@ public enum PenaltyRecordType {
 /// whatever later happens to the pack.
 public struct PenaltyDecision: Sendable, Codable, Equatable {
     /// The decision not to penalise.
-    public static let dismissed = "dismissed"
+    public static let dismissed = "no_penalty"
     /// Its label.
     public static let dismissedName = "不予处罚"
 
@@ -107,7 +107,7 @@ public struct PenaltyDecision: Sendable, Codable, Equatable {
     public var subjectName: String
     public var unit: String?
     public var unitName: String?
-    /// A penalty id of the ladder, or `dismissed`.
+    /// A penalty id of the ladder, or `no_penalty`.
     public var decision: String
     public var decisionName: String
     public var recommended: String
@@ -150,7 +150,7 @@ public enum PenaltyAppealOutcome: String, Sendable, Codable, CaseIterable {
 /// `appeal_decided`: the outcome of an appeal and the penalty in force after it.
 public struct PenaltyAppealDecision: Sendable, Codable, Equatable {
     public var outcome: PenaltyAppealOutcome
-    /// The penalty in force after the appeal (`dismissed` when revoked).
+    /// The penalty in force after the appeal (`no_penalty` when revoked).
     public var decision: String
     public var decisionName: String
     public var reason: String
