@@ -53,7 +53,7 @@ public enum PackVocabulary {
         "reporting_substantiated": ["outcome", "when"],
         "reporting_callback": ["transitions", "unsatisfied_outcome"],
         "typical_cases": ["when", "outcomes", "limit"],
-        "periodic_report": ["id", "name", "by", "due"],
+        "periodic_report": ["id", "name", "by", "due", "remind_working_days_before"],
         "report_due": ["month_of_quarter", "day"],
     ]
 

@@ -38,7 +38,10 @@ extension LoadSession {
                   let due = r.mapping(d, "'due' of periodic report '\(id)'", allowed: PackVocabulary.keys("report_due"),
                                       required: ["month_of_quarter", "day"]),
                   let month = due.int("month_of_quarter"), let day = due.int("day") else { return nil }
-            return PeriodicReportDef(id: id, name: name, by: by, monthOfQuarter: month, day: day, location: x.location)
+            let remind = x.int("remind_working_days_before") ?? 3
+            if remind < 0 { r.error(n, "remind_working_days_before of periodic report '\(id)' cannot be negative") }
+            return PeriodicReportDef(id: id, name: name, by: by, monthOfQuarter: month, day: day,
+                                     remindWorkingDaysBefore: max(0, remind), location: x.location)
         }
         return def
     }

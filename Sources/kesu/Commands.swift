@@ -225,7 +225,9 @@ struct Sweep: AsyncParsableCommand {
     func run() async throws {
         try await guarded(global) {
             let engine = try global.engine(notifier: global.json ? nil : ConsoleNotifier())
-            let report = try await engine.sweep(at: try global.currentTime())
+            let now = try global.currentTime()
+            let report = try await engine.sweep(at: now)
+            let reports = try await engine.sweepReports(at: now)
             let r = CaseRenderer(engine: engine)
             if global.json {
                 Output.json([
@@ -236,13 +238,21 @@ struct Sweep: AsyncParsableCommand {
                                  "due_at": r.timeJSON($0.dueAt)])
                     }),
                     "problems": .array(report.problems.map(JSON.string)),
+                    "reports": .array(reports.map {
+                        .object(["type": .string($0.kind.rawValue), "report": .string($0.reportID), "period": .string($0.quarter),
+                                 "unit": .string($0.unit), "due_at": r.timeJSON($0.due), "recipients": .array($0.recipients.map(JSON.string))])
+                    }),
                 ])
             } else {
                 for f in report.fired {
                     print("\(f.caseNumber)  \(f.type)  \(f.violation ?? f.ruleID ?? "")  → \(f.recipients.joined(separator: ", "))  (due \(r.time(f.dueAt)))")
                 }
+                for x in reports {
+                    print("report \(x.quarter) \(x.reportID) \(x.unit)  \(x.kind == .reminded ? "reminder" : "late")  → \(x.recipients.joined(separator: ", "))  (due \(r.time(x.due)))")
+                }
                 for p in report.problems { Output.err("warning: \(p)") }
                 print("sweep at \(r.time(report.at)): \(report.casesExamined) case(s) examined, \(report.fired.count) fired"
+                    + (reports.isEmpty ? "" : ", \(reports.count) periodic-report item(s)")
                     + (report.problems.isEmpty ? "" : ", \(report.problems.count) case(s) skipped"))
             }
         }

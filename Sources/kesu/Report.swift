@@ -5,7 +5,7 @@ import KesuXLSX
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Periodic reports: the quarterly summary and complaint bulletin.", subcommands: [Quarterly.self, Due.self])
+        abstract: "Periodic reports: the quarterly summary and complaint bulletin.", subcommands: [Quarterly.self, Due.self, Submit.self])
 
     struct Quarterly: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -113,7 +113,7 @@ struct Report: AsyncParsableCommand {
 
     struct Due: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Reports the pack says are due in a quarter (reporting.reports), with days left at --now.",
+            abstract: "Periodic reports owed in a quarter (reporting.reports): each unit's due time and whether it was handed in.",
             discussion: "Example: kesu report due --now 2026-12-10T09:00:00+08:00   (the quarter of --now unless --period is given)")
         @OptionGroup var global: GlobalOptions
         @Option(help: "The quarter, e.g. 2026Q4 (default: the quarter of --now).") var period: String?
@@ -121,37 +121,69 @@ struct Report: AsyncParsableCommand {
         func run() async throws {
             try await guarded(global) {
                 let engine = try global.engine()
-                let calendar = engine.planner.calendar
                 let now = try global.currentTime()
-                let today = calendar.localDate(of: now)
-                let label = period ?? "\(today.year)Q\((today.month - 1) / 3 + 1)"
-                let p = try Period.parse(label, calendar: calendar)
-                guard p.kind == .quarter else {
-                    throw KesuError(.invalidInput, "reports fall due per quarter: give --period like 2026Q4, not '\(label)'")
-                }
-                let deadlines = try engine.reportDeadlines(p)
-                func daysLeft(_ due: String) -> Int {
-                    let parts = due.split(separator: "-").compactMap { Int($0) }
-                    var c = Calendar(identifier: .gregorian)
-                    c.timeZone = TimeZone(identifier: "UTC")!
-                    let a = c.date(from: DateComponents(year: today.year, month: today.month, day: today.day))!
-                    let b = c.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))!
-                    return c.dateComponents([.day], from: a, to: b).day ?? 0
-                }
+                let quarter = try Report.quarter(period, engine: engine, now: now)
+                let duties = try await engine.reportDuties(quarter: quarter, at: now)
+                let r = CaseRenderer(engine: engine)
                 if global.json {
-                    Output.json(["period": .string(p.label), "today": .string(today.description), "reports": .array(deadlines.map { d in
-                        .object(["id": .string(d.id), "name": .string(d.name), "by": .string(d.by), "due": .string(d.due),
-                                 "days_left": .int(daysLeft(d.due)), "overdue": .bool(daysLeft(d.due) < 0)])
+                    Output.json(["period": .string(quarter.label), "reports": .array(duties.map { d in
+                        .object(["report": .string(d.reportID), "name": .string(d.reportName), "unit": .string(d.unit),
+                                 "due": r.timeJSON(d.due), "status": .string(d.status.rawValue), "reminded": .bool(d.reminded),
+                                 "submitted_at": r.timeJSON(d.submittedAt), "submitted_by": .opt(d.submittedBy), "note": .opt(d.note)])
                     })])
                 } else {
-                    if deadlines.isEmpty { print("the pack declares no periodic reports (reporting.reports)") }
-                    for d in deadlines {
-                        let left = daysLeft(d.due)
-                        let when = left < 0 ? "逾期 \(-left) 天" : left == 0 ? "今天到期" : "还剩 \(left) 天"
-                        print("\(d.due)  《\(d.name)》 (\(d.by == "unit" ? "各承办单位" : "中心"))  \(when)")
+                    if duties.isEmpty { print("the pack declares no periodic reports (reporting.reports)") }
+                    for d in duties {
+                        let status = switch d.status {
+                        case .open: "未报" + (d.reminded ? " (已提醒)" : "")
+                        case .late: "逾期未报"
+                        case .submitted: "已报 \(r.time(d.submittedAt)) \(d.submittedBy ?? "")"
+                        case .submittedLate: "逾期后补报 \(r.time(d.submittedAt)) \(d.submittedBy ?? "")"
+                        }
+                        print("\(r.time(d.due))  《\(d.reportName)》(\(d.reportID))  \(r.label("handling_unit", d.unit))  \(status)")
                     }
                 }
             }
         }
     }
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that a unit handed in a periodic report (by one of its people, --as).",
+            discussion: "Example: kesu report submit --report expectation_analysis --as ma_lin --note 已上报企业管理科")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The report id (reporting.reports).") var report: String
+        @Option(help: "The quarter (default: the quarter of --now).") var period: String?
+        @Option(help: "The unit handing it in (default: the acting person's unit).") var unit: String?
+        @Option(help: "A note: where the document is, what it covers.") var note: String?
+
+        func run() async throws {
+            try await guarded(global) {
+                let engine = try global.engine()
+                let now = try global.currentTime()
+                let quarter = try Report.quarter(period, engine: engine, now: now)
+                let d = try await engine.submitReport(report, quarter: quarter, unit: unit, note: note, by: try global.actor(), at: now)
+                let r = CaseRenderer(engine: engine)
+                if global.json {
+                    Output.json(["report": .string(d.reportID), "unit": .string(d.unit), "period": .string(d.quarter),
+                                 "due": r.timeJSON(d.due), "status": .string(d.status.rawValue), "submitted_at": r.timeJSON(d.submittedAt)])
+                } else {
+                    print("《\(d.reportName)》 \(d.quarter) \(r.label("handling_unit", d.unit)): " + (d.status == .submittedLate ? "逾期后补报" : "已报")
+                        + ", 到期 \(r.time(d.due))")
+                }
+            }
+        }
+    }
+
+    /// The quarter given, or the one `now` falls in.
+    static func quarter(_ text: String?, engine: Engine, now: Date) throws -> Period {
+        let today = engine.planner.calendar.localDate(of: now)
+        let label = text ?? "\(today.year)Q\((today.month - 1) / 3 + 1)"
+        let p = try Period.parse(label, calendar: engine.planner.calendar)
+        guard p.kind == .quarter else {
+            throw KesuError(.invalidInput, "reports fall due per quarter: give --period like 2026Q4, not '\(label)'")
+        }
+        return p
+    }
+
 }

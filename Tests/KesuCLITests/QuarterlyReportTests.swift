@@ -99,11 +99,16 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.json["period"] as? String == "2026Q4")
         let reports = r.json["reports"] as? [[String: Any]] ?? []
-        #expect(reports.map { $0["id"] as? String } == ["expectation_analysis", "complaint_bulletin", "quarterly_summary"])
-        #expect(reports.map { $0["days_left"] as? Int } == [-1, 4, 4])
-        #expect(reports.map { $0["overdue"] as? Bool } == [true, false, false])
+        // Every unit with a 督察考评员 owes the analysis by 12-15; the center owes the summary and the bulletin by 12-20.
+        let owed = reports.map { "\($0["report"] as? String ?? "?") \($0["unit"] as? String ?? "?") \($0["status"] as? String ?? "?")" }
+        #expect(owed == [
+            "expectation_analysis county_a late", "expectation_analysis county_b late", "expectation_analysis finance late",
+            "expectation_analysis logistics_center late", "expectation_analysis marketing_center late",
+            "complaint_bulletin enterprise_mgmt open", "quarterly_summary enterprise_mgmt open",
+        ])
+        #expect(reports.first?["due"] as? String == "2026-12-15T18:00:00+08:00")
         let text = try cli.run(["report", "due", "--period", "2026Q3"], now: "2026-09-01T09:00:00+08:00")
-        #expect(text.stdout.contains("2026-09-15  《客户期望分析报告》 (各承办单位)  还剩 14 天"))
+        #expect(text.stdout.contains("2026-09-15T18:00:00+08:00  《客户期望分析报告》(expectation_analysis)  甲县烟草专卖局(分公司)(产烟县)(county_a)  未报"))
     }
 
     @Test func refusals() throws {

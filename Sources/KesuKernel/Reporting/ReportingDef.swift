@@ -53,9 +53,13 @@ public struct PeriodicReportDef: Sendable {
     public var by: Owner
     public var monthOfQuarter: Int
     public var day: Int
+    /// The sweep reminds whoever owes the report this many working days before it is due (0: no reminder).
+    public var remindWorkingDaysBefore: Int
     public var location: SourceLocation
-    public init(id: String, name: String, by: Owner, monthOfQuarter: Int, day: Int, location: SourceLocation = .code()) {
-        self.id = id; self.name = name; self.by = by; self.monthOfQuarter = monthOfQuarter; self.day = day; self.location = location
+    public init(id: String, name: String, by: Owner, monthOfQuarter: Int, day: Int, remindWorkingDaysBefore: Int = 3,
+                location: SourceLocation = .code()) {
+        self.id = id; self.name = name; self.by = by; self.monthOfQuarter = monthOfQuarter; self.day = day
+        self.remindWorkingDaysBefore = remindWorkingDaysBefore; self.location = location
     }
 
     /// The due date in quarter `q` (1–4) of `year`; a day past the month's end is its last day.
