@@ -118,7 +118,8 @@ public enum ChartSVG {
 
     /// A line through the points in order (months), previous-quarter points drawn grey.
     public static func line(title: String, _ points: [Point]) -> String {
-        let height = 240.0, left = 40.0, right = 20.0, top = 36.0, bottom = 40.0
+        // Wide enough side margins for a centred "2026-12" under the first and last points.
+        let height = 240.0, left = 48.0, right = 32.0, top = 36.0, bottom = 40.0
         let plotH = height - top - bottom, plotW = width - left - right
         let top0 = niceMax(points.map(\.value).max() ?? 0)
         var out = header(height: height, title: title)
