@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "KesuKernel", targets: ["KesuKernel"]),
         .library(name: "KesuYAML", targets: ["KesuYAML"]),
         .library(name: "KesuSQLite", targets: ["KesuSQLite"]),
+        .library(name: "KesuPlugins", targets: ["KesuPlugins"]),
         .executable(name: "kesu", targets: ["kesu"]),
     ],
     dependencies: [
@@ -32,6 +33,12 @@ let package = Package(
         // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library.
         .systemLibrary(name: "CXlsxWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
         .target(name: "KesuXLSX", dependencies: ["CXlsxWriter"], swiftSettings: strict),
+        // Out-of-process (exec) plugins: manifests, the JSON-RPC host, ExecNotifier/ExecScorer and the
+        // conformance kit. Yams is the YAML parser KesuYAML already wraps (for plugin.yaml locations).
+        .target(
+            name: "KesuPlugins",
+            dependencies: ["KesuKernel", "KesuYAML", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
         .target(
             name: "KesuTestSupport",
             dependencies: ["KesuKernel"],
@@ -39,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "kesu",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX",
+                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -52,6 +59,10 @@ let package = Package(
         .testTarget(
             name: "KesuCLITests",
             dependencies: ["kesu", "KesuKernel", "KesuYAML", "KesuSQLite"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KesuPluginsTests",
+            dependencies: ["KesuPlugins", "KesuKernel", "kesu"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import KesuPlugins
+
+/// `kesu plugins`: the exec plugins installed under plugins/, and their conformance kit.
+struct Plugins: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Exec plugins: list the installed ones, run the conformance kit on one.",
+        discussion: "A plugin is a folder with a plugin.yaml and a program speaking JSON-RPC 2.0 over stdin/stdout (docs/plugins.md).",
+        subcommands: [PluginsList.self, PluginsCheck.self])
+}
+
+/// `key=value` → options; the value is read as JSON when it is JSON (numbers, true, lists), else as text.
+func pluginOptions(_ pairs: [String]) throws -> [String: JSONValue] {
+    var out: [String: JSONValue] = [:]
+    for p in pairs {
+        guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+            throw ValidationError("--option '\(p)' should look like key=value, e.g. --option url=http://127.0.0.1:8080/")
+        }
+        let value = String(p[p.index(after: eq)...])
+        out[String(p[..<eq])] = (try? JSONValue.parse(Data(value.utf8))) ?? .string(value)
+    }
+    return out
+}
+
+struct PluginsList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Installed plugins (folders with a plugin.yaml) with id, kind, version and health.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The plugins folder.") var dir: String = "plugins"
+
+    func run() async throws {
+        let folders = PluginManifestLoader.folders(under: dir)
+        var rows: [JSON] = []
+        var lines: [String] = []
+        for folder in folders {
+            let name = (folder as NSString).lastPathComponent
+            do {
+                let m = try PluginManifestLoader.load(directory: folder)
+                let plugin = ExecPlugin(manifest: m, backoff: .init(initial: .zero, max: .zero))
+                var health = "ok"
+                do { try plugin.start(); try plugin.health() } catch let e as ExecPluginError {
+                    health = "failing: \(e.message)"
+                }
+                plugin.shutdown()
+                rows.append(.object(["folder": .string(name), "id": .string(m.id), "kind": .string(m.kind.rawValue),
+                                     "version": .string(m.version), "health": .string(health)]))
+                lines.append([m.id, m.kind.rawValue, m.version, health].joined(separator: "\t"))
+            } catch {
+                rows.append(.object(["folder": .string(name), "error": .string("\(error)")]))
+                lines.append("\(name)\t-\t-\tmanifest refused: \(String(describing: error).split(separator: "\n").first ?? "")")
+            }
+        }
+        if global.json { Output.json(["plugins": .array(rows)]); return }
+        if folders.isEmpty { print("no plugins under \(dir)/ (a plugin is a folder with a plugin.yaml)"); return }
+        print(["id", "kind", "version", "health"].joined(separator: "\t"))
+        lines.forEach { print($0) }
+    }
+}
+
+struct PluginsCheck: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Runs the conformance kit on a plugin: one PASS/FAIL line per check, exit 1 on any failure.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The plugin folder, e.g. plugins/template.") var path: String
+    @Option(name: .customLong("option"), help: "Override an option of the manifest: key=value (repeatable).")
+    var options: [String] = []
+
+    func run() async throws {
+        let checks = PluginConformance.run(directory: path, options: try pluginOptions(options))
+        if global.json {
+            Output.json(["plugin": .string(path), "passed": .bool(checks.allSatisfy(\.passed)),
+                         "checks": .array(checks.map { .object(["name": .string($0.name), "passed": .bool($0.passed), "detail": .string($0.detail)]) })])
+        } else {
+            for c in checks { print(c.description) }
+            let failed = checks.filter { !$0.passed }.count
+            print(failed == 0 ? "\(checks.count) checks passed" : "\(failed) of \(checks.count) checks failed")
+        }
+        if !checks.allSatisfy(\.passed) { throw ExitCode(1) }
+    }
+}
