@@ -1,0 +1,227 @@
+import Foundation
+import KesuKernel
+import KesuPlugins
+import Testing
+
+@Suite struct ConformanceKitTests {
+    func assertPasses(_ checks: [PluginCheck]) {
+        for c in checks { #expect(c.passed, "\(c)") }
+        #expect(checks.count >= 8)
+    }
+
+    @Test func templatePasses() { assertPasses(PluginConformance.run(directory: Fixture.plugin("template"))) }
+
+    @Test func hotlineScorerPasses() {
+        let checks = PluginConformance.run(directory: Fixture.plugin("hotline-scorer"))
+        assertPasses(checks)
+        #expect(checks.contains { $0.name == "deterministic" && $0.passed })
+    }
+
+    @Test func wecomRobotPassesAgainstALocalWebhook() throws {
+        let server = try WebhookServer()
+        defer { server.stop() }
+        assertPasses(PluginConformance.run(directory: Fixture.plugin("wecom-robot"), options: ["url": .string(server.url)]))
+    }
+
+    @Test func brokenFails() {
+        let checks = PluginConformance.run(directory: Fixture.plugin("broken"), options: ["mode": "garbage"])
+        #expect(checks.first { $0.name == "handshake" }?.passed == true)
+        #expect(checks.first { $0.name == "health" }?.passed == false)
+        #expect(checks.first { $0.name == "version mismatch refused" }?.passed == false)
+    }
+}
+
+@Suite struct WecomRobotTests {
+    let notification = KesuKernel.Notification(kind: .reminder, caseNumber: "TS-2026-000001", recipients: ["zhangsan", "13800000000"],
+                                               text: "请于今天内答复", at: Date(timeIntervalSince1970: 1_790_000_000))
+
+    @Test func postsTheWeComTextMessage() async throws {
+        let server = try WebhookServer()
+        defer { server.stop() }
+        let notifier = try ExecNotifier(directory: Fixture.plugin("wecom-robot"), options: ["url": .string(server.url)])
+        defer { notifier.plugin.shutdown() }
+        try await notifier.deliver(notification)
+        #expect(server.nextLine() == #"/robot/send?key=test {"msgtype": "text", "text": {"content": "【提醒】TS-2026-000001 请于今天内答复", "mentioned_list": ["zhangsan"], "mentioned_mobile_list": ["13800000000"]}}"#)
+    }
+
+    @Test func postsTheDingTalkTextMessage() async throws {
+        let server = try WebhookServer()
+        defer { server.stop() }
+        let notifier = try ExecNotifier(directory: Fixture.plugin("wecom-robot"),
+                                        options: ["url": .string(server.url), "flavour": "dingtalk"])
+        defer { notifier.plugin.shutdown() }
+        var n = notification
+        n.kind = .escalation
+        try await notifier.deliver(n)
+        #expect(server.nextLine() == #"/robot/send?key=test {"msgtype": "text", "text": {"content": "【督办】TS-2026-000001 请于今天内答复"}, "at": {"atUserIds": ["zhangsan"], "atMobiles": ["13800000000"], "isAtAll": false}}"#)
+    }
+
+    @Test func anUnreachableRobotThrowsSoTheOutboxKeepsIt() async throws {
+        let notifier = try ExecNotifier(directory: Fixture.plugin("wecom-robot"), options: ["url": "http://127.0.0.1:1/none"])
+        defer { notifier.plugin.shutdown() }
+        await #expect(throws: ExecPluginError.self) { try await notifier.deliver(notification) }
+    }
+}
+
+@Suite struct HotlineScorerTests {
+    let fact = ScoringFact(kind: .violation("answer_late"), unit: "district-a", person: "li", occurredAt: Date(timeIntervalSince1970: 0), fields: [:])
+
+    @Test func aLateAnswerCostsTheWeightOverTheExpectedVolume() throws {
+        let scorer = try ExecScorer(directory: Fixture.plugin("hotline-scorer"))
+        defer { scorer.plugin.shutdown() }
+        #expect(try scorer.deductions(for: fact, pack: PluginConformance.samplePack)
+            == [Deduction(ruleID: "hotline.on_time", subject: ScoreSubject(.unit, "district-a"), points: 0.2)])
+        var other = fact
+        other.kind = .outcome("closed")
+        #expect(try scorer.deductions(for: other, pack: PluginConformance.samplePack).isEmpty)
+    }
+
+    @Test func volumesPerUnitAndPersonShare() throws {
+        let scorer = try ExecScorer(directory: Fixture.plugin("hotline-scorer"),
+                                    options: ["expected_volume_by_unit": ["district-a": 50], "person_share": 0.5])
+        defer { scorer.plugin.shutdown() }
+        var f = fact
+        f.kind = .violation("redispatched")
+        #expect(try scorer.deductions(for: f, pack: PluginConformance.samplePack) == [
+            Deduction(ruleID: "hotline.redispatch", subject: ScoreSubject(.unit, "district-a"), points: 0.4),
+            Deduction(ruleID: "hotline.redispatch", subject: ScoreSubject(.person, "li"), points: 0.2),
+        ])
+    }
+}
+
+@Suite struct BrokenPluginTests {
+    static let expected: [(String, ExecPluginError.Reason)] = [
+        ("crash", .crashed), ("hang", .timeout), ("garbage", .garbage), ("wrong-shape", .wrongShape),
+    ]
+
+    @Test(arguments: ["crash", "hang", "garbage", "wrong-shape"])
+    func killedReportedAndRestartedAfterBackoff(mode: String) throws {
+        let reason = Self.expected.first { $0.0 == mode }!.1
+        let plugin = try Fixture.broken(mode)
+        defer { plugin.shutdown() }
+        try plugin.start()
+        let pid = try #require(plugin.pid)
+        let t0 = ContinuousClock.now
+        let error = try #require(throws: ExecPluginError.self) { try plugin.health() }
+        #expect(t0.duration(to: .now) < .milliseconds(2500))  // deadline 800 ms
+        #expect(error.reason == reason)
+        #expect(error.plugin == "broken")
+        #expect(error.description.contains("plugin 'broken'"))
+        #expect(error.description.contains("restarting in 0.3 s"))
+        #expect(error.stderr.contains("broken plugin starting in mode \(mode)"))
+        #expect(plugin.pid == nil)
+        #expect(Fixture.gone(pid), "no zombie left")
+
+        // within the backoff: no restart
+        let down = try #require(throws: ExecPluginError.self) { try plugin.health() }
+        #expect(down.reason == .down)
+        #expect(down.description.contains("restarting in"))
+        #expect(plugin.starts == 1)
+
+        // after it: started again (and failing again the same way)
+        Thread.sleep(forTimeInterval: 0.4)
+        let again = try #require(throws: ExecPluginError.self) { try plugin.health() }
+        #expect(plugin.starts == 2)
+        #expect(again.reason == reason)
+        #expect(again.description.contains("restarting in 0.6 s"))  // backoff doubles
+    }
+
+    @Test func execNotifierWithAHangingPluginThrowsWithinTheTimeout() async throws {
+        let notifier = try ExecNotifier(plugin: Fixture.broken("hang", call: .milliseconds(500)))
+        defer { notifier.plugin.shutdown() }
+        let t0 = ContinuousClock.now
+        let n = KesuKernel.Notification(kind: .reminder, caseNumber: "C-1", recipients: [], text: "x", at: Date())
+        let error = await #expect(throws: ExecPluginError.self) { try await notifier.deliver(n) }
+        #expect(error?.reason == .timeout)
+        #expect(t0.duration(to: .now) < .seconds(2))
+    }
+
+    @Test(arguments: ["crash", "wrong-shape", "garbage"])
+    func execScorerFailureThrows(mode: String) throws {
+        let scorer = try ExecScorer(plugin: Fixture.broken(mode, kind: .scorer))
+        defer { scorer.plugin.shutdown() }
+        #expect(throws: ExecPluginError.self) {
+            _ = try scorer.deductions(for: PluginConformance.sampleFact, pack: PluginConformance.samplePack)
+        }
+    }
+
+    @Test func aNotifierIsNotAScorer() throws {
+        #expect(throws: ExecPluginError.self) { _ = try ExecScorer(directory: Fixture.plugin("template")) }
+    }
+
+    @Test func noCommonProtocolVersionIsRefusedBeforeSpawning() throws {
+        var m = try PluginManifestLoader.load(directory: Fixture.plugin("template"))
+        m.protocols = [2]
+        let plugin = ExecPlugin(manifest: m)
+        let e = try #require(throws: ExecPluginError.self) { try plugin.start() }
+        #expect(e.reason == .protocolMismatch)
+        #expect(plugin.starts == 0)
+    }
+
+    @Test func onlyAllowListedEnvironmentReachesThePlugin() throws {
+        // template's env is []: a variable of the host is not passed
+        setenv("KESU_PLUGIN_SECRET_TEST", "s3cret", 1)
+        var m = try PluginManifestLoader.load(directory: Fixture.plugin("template"))
+        m.command = ["/usr/bin/env", "python3", "-c", "import os,sys,json\nfor l in sys.stdin:\n m=json.loads(l)\n print(json.dumps({'jsonrpc':'2.0','id':m['id'],'result':{'protocolVersion':1,'capabilities':{'notify':True},'plugin':{'id':'template','version':'1'}} if m['method']=='initialize' else {'env':sorted(os.environ)}}),flush=True)"]
+        let plugin = ExecPlugin(manifest: m)
+        defer { plugin.shutdown() }
+        let r = try plugin.call("env")
+        #expect(r["env"]?.array?.contains(.string("KESU_PLUGIN_SECRET_TEST")) == false)
+    }
+}
+
+@Suite struct ManifestTests {
+    @Test func unknownKeysAndKindsAreLocatedWithSuggestions() {
+        let text = """
+        id: x
+        kind: notifer
+        version: 1.0.0
+        protocol: [1]
+        comand: [python3, plugin.py]
+        timeouts: {initialise: 10}
+        """
+        let e = #expect(throws: PluginManifestError.self) { try PluginManifestLoader.parse(text, file: "p/plugin.yaml", directory: "p") }
+        let d = e?.description ?? ""
+        #expect(d.contains("p/plugin.yaml:2:7: error: unknown kind 'notifer'; did you mean 'notifier'?"))
+        #expect(d.contains("p/plugin.yaml:5:1: error: unknown key 'comand' in plugin.yaml; did you mean 'command'?"))
+        #expect(d.contains("p/plugin.yaml:6:12: error: unknown key 'initialise' in 'timeouts'; did you mean 'initialize'?"))
+        #expect(d.contains("missing required key 'command'"))
+    }
+
+    @Test func theExampleManifestsLoad() throws {
+        let m = try PluginManifestLoader.load(directory: Fixture.plugin("wecom-robot"))
+        #expect(m.id == "wecom-robot" && m.kind == .notifier && m.protocols == [1])
+        #expect(m.command == ["python3", "plugin.py"])
+        #expect(m.callTimeout == .seconds(10) && m.initializeTimeout == .seconds(5))
+        #expect(m.env.contains("HTTPS_PROXY"))
+        #expect(m.options["flavour"] == "wecom" && m.options["mention_recipients"] == true)
+        #expect(PluginManifestLoader.folders(under: Fixture.packageRoot.appendingPathComponent("plugins").path)
+            .map { ($0 as NSString).lastPathComponent } == ["broken", "hotline-scorer", "template", "wecom-robot"])
+    }
+}
+
+@Suite struct PluginsCLITests {
+    @Test func checkPassesForTemplate() throws {
+        let r = try runKesu(["plugins", "check", "plugins/template"])
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(r.stdout.contains("PASS  handshake"))
+        #expect(r.stdout.contains("PASS  shutdown exits"))
+        #expect(!r.stdout.contains("FAIL"))
+    }
+
+    @Test func checkPrintsFailLinesForBroken() throws {
+        let r = try runKesu(["plugins", "check", "plugins/broken", "--option", "mode=crash"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("PASS  handshake"))
+        #expect(r.stdout.contains("FAIL  health — plugin 'broken':"))
+        #expect(r.stdout.contains("FAIL  version mismatch refused"))
+        #expect(r.stdout.contains("checks failed"))
+    }
+
+    @Test func listShowsInstalledPlugins() throws {
+        let r = try runKesu(["plugins", "list", "--json"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("\"id\" : \"hotline-scorer\""))
+        #expect(r.stdout.contains("\"health\" : \"ok\""))
+    }
+}
