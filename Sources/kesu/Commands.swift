@@ -210,13 +210,6 @@ struct Extend: AsyncParsableCommand {
     }
 }
 
-/// Prints notifications on stderr, so stdout stays the command's own output.
-struct ConsoleNotifier: Notifier {
-    func deliver(_ n: KesuKernel.Notification) async throws {
-        Output.err("notify [\(n.kind.rawValue)] → \(n.recipients.joined(separator: ", ")): \(n.text)")
-    }
-}
-
 struct Sweep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fire due reminders, escalations and violations (exactly once each, however often it runs).")
@@ -224,7 +217,7 @@ struct Sweep: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded(global) {
-            let engine = try global.engine(notifier: global.json ? nil : ConsoleNotifier())
+            let engine = try global.engine(notifying: true)
             let now = try global.currentTime()
             let report = try await engine.sweep(at: now)
             let reports = try await engine.sweepReports(at: now)
