@@ -16,6 +16,7 @@ struct Kesu: AsyncParsableCommand {
         subcommands: [
             Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Report.self, Demo.self,
             Penalties.self,
+            Notifications.self,
         ])
 }
 
@@ -83,7 +84,7 @@ struct GlobalOptions: ParsableArguments {
     func engine(notifier: (any Notifier)? = nil) throws -> Engine {
         let loaded = try loadPack()
         let store = try SQLiteStore(path: dbPath)
-        return try Engine(pack: loaded.pack, store: store, notifier: notifier, snapshot: loaded.snapshot,
+        return try Engine(pack: loaded.pack, store: store, notifier: notifier, notifiers: notificationChannels(), snapshot: loaded.snapshot,
                           resolver: StoredPackResolver(store: store))
     }
 }

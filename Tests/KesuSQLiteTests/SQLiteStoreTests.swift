@@ -62,7 +62,7 @@ struct SQLiteStoreTests {
     }
 
     @Test func migrationsAreRecordedAndIdempotent() async throws {
-        #expect(SQLiteStore.migrationIDs == ["v1-cases-events", "v2-query-indexes", "v3-packs", "v4-records"])
+        #expect(SQLiteStore.migrationIDs == ["v1-cases-events", "v2-query-indexes", "v3-packs", "v4-records", "v5-outbox"])
         let temp = try TempDatabase()
         defer { temp.remove() }
         let store = try SQLiteStore(path: temp.path)
