@@ -324,7 +324,7 @@ public final class SQLiteStore: CaseStore {
     }
 
     static let dueOutboxSQL = """
-        SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+        SELECT * FROM outbox INDEXED BY \(Migrations.outboxDueIndex) WHERE status = 'pending' AND next_attempt_at <= ?
         ORDER BY next_attempt_at, id LIMIT ?
         """
 
