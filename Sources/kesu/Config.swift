@@ -101,10 +101,17 @@ extension GlobalOptions {
         return d.storage ?? DriverConfig(driver: "sqlite", options: ["path": .string("kesu.db")], what: "storage (default)")
     }
 
-    /// The notification channels: the file's, else the console for commands that notify (not with --json).
-    func channelConfigs(_ d: DeploymentConfig, notifying: Bool) -> [DeploymentConfig.Channel] {
-        if let n = d.notifiers { return n }
-        return notifying && !json ? [.init(name: "console", driver: DriverConfig(driver: "console", what: "notifier 'console' (default)"))] : []
+    /// The notification channels: the file's, else one `console` channel (stderr, so stdout stays
+    /// the command's output, also with --json).
+    func channelConfigs(_ d: DeploymentConfig) -> [DeploymentConfig.Channel] {
+        d.notifiers ?? [.init(name: "console", driver: DriverConfig(driver: "console", what: "notifier 'console' (default)"))]
+    }
+
+    /// The notification channels by name, built by their drivers (the outbox keeps a row per channel).
+    func notificationChannels(_ d: DeploymentConfig, registries: DriverRegistries = builtInRegistries()) throws -> [String: any Notifier] {
+        var out: [String: any Notifier] = [:]
+        for c in channelConfigs(d) { out[c.name] = try registries.notifier.make(c.driver) }
+        return out
     }
 
     func scoringConfig(_ d: DeploymentConfig) -> DriverConfig {
@@ -112,16 +119,15 @@ extension GlobalOptions {
     }
 
     /// Builds the store, notifier fan-out and scorer the deployment chose, and the engine on them.
-    func configuredEngine(notifying: Bool) throws -> Engine {
+    func configuredEngine() throws -> Engine {
         let registries = builtInRegistries()
         let d = try deployment(registries: registries).config
         let loaded = try loadPack()
         let store = try registries.store.make(storageConfig(d))
-        let channels = try channelConfigs(d, notifying: notifying).map { ($0.name, try registries.notifier.make($0.driver)) }
+        let channels = try notificationChannels(d, registries: registries)
         let scorer = try registries.scorer.make(scoringConfig(d))
         let resolver: (any PackResolver)? = StoredPackResolver(store: store)
-        return try Engine(pack: loaded.pack, store: store, scorer: scorer,
-                          notifier: channels.isEmpty ? nil : FanOutNotifier(channels: channels),
+        return try Engine(pack: loaded.pack, store: store, scorer: scorer, notifiers: channels,
                           snapshot: loaded.snapshot, resolver: resolver)
     }
 }
@@ -177,7 +183,7 @@ struct ConfigCommand: AsyncParsableCommand {
                 let dep = try global.deployment()
                 let d = dep.config
                 let storage = global.storageConfig(d)
-                let channels = global.channelConfigs(d, notifying: true)
+                let channels = global.channelConfigs(d)
                 let scoring = global.scoringConfig(d)
                 let rulesSource = global.setting(global.rules, env: "KESU_RULES") != nil ? "flag" : d.rules != nil ? "file" : "default"
                 func opts(_ c: DriverConfig) -> [String: JSON] {

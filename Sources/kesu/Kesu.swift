@@ -16,7 +16,7 @@ struct Kesu: AsyncParsableCommand {
         """,
         subcommands: [
             Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Report.self, Demo.self,
-            Penalties.self, ConfigCommand.self,
+            Penalties.self, Notifications.self, ConfigCommand.self,
         ])
 }
 
@@ -91,10 +91,9 @@ struct GlobalOptions: ParsableArguments {
 
     /// The engine on the store, notification channels and scorer the deployment file chose
     /// (see Config.swift): the loaded pack is the one in force, and cases pinned to older
-    /// versions go on under the sources the store kept. `notifying` commands (the sweep) get
-    /// the console by default; channels named in the file are used by every command.
-    func engine(notifying: Bool = false) throws -> Engine {
-        try configuredEngine(notifying: notifying)
+    /// versions go on under the sources the store kept.
+    func engine() throws -> Engine {
+        try configuredEngine()
     }
 }
 
