@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "KesuKernel", targets: ["KesuKernel"]),
         .library(name: "KesuYAML", targets: ["KesuYAML"]),
         .library(name: "KesuSQLite", targets: ["KesuSQLite"]),
+        .library(name: "KesuNotifiers", targets: ["KesuNotifiers"]),
         .library(name: "KesuPlugins", targets: ["KesuPlugins"]),
         .executable(name: "kesu", targets: ["kesu"]),
     ],
@@ -30,6 +31,8 @@ let package = Package(
             name: "KesuSQLite",
             dependencies: ["KesuKernel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // Built-in notification channels (console, outbox-file, webhook): HTTP lives here, not in the kernel.
+        .target(name: "KesuNotifiers", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library.
         .systemLibrary(name: "CXlsxWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
         .target(name: "KesuXLSX", dependencies: ["CXlsxWriter"], swiftSettings: strict),
@@ -46,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "kesu",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuPlugins",
+                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuNotifiers", "KesuPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -58,7 +61,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "KesuCLITests",
-            dependencies: ["kesu", "KesuKernel", "KesuYAML", "KesuSQLite"],
+            dependencies: ["kesu", "KesuKernel", "KesuYAML", "KesuSQLite", "KesuNotifiers"],
             swiftSettings: strict),
         .testTarget(
             name: "KesuPluginsTests",

@@ -15,6 +15,7 @@ enum Migrations {
     static let openedIndex = "cases_opened_at"
     static let eventsTypeIndex = "events_type_occurred_at"
     static let eventsPackIndex = "events_pack_version_at"
+    static let outboxDueIndex = "outbox_due"
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -96,6 +97,26 @@ enum Migrations {
                     body TEXT NOT NULL,
                     PRIMARY KEY (stream, seq)
                 ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v5-outbox") { db in
+            // Notifications to deliver, one row per (notification, channel), written in the same
+            // transaction as the events or records that cause them. case_id 0: not about a case.
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    case_id INTEGER NOT NULL DEFAULT 0,
+                    channel TEXT NOT NULL,
+                    notification TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    last_error TEXT,
+                    delivered_at REAL
+                );
+                CREATE INDEX \(outboxDueIndex) ON outbox(next_attempt_at, id) WHERE status = 'pending';
+                CREATE INDEX outbox_status ON outbox(status, id);
                 """)
         }
         return m

@@ -17,7 +17,7 @@ public final class SQLiteStore: CaseStore {
     public static let overdueIndexName = Migrations.overdueIndex
     public static let indexNames = [
         Migrations.sweepIndex, Migrations.overdueIndex, Migrations.stateIndex, Migrations.unitStateIndex,
-        Migrations.openedIndex, Migrations.eventsTypeIndex, Migrations.eventsPackIndex,
+        Migrations.openedIndex, Migrations.eventsTypeIndex, Migrations.eventsPackIndex, Migrations.outboxDueIndex,
     ]
     /// Every migration this version knows, in order.
     public static var migrationIDs: [String] { Migrations.migrator.migrations }
@@ -103,11 +103,12 @@ public final class SQLiteStore: CaseStore {
                     """,
                 arguments: [id, number] + Self.summaryColumns(summary))
             try Self.insert(db, events: new.events, caseID: id, firstSeq: 1)
+            try Self.enqueue(db, new.outbox, caseID: id)
             return summary
         }
     }
 
-    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary) async throws {
+    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
         try await write("append \(events.count) event(s) to case \(caseID)") { db in
             guard let actual = try Int.fetchOne(db, sql: "SELECT version FROM cases WHERE id = ?", arguments: [caseID])
             else { throw StoreError.caseNotFound(caseID) }
@@ -126,6 +127,7 @@ public final class SQLiteStore: CaseStore {
                     WHERE id = ?
                     """,
                 arguments: Self.summaryColumns(s) + [caseID])
+            try Self.enqueue(db, outbox, caseID: caseID)
         }
     }
 
@@ -257,7 +259,7 @@ public final class SQLiteStore: CaseStore {
 
     // MARK: - Record streams
 
-    public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws {
+    public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent], outbox: [OutboxEntry]) async throws {
         try await write("append \(events.count) record(s) to stream \(stream)") { db in
             let actual = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE stream = ?", arguments: [stream]) ?? 0
             guard actual == expectedVersion else {
@@ -271,6 +273,7 @@ public final class SQLiteStore: CaseStore {
                     stream, expectedVersion + i + 1, e.at.timeIntervalSinceReferenceDate, e.actor, e.type, e.packVersion, e.body,
                 ])
             }
+            try Self.enqueue(db, outbox, caseID: nil)
         }
     }
 
@@ -295,6 +298,107 @@ public final class SQLiteStore: CaseStore {
     private static func record(_ row: Row) -> RecordEvent {
         RecordEvent(stream: row["stream"], seq: row["seq"], at: Date(timeIntervalSinceReferenceDate: row["at"]),
                     actor: row["actor"], type: row["type"], packVersion: row["pack_version"], body: row["body"])
+    }
+
+    // MARK: - Notification outbox
+
+    @discardableResult
+    private static func enqueue(_ db: Database, _ entries: [OutboxEntry], caseID: Int64?) throws -> [Int64] {
+        guard !entries.isEmpty else { return [] }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO outbox (case_id, channel, notification, created_at, status, attempts, next_attempt_at)
+            VALUES (?, ?, ?, ?, 'pending', 0, ?)
+            """)
+        var ids: [Int64] = []
+        for e in entries {
+            let at = e.notification.at.timeIntervalSinceReferenceDate
+            try statement.execute(arguments: [caseID ?? e.caseID, e.channel, try OutboxCoding.encode(e.notification), at, at])
+            ids.append(db.lastInsertedRowID)
+        }
+        return ids
+    }
+
+    @discardableResult
+    public func enqueueNotifications(_ entries: [OutboxEntry]) async throws -> [Int64] {
+        try await write("enqueue \(entries.count) notification(s)") { db in try Self.enqueue(db, entries, caseID: nil) }
+    }
+
+    static let dueOutboxSQL = """
+        SELECT * FROM outbox INDEXED BY \(Migrations.outboxDueIndex) WHERE status = 'pending' AND next_attempt_at <= ?
+        ORDER BY next_attempt_at, id LIMIT ?
+        """
+
+    public func dueOutbox(at now: Date, limit: Int) async throws -> [OutboxItem] {
+        try await read("read the due outbox") { db in
+            try Row.fetchAll(db, sql: Self.dueOutboxSQL, arguments: [now.timeIntervalSinceReferenceDate, max(0, limit)])
+                .map(Self.outboxItem)
+        }
+    }
+
+    public func markDelivered(id: Int64, at: Date) async throws {
+        try await write("mark outbox item \(id) delivered") { db in
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1
+                WHERE id = ? AND status = 'pending'
+                """, arguments: [at.timeIntervalSinceReferenceDate, id])
+        }
+    }
+
+    public func markFailed(id: Int64, error: String, nextAttemptAt: Date, giveUp: Bool) async throws {
+        try await write("mark outbox item \(id) failed") { db in
+            try db.execute(sql: """
+                UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, status = ?
+                WHERE id = ? AND status = 'pending'
+                """, arguments: [error, nextAttemptAt.timeIntervalSinceReferenceDate, giveUp ? "failed" : "pending", id])
+        }
+    }
+
+    public func outbox(status: OutboxItem.Status?, limit: Int) async throws -> [OutboxItem] {
+        try await read("list the outbox") { db in
+            if let status {
+                return try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE status = ? ORDER BY id LIMIT ?",
+                                        arguments: [status.rawValue, max(0, limit)]).map(Self.outboxItem)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id LIMIT ?", arguments: [max(0, limit)])
+                .map(Self.outboxItem)
+        }
+    }
+
+    @discardableResult
+    public func retryOutbox(ids: [Int64]?, at: Date) async throws -> Int {
+        try await write("retry outbox items") { db in
+            let t = at.timeIntervalSinceReferenceDate
+            guard let ids else {
+                try db.execute(sql: "UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE status = 'failed'",
+                               arguments: [t])
+                return db.changesCount
+            }
+            var changed = 0
+            for id in Set(ids) {
+                try db.execute(sql: """
+                    UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0
+                    WHERE id = ? AND status != 'delivered'
+                    """, arguments: [t, id])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    private static func outboxItem(_ row: Row) throws -> OutboxItem {
+        let id: Int64 = row["id"]
+        let json: String = row["notification"]
+        let notification: KesuKernel.Notification
+        do { notification = try OutboxCoding.decode(json) } catch {
+            throw StoreError.failure(operation: "decode outbox item \(id)", detail: "\(error)")
+        }
+        let statusText: String = row["status"]
+        return OutboxItem(
+            id: id, caseID: row["case_id"], channel: row["channel"], notification: notification,
+            createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]),
+            status: OutboxItem.Status(rawValue: statusText) ?? .pending, attempts: row["attempts"],
+            nextAttemptAt: Date(timeIntervalSinceReferenceDate: row["next_attempt_at"]), lastError: row["last_error"],
+            deliveredAt: (row["delivered_at"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)))
     }
 
     // MARK: - SQL
@@ -444,6 +548,11 @@ extension SQLiteStore {
     /// `EXPLAIN QUERY PLAN` of the sweep query, one line per plan step.
     public func dueForSweepQueryPlan(at now: Date, limit: Int) async throws -> String {
         try await explain(Self.sweepSQL, Self.sweepArguments(now, limit))
+    }
+
+    /// `EXPLAIN QUERY PLAN` of `dueOutbox(at:limit:)`.
+    public func dueOutboxQueryPlan(at now: Date, limit: Int) async throws -> String {
+        try await explain(Self.dueOutboxSQL, [now.timeIntervalSinceReferenceDate, max(0, limit)])
     }
 
     /// `EXPLAIN QUERY PLAN` of a listing.

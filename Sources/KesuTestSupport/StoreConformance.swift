@@ -40,6 +40,10 @@ public enum StoreConformance {
         Check("records append and read back exactly", recordsRoundTrip),
         Check("records: a stale version conflicts and writes nothing", recordsConflict),
         Check("records listed by stream prefix", recordsByPrefix),
+        Check("outbox: enqueued with the events, atomically", outboxAtomic),
+        Check("outbox: due items in order", outboxDue),
+        Check("outbox: delivered and failed", outboxMarks),
+        Check("outbox: retry", outboxRetry),
     ]
 
     /// Runs every check, each on a store from `makeStore`; throws the first failure.
@@ -515,6 +519,135 @@ extension StoreConformance {
         try expectEqual(try await listed("nothing"), [], "no stream with the prefix")
         try expectEqual(try await listed("").count, 9, "the empty prefix lists every record")
         try expectEqual(try await listed("").first, "p%_*[x]#1", "ordered by the stream's bytes")
+    }
+}
+
+// MARK: - Outbox
+
+private func note(_ text: String, at: Date = t0, kind: KesuKernel.Notification.Kind = .reminder, number: String = "KS-2025-000001") -> KesuKernel.Notification {
+    KesuKernel.Notification(kind: kind, caseNumber: number, recipients: ["liaison", "head"], text: text, at: at)
+}
+
+extension StoreConformance {
+    static func outboxAtomic(_ store: any CaseStore) async throws {
+        let created = try await store.create(numberPrefix: "KS", year: 2025) { _, _ in
+            NewCase(events: [intake()], summary: summary(),
+                    outbox: [OutboxEntry(caseID: 99, channel: "console", notification: note("登记 — \"引号\"\n第二行"))])
+        }
+        var items = try await store.outbox(status: nil, limit: 10)
+        try expectEqual(items.count, 1, "create enqueues its notifications")
+        let first = items[0]
+        try expectEqual(first.caseID, created.id, "the store sets the case id")
+        try expectEqual(first.channel, "console", "channel kept")
+        try expectEqual(first.notification, note("登记 — \"引号\"\n第二行"), "notification round-trips exactly")
+        try expectEqual(first.status, .pending, "new items are pending")
+        try expectEqual(first.attempts, 0, "no attempt yet")
+        try expectEqual(first.createdAt, t0, "created at the notification's time")
+        try expectEqual(first.nextAttemptAt, t0, "due at once")
+        try expect(first.lastError == nil && first.deliveredAt == nil, "no error, not delivered")
+
+        let later = note("提醒", at: t0 + hour)
+        let entries = ["console", "webhook"].map { OutboxEntry(channel: $0, notification: later) }
+        try await store.append(caseID: created.id, expectedVersion: 1, events: [event(.assigned(person: "p"), at: t0 + hour)],
+                               summary: summary(version: 2), outbox: entries)
+        items = try await store.outbox(status: nil, limit: 10)
+        try expectEqual(items.map(\.channel), ["console", "console", "webhook"], "one item per channel, in order")
+        try expect(items.allSatisfy { $0.caseID == created.id }, "append sets the case id")
+        try expect(items[1].id > items[0].id && items[2].id > items[1].id, "ids increase")
+
+        // A conflicting append writes neither events nor notifications.
+        try await expectThrows(StoreError.conflict(caseID: created.id, expected: 1, actual: 2), "stale append") {
+            try await store.append(caseID: created.id, expectedVersion: 1, events: [event(.assigned(person: "q"))],
+                                   summary: summary(version: 2), outbox: [OutboxEntry(channel: "console", notification: note("lost"))])
+        }
+        try expectEqual(try await store.outbox(status: nil, limit: 10).count, 3, "a conflicting append enqueues nothing")
+        try expectEqual(try await store.events(caseID: created.id).count, 2, "and writes no event")
+
+        // A failing build enqueues nothing.
+        do {
+            _ = try await store.create(numberPrefix: "KS", year: 2025) { _, _ in throw ProbeError(tag: "outbox") }
+        } catch is ProbeError {}
+        try expectEqual(try await store.outbox(status: nil, limit: 10).count, 3, "a failing create enqueues nothing")
+
+        // Records: with their own transaction; a conflict writes neither.
+        let report = OutboxEntry(channel: "console", notification: note("报告提醒", number: "report:2025Q1:a:u1"))
+        try await store.appendRecords(stream: "report:2025Q1:a:u1", expectedVersion: 0, events: [record("reminded")], outbox: [report])
+        try await expectThrows(StoreError.recordConflict(stream: "report:2025Q1:a:u1", expected: 0, actual: 1), "stale records") {
+            try await store.appendRecords(stream: "report:2025Q1:a:u1", expectedVersion: 0, events: [record("reminded")], outbox: [report])
+        }
+        items = try await store.outbox(status: nil, limit: 10)
+        try expectEqual(items.count, 4, "records enqueue with them, a conflict enqueues nothing")
+        try expectEqual(items.last?.caseID, 0, "not about a case: case id 0")
+
+        // Standalone.
+        let ids = try await store.enqueueNotifications([OutboxEntry(channel: "a", notification: note("x")),
+                                                        OutboxEntry(caseID: 7, channel: "b", notification: note("y"))])
+        try expectEqual(ids.count, 2, "an id per entry")
+        items = try await store.outbox(status: nil, limit: 10)
+        try expectEqual(items.suffix(2).map(\.id), ids, "ids returned in order")
+        try expectEqual(items.suffix(2).map(\.caseID), [0, 7], "standalone entries keep their case id")
+        try expectEqual(try await store.outbox(status: nil, limit: 2).map(\.id), items.prefix(2).map(\.id), "limit: oldest first")
+    }
+
+    static func outboxDue(_ store: any CaseStore) async throws {
+        try await store.enqueueNotifications([
+            OutboxEntry(channel: "c", notification: note("late", at: t0 + 2 * hour)),
+            OutboxEntry(channel: "c", notification: note("early", at: t0)),
+            OutboxEntry(channel: "c", notification: note("same", at: t0)),
+            OutboxEntry(channel: "c", notification: note("future", at: t0 + day)),
+        ])
+        try expectEqual(try await store.dueOutbox(at: t0 - 1, limit: 10), [], "nothing due before")
+        try expectEqual(try await store.dueOutbox(at: t0, limit: 10).map(\.notification.text), ["early", "same"], "due at exactly its time")
+        try expectEqual(try await store.dueOutbox(at: t0 + 3 * hour, limit: 10).map(\.notification.text), ["early", "same", "late"],
+                        "earliest due first, then by id")
+        try expectEqual(try await store.dueOutbox(at: t0 + 3 * hour, limit: 1).map(\.notification.text), ["early"], "limit")
+        try expectEqual(try await store.dueOutbox(at: t0 + 2 * day, limit: 10).count, 4, "all due")
+    }
+
+    static func outboxMarks(_ store: any CaseStore) async throws {
+        let ids = try await store.enqueueNotifications(["a", "b", "c"].map { OutboxEntry(channel: $0, notification: note($0)) })
+        try await store.markDelivered(id: ids[0], at: t0 + minute)
+        try await store.markFailed(id: ids[1], error: "connection refused", nextAttemptAt: t0 + 2 * minute, giveUp: false)
+        try await store.markFailed(id: ids[2], error: "HTTP 500", nextAttemptAt: t0 + 2 * minute, giveUp: true)
+        let items = try await store.outbox(status: nil, limit: 10)
+        try expectEqual(items.map(\.status), [.delivered, .pending, .failed], "statuses")
+        try expectEqual(items[0].deliveredAt, t0 + minute, "delivered at")
+        try expectEqual(items[0].attempts, 1, "the delivery counts as an attempt")
+        try expectEqual(items[1].attempts, 1, "a failure counts an attempt")
+        try expectEqual(items[1].lastError, "connection refused", "last error")
+        try expectEqual(items[1].nextAttemptAt, t0 + 2 * minute, "next attempt")
+        try expectEqual(items[2].lastError, "HTTP 500", "given up, error kept")
+        try expectEqual(try await store.dueOutbox(at: t0 + minute, limit: 10), [], "neither delivered nor failed nor backed-off items are due")
+        try expectEqual(try await store.dueOutbox(at: t0 + 2 * minute, limit: 10).map(\.id), [ids[1]], "the pending one is due again")
+        try expectEqual(try await store.outbox(status: .pending, limit: 10).map(\.id), [ids[1]], "by status: pending")
+        try expectEqual(try await store.outbox(status: .failed, limit: 10).map(\.id), [ids[2]], "by status: failed")
+        try expectEqual(try await store.outbox(status: .delivered, limit: 10).map(\.id), [ids[0]], "by status: delivered")
+        // Marks on items no longer pending change nothing.
+        try await store.markDelivered(id: ids[2], at: t0 + hour)
+        try await store.markFailed(id: ids[0], error: "late", nextAttemptAt: t0 + hour, giveUp: true)
+        try await store.markDelivered(id: 9_999, at: t0 + hour)
+        try expectEqual(try await store.outbox(status: nil, limit: 10), items, "marks on items not pending are no-ops")
+    }
+
+    static func outboxRetry(_ store: any CaseStore) async throws {
+        let ids = try await store.enqueueNotifications(["a", "b", "c", "d"].map { OutboxEntry(channel: $0, notification: note($0)) })
+        try await store.markFailed(id: ids[0], error: "down", nextAttemptAt: t0 + hour, giveUp: true)
+        try await store.markFailed(id: ids[1], error: "down", nextAttemptAt: t0 + hour, giveUp: true)
+        try await store.markFailed(id: ids[2], error: "down", nextAttemptAt: t0 + hour, giveUp: false)
+        try await store.markDelivered(id: ids[3], at: t0)
+        try expectEqual(try await store.retryOutbox(ids: nil, at: t0 + minute), 2, "all failed: two")
+        var items = try await store.outbox(status: nil, limit: 10)
+        try expectEqual(items.map(\.status), [.pending, .pending, .pending, .delivered], "failed items pending again")
+        try expectEqual(items[0].attempts, 0, "fresh attempts")
+        try expectEqual(items[0].nextAttemptAt, t0 + minute, "due at the retry")
+        try expectEqual(items[0].lastError, "down", "last error kept")
+        try expectEqual(items[2].nextAttemptAt, t0 + hour, "a pending item is left alone by 'all failed'")
+        try expectEqual(try await store.retryOutbox(ids: [ids[2], ids[3], 9_999], at: t0 + 2 * minute), 1,
+                        "by id: pending made due now; delivered and unknown ids untouched")
+        items = try await store.outbox(status: nil, limit: 10)
+        try expectEqual(items[2].nextAttemptAt, t0 + 2 * minute, "made due now")
+        try expectEqual(items[3].status, .delivered, "delivered stays delivered")
+        try expectEqual(try await store.dueOutbox(at: t0 + 2 * minute, limit: 10).map(\.id), [ids[0], ids[1], ids[2]], "all three due")
     }
 }
 

@@ -79,7 +79,9 @@ struct Intake: AsyncParsableCommand {
         try await guarded(global) {
             let given = try parseFields(fields)
             let engine = try global.engine()
-            let result = try await engine.intake(fields: given, by: try global.actor(), at: try global.currentTime())
+            let now = try global.currentTime()
+            let result = try await engine.intake(fields: given, by: try global.actor(), at: now)
+            await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine)
             if global.json {
                 Output.json(r.json(result.state, extra: ["proposed_category": .opt(result.proposedCategory)]))
@@ -176,8 +178,10 @@ struct Act: AsyncParsableCommand {
         try await guarded(global) {
             let given = try parseFields(fields)
             let engine = try global.engine()
+            let now = try global.currentTime()
             let s = try await engine.act(caseRef, transition: transition, fields: given, by: try global.actor(),
-                                         at: try global.currentTime(), expectedVersion: expectVersion)
+                                         at: now, expectedVersion: expectVersion)
+            await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine)
             if global.json { Output.json(r.json(s)) } else { print(r.text(s)) }
         }
@@ -202,32 +206,29 @@ struct Extend: AsyncParsableCommand {
             default: throw KesuError(.invalidInput, "give exactly one of --days N or --hours N")
             }
             let engine = try global.engine()
+            let now = try global.currentTime()
             let s = try await engine.extend(caseRef, clock: clock, by: length, reason: reason,
-                                            approver: try global.actor(), at: try global.currentTime())
+                                            approver: try global.actor(), at: now)
+            await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine)
             if global.json { Output.json(r.json(s)) } else { print(r.text(s)) }
         }
     }
 }
 
-/// Prints notifications on stderr, so stdout stays the command's own output.
-struct ConsoleNotifier: Notifier {
-    func deliver(_ n: KesuKernel.Notification) async throws {
-        Output.err("notify [\(n.kind.rawValue)] → \(n.recipients.joined(separator: ", ")): \(n.text)")
-    }
-}
-
 struct Sweep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fire due reminders, escalations and violations (exactly once each, however often it runs).")
+        abstract: "Fire due reminders, escalations and violations (exactly once each, however often it runs), then deliver the outbox.")
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try await guarded(global) {
-            let engine = try global.engine(notifier: global.json ? nil : ConsoleNotifier())
+            let engine = try global.engine()
             let now = try global.currentTime()
             let report = try await engine.sweep(at: now)
             let reports = try await engine.sweepReports(at: now)
+            // Everything the sweep enqueued (and whatever else is due) goes out now; failures stay in the outbox.
+            let delivery = try await engine.deliverOutbox(at: now)
             let r = CaseRenderer(engine: engine)
             if global.json {
                 Output.json([
@@ -238,6 +239,7 @@ struct Sweep: AsyncParsableCommand {
                                  "due_at": r.timeJSON($0.dueAt)])
                     }),
                     "problems": .array(report.problems.map(JSON.string)),
+                    "delivery": deliveryJSON(delivery, r),
                     "reports": .array(reports.map {
                         .object(["type": .string($0.kind.rawValue), "report": .string($0.reportID), "period": .string($0.quarter),
                                  "unit": .string($0.unit), "due_at": r.timeJSON($0.due), "recipients": .array($0.recipients.map(JSON.string))])
@@ -254,6 +256,7 @@ struct Sweep: AsyncParsableCommand {
                 print("sweep at \(r.time(report.at)): \(report.casesExamined) case(s) examined, \(report.fired.count) fired"
                     + (reports.isEmpty ? "" : ", \(reports.count) periodic-report item(s)")
                     + (report.problems.isEmpty ? "" : ", \(report.problems.count) case(s) skipped"))
+                if !delivery.attempts.isEmpty { print(deliveryLine(delivery)) }
             }
         }
     }

@@ -10,18 +10,22 @@ struct Kesu: AsyncParsableCommand {
         commandName: "kesu",
         abstract: "Kesu (客诉): runs a complaint-handling procedure written as a rule pack.",
         discussion: """
-        Every command takes --rules DIR (env KESU_RULES), --db PATH (env KESU_DB, default ./kesu.db),
-        --now ISO-8601 (env KESU_NOW), --as USER (env KESU_USER) and --json.
+        Every command takes --config FILE (env KESU_CONFIG, default ./kesu.yaml if present; see
+        docs/configuration.md), --rules DIR (env KESU_RULES), --db PATH (env KESU_DB, default ./kesu.db),
+        --now ISO-8601 (env KESU_NOW), --as USER (env KESU_USER) and --json. Flags override the file.
         """,
         subcommands: [
             Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Report.self, Demo.self,
-            Penalties.self,
+            Penalties.self, Notifications.self, ConfigCommand.self,
             Plugins.self,
         ])
 }
 
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Deployment file (env KESU_CONFIG; default ./kesu.yaml if present).")
+    var config: String?
+
     @Option(name: .long, help: "Rule pack folder (env KESU_RULES; default ./rules/tobacco-prefecture).")
     var rules: String?
 
@@ -42,12 +46,19 @@ struct GlobalOptions: ParsableArguments {
         option ?? ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    var rulesPath: String { setting(rules, env: "KESU_RULES") ?? "rules/tobacco-prefecture" }
+    var rulesPath: String {
+        setting(rules, env: "KESU_RULES") ?? deploymentOrDefaults.rulesPath ?? "rules/tobacco-prefecture"
+    }
 
     /// The database named by --db or KESU_DB, if any.
     var chosenDB: String? { setting(db, env: "KESU_DB") }
 
-    var dbPath: String { chosenDB ?? "kesu.db" }
+    /// The SQLite file: --db / KESU_DB, else the deployment file's sqlite `path`, else kesu.db.
+    var dbPath: String {
+        if let chosenDB { return chosenDB }
+        if let s = deploymentOrDefaults.storage, s.driver == "sqlite", let p = s.path("path") { return p }
+        return "kesu.db"
+    }
 
     func currentTime() throws -> Date {
         guard let text = setting(now, env: "KESU_NOW") else { return Date() }
@@ -79,13 +90,11 @@ struct GlobalOptions: ParsableArguments {
         return try RulePackLoader().load(directory: rulesPath)
     }
 
-    /// The engine on the chosen store: the loaded pack is the one in force, and cases pinned to
-    /// older versions go on under the sources the store kept.
-    func engine(notifier: (any Notifier)? = nil) throws -> Engine {
-        let loaded = try loadPack()
-        let store = try SQLiteStore(path: dbPath)
-        return try Engine(pack: loaded.pack, store: store, notifier: notifier, snapshot: loaded.snapshot,
-                          resolver: StoredPackResolver(store: store))
+    /// The engine on the store, notification channels and scorer the deployment file chose
+    /// (see Config.swift): the loaded pack is the one in force, and cases pinned to older
+    /// versions go on under the sources the store kept.
+    func engine() throws -> Engine {
+        try configuredEngine()
     }
 }
 
@@ -98,6 +107,14 @@ func guarded(_ options: GlobalOptions, _ body: () async throws -> Void) async th
     } catch let e as RulePackError {
         if options.json {
             Output.json(["error": .object(["code": .string("invalid_pack"), "message": .string("rule pack refused"),
+                                          "diagnostics": .array(e.diagnostics.sortedByLocation().map { .string($0.description) })])])
+        } else {
+            Output.err(e.description)
+        }
+        throw ExitCode(1)
+    } catch let e as ConfigurationError {
+        if options.json {
+            Output.json(["error": .object(["code": .string("invalid_config"), "message": .string("configuration refused"),
                                           "diagnostics": .array(e.diagnostics.sortedByLocation().map { .string($0.description) })])])
         } else {
             Output.err(e.description)

@@ -172,6 +172,9 @@ import Testing
         #expect(s.violations.first { $0.id == "late_answer" }?.occurredAt == at("2026-10-10T18:00"))
         #expect(s.violations.first { $0.id == "late_answer" }?.person == "a_liaison")   // nobody assigned: the liaison answers
         #expect(s.violations.first { $0.id == "stalling" }?.occurredAt == at("2026-10-13T09:30"))
+        #expect(await notifier.delivered.count == 0, "the sweep enqueues in its commits; it delivers nothing")
+        #expect(try await store.outbox(status: .pending, limit: 10).count == 5)
+        #expect(try await e.deliverOutbox(at: at("2026-10-14T18:00")).delivered == 5)
         #expect(await notifier.delivered.count == 5)
         // Stopping the late clock afterwards does not record late_answer again.
         try await e.act(c.number, transition: "answer", fields: ["result": "x"], by: "a_handler", at: at("2026-10-14T09:00"))

@@ -30,6 +30,9 @@ import Testing
         #expect(reminded.map(\.unit) == ["county", "unit_a", "unit_b"])
         #expect(reminded.map(\.recipients) == [["k_liaison"], ["a_liaison"], ["b_liaison"]])
         #expect(reminded.allSatisfy { $0.due == at("2026-12-15T18:00") })
+        #expect(await notifier.delivered.count == 0, "the sweep enqueues; delivery is the dispatcher's")
+        #expect(try await store.outbox(status: .pending, limit: 10).map(\.caseID) == [0, 0, 0], "not about a case")
+        #expect(try await e.deliverOutbox(at: at("2026-12-10T09:00")).delivered == 3)
         #expect(await notifier.delivered.count == 3)
         #expect(try await e.sweepReports(at: at("2026-12-10T10:00")).isEmpty, "each reminder once")
 

@@ -1,6 +1,7 @@
 import Foundation
 import KesuKernel
 import KesuSQLite
+import KesuTestSupport
 import Testing
 
 private let t0 = Date(timeIntervalSinceReferenceDate: 757_382_400.25)
@@ -62,7 +63,7 @@ struct SQLiteStoreTests {
     }
 
     @Test func migrationsAreRecordedAndIdempotent() async throws {
-        #expect(SQLiteStore.migrationIDs == ["v1-cases-events", "v2-query-indexes", "v3-packs", "v4-records"])
+        #expect(SQLiteStore.migrationIDs == ["v1-cases-events", "v2-query-indexes", "v3-packs", "v4-records", "v5-outbox"])
         let temp = try TempDatabase()
         defer { temp.remove() }
         let store = try SQLiteStore(path: temp.path)
@@ -216,5 +217,42 @@ struct SQLiteStoreTests {
             #expect(back.openedAt == d && back.earliestDue == d && back.nextWakeup == d)
             #expect(try await store.events(caseID: c.id).first?.at == d)
         }
+    }
+}
+
+/// The outbox survives a crash: what the sweep enqueued is in the file, whatever happened after.
+@Suite struct SQLiteOutboxTests {
+    actor Down: Notifier {
+        struct Refused: Error {}
+        func deliver(_ notification: KesuKernel.Notification) async throws { throw Refused() }
+    }
+
+    @Test func itemsWrittenBeforeACrashAreStillThere() async throws {
+        let temp = try TempDatabase()
+        defer { temp.remove() }
+        let pack = TestPack.make()
+        let now = TestPack.at("2026-10-09T12:00")
+        do {
+            // No close: the process "dies" after the sweep and one failed delivery.
+            let store = try SQLiteStore(path: temp.path)
+            let e = try Engine(pack: pack, store: store, notifiers: ["webhook": Down()])
+            let c = try await e.intake(fields: ["channel": "phone", "kind": "complaint", "description": "态度差", "category": "service"],
+                                       by: "clerk1", at: TestPack.at("2026-09-30T10:00")).state
+            try await e.act(c.number, transition: "dispatch", fields: ["category": "service"], by: "chief", at: TestPack.at("2026-09-30T11:00"))
+            #expect(try await e.sweep(at: now).fired.count == 1)
+            #expect(try await e.deliverOutbox(at: now).retrying == 1)
+        }
+        let reopened = try SQLiteStore(path: temp.path)
+        defer { try? reopened.close() }
+        let items = try await reopened.outbox(status: nil, limit: 10)
+        #expect(items.count == 1)
+        #expect(items.first?.status == .pending && items.first?.attempts == 1 && items.first?.channel == "webhook")
+        #expect(items.first?.notification.caseNumber == "T-2026-000001")
+        let plan = try await reopened.dueOutboxQueryPlan(at: now, limit: 10)
+        #expect(plan.contains(SQLiteStore.indexNames.last!), "the due query uses its index: \(plan)")
+        let notifier = CollectingNotifier()
+        let e = try Engine(pack: pack, store: reopened, notifiers: ["webhook": notifier])
+        #expect(try await e.deliverOutbox(at: now.addingTimeInterval(60)).delivered == 1)
+        #expect(await notifier.delivered.count == 1)
     }
 }

@@ -5,21 +5,36 @@ import Foundation
 public struct Engine: Sendable {
     public let planner: Planner
     public let store: any CaseStore
-    public let notifier: (any Notifier)?
+    /// The configured notification channels, by name. Commands and the sweep enqueue one outbox
+    /// item per notification and channel in their commit; `deliverOutbox` delivers them.
+    public let notifiers: [String: any Notifier]
+    /// How `deliverOutbox` retries a channel that fails.
+    public var retryPolicy: RetryPolicy = .standard
     let shelf: RuleShelf
+
+    /// The channel an engine built with `notifier:` delivers on.
+    public static let defaultChannel = "default"
+
+    /// The notifier of the `default` channel (the one given as `notifier:`), if any.
+    public var notifier: (any Notifier)? { notifiers[Self.defaultChannel] }
 
     /// The pack in force: new cases start under it.
     public var pack: RulePack { planner.pack }
 
     /// `snapshot` is the current pack's sources, saved in the store before the first write
-    /// under it; `resolver` finds the rules of cases pinned to older versions.
+    /// under it; `resolver` finds the rules of cases pinned to older versions. `notifiers` are the
+    /// channels by name; `notifier`, if given, is one more channel named `default`.
     public init(
         pack: RulePack, store: any CaseStore, scorer: any Scorer = PointsScorer(), notifier: (any Notifier)? = nil,
-        snapshot: PackSnapshot? = nil, resolver: (any PackResolver)? = nil
+        notifiers: [String: any Notifier] = [:], snapshot: PackSnapshot? = nil, resolver: (any PackResolver)? = nil,
+        retryPolicy: RetryPolicy = .standard
     ) throws {
         self.planner = try Planner(pack: pack, scorer: scorer)
         self.store = store
-        self.notifier = notifier
+        var channels = notifiers
+        if let notifier { channels[Self.defaultChannel] = notifier }
+        self.notifiers = channels
+        self.retryPolicy = retryPolicy
         self.shelf = RuleShelf(current: planner, snapshot: snapshot, resolver: resolver)
     }
 
@@ -73,12 +88,14 @@ public struct Engine: Sendable {
         try await shelf.ensureSaved(in: store, at: now)
         let year = planner.calendar.localDate(of: now).year
         let planner = self.planner
+        let engine = self
         let summary = try await store.create(numberPrefix: pack.info.caseNumberPrefix, year: year) { id, number in
             let events = Self.numbered(plan.events, id: id, number: number)
             var summary = planner.summary(of: CaseState(events: events))
             summary.id = id
             summary.number = number
-            return NewCase(events: events, summary: summary)
+            let outbox = engine.outboxEntries(engine.notifications(for: events, number: number, at: now), caseID: id)
+            return NewCase(events: events, summary: summary, outbox: outbox)
         }
         // The same events the store wrote, folded here rather than read back.
         let state = CaseState(events: Self.numbered(plan.events, id: summary.id, number: summary.number))
@@ -127,7 +144,10 @@ public struct Engine: Sendable {
         for e in events { next.apply(e) }
         if rules.pack.version == pack.version { try await shelf.ensureSaved(in: store, at: events.first?.at ?? current.updatedAt) }
         do {
-            try await store.append(caseID: current.id, expectedVersion: current.version, events: events, summary: rules.summary(of: next))
+            let at = events.last?.at ?? current.updatedAt
+            let outbox = outboxEntries(notifications(for: events, number: current.number, at: at), caseID: current.id)
+            try await store.append(caseID: current.id, expectedVersion: current.version, events: events,
+                                   summary: rules.summary(of: next), outbox: outbox)
         } catch let StoreError.conflict(_, expected, actual) {
             throw KesuError(.conflict, "case \(current.number) changed meanwhile (version \(expected) → \(actual)); nothing was written, try again")
         }
@@ -182,7 +202,6 @@ public struct Engine: Sendable {
                     do {
                         _ = try await commit(events, to: current, under: rules)
                         report.fired += events.compactMap { fired($0, number: current.number) }
-                        await notify(events, number: current.number, at: now)
                         break
                     } catch let e as KesuError where e.code == .conflict && attempt < 2 {
                         continue
@@ -204,11 +223,9 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Delivery after the commit: a notifier that fails loses nothing recorded (the events are
-    /// the record; a durable outbox comes with the plugin work).
-    func notify(_ events: [Event], number: String, at now: Date) async {
-        guard let notifier else { return }
-        for e in events {
+    /// The notifications the events call for (reminders, escalations, violations), dated `now`.
+    public func notifications(for events: [Event], number: String, at now: Date) -> [Notification] {
+        events.compactMap { e in
             let n: Notification? = switch e.body {
             case let .reminder(run, _, due, to):
                 Notification(kind: .reminder, caseNumber: number, recipients: to,
@@ -221,8 +238,54 @@ public struct Engine: Sendable {
                              text: "案件 \(number): \(unit) 记录违规 \(pack.scoring.violations.first { $0.id == id }?.name ?? id)", at: now)
             default: nil
             }
-            if let n { try? await notifier.deliver(n) }
+            return n
         }
+    }
+
+    /// One outbox entry per notification and configured channel (channels in name order).
+    public func outboxEntries(_ notifications: [Notification], caseID: Int64 = 0) -> [OutboxEntry] {
+        let channels = notifiers.keys.sorted()
+        return notifications.flatMap { n in channels.map { OutboxEntry(caseID: caseID, channel: $0, notification: n) } }
+    }
+
+    // MARK: Delivery
+
+    /// Delivers the outbox items due at `now` (at most `limit`), each on its channel: delivered
+    /// ones are marked so; a failure counts an attempt and waits (`retryPolicy`: 1 min, 2, 4, …
+    /// at most 1 h) or, after the last attempt allowed, leaves the item failed (kept; retryable).
+    /// An item whose channel is no longer configured stays pending, retried hourly, with an
+    /// error saying so. Run once: a server loops it.
+    public func deliverOutbox(at now: Date, limit: Int = 500) async throws -> DeliveryReport {
+        var report = DeliveryReport(at: now)
+        for item in try await store.dueOutbox(at: now, limit: limit) {
+            guard let notifier = notifiers[item.channel] else {
+                let next = now.addingTimeInterval(retryPolicy.cap)
+                let known = notifiers.keys.sorted().joined(separator: ", ")
+                let error = "no notifier '\(item.channel)' is configured (configured: \(known.isEmpty ? "none" : known)); kept pending"
+                try await store.markFailed(id: item.id, error: error, nextAttemptAt: next, giveUp: false)
+                report.attempts.append(.init(id: item.id, channel: item.channel, outcome: .unknownChannel, error: error, nextAttemptAt: next))
+                continue
+            }
+            do {
+                try await notifier.deliver(item.notification)
+                try await store.markDelivered(id: item.id, at: now)
+                report.attempts.append(.init(id: item.id, channel: item.channel, outcome: .delivered, error: nil, nextAttemptAt: nil))
+            } catch {
+                let attempts = item.attempts + 1
+                let giveUp = attempts >= retryPolicy.maxAttempts
+                let next = now.addingTimeInterval(retryPolicy.delay(afterAttempts: attempts))
+                let message = Self.describe(error)
+                try await store.markFailed(id: item.id, error: message, nextAttemptAt: next, giveUp: giveUp)
+                report.attempts.append(.init(id: item.id, channel: item.channel, outcome: giveUp ? .failed : .retrying,
+                                             error: message, nextAttemptAt: giveUp ? nil : next))
+            }
+        }
+        return report
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? KesuError { return e.message }
+        return "\(error)"
     }
 
     func clockName(_ id: String) -> String { pack.clock(id)?.name ?? id }

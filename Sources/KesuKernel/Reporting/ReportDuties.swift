@@ -144,20 +144,20 @@ extension Engine {
                 }
                 guard !events.isEmpty else { continue }
                 let version = try await store.records(stream: duty.stream).count
+                // The notifications go into the outbox in the same transaction as the records.
+                let notes = fired.filter { $0.unit == duty.unit && $0.reportID == duty.reportID && $0.quarter == label }.map { item in
+                    let text = item.kind == .reminded
+                        ? "《\(duty.reportName)》(\(label)) 将于 \(ISO8601.format(duty.due, in: planner.calendar.timeZone)) 到期, 请按时上报"
+                        : "《\(duty.reportName)》(\(label)) 已逾期未报"
+                    return Notification(kind: item.kind == .reminded ? .reminder : .violation,
+                                        caseNumber: duty.stream, recipients: recipients, text: text, at: now)
+                }
                 do {
-                    try await store.appendRecords(stream: duty.stream, expectedVersion: version, events: events)
+                    try await store.appendRecords(stream: duty.stream, expectedVersion: version, events: events,
+                                                  outbox: outboxEntries(notes))
                 } catch StoreError.recordConflict {
                     fired.removeAll { $0.unit == duty.unit && $0.reportID == duty.reportID && $0.quarter == label }
                     continue   // another sweep (or the submission) got there first
-                }
-                if let notifier {
-                    for item in fired where item.unit == duty.unit && item.reportID == duty.reportID && item.quarter == label {
-                        let text = item.kind == .reminded
-                            ? "《\(duty.reportName)》(\(label)) 将于 \(ISO8601.format(duty.due, in: planner.calendar.timeZone)) 到期, 请按时上报"
-                            : "《\(duty.reportName)》(\(label)) 已逾期未报"
-                        try? await notifier.deliver(Notification(kind: item.kind == .reminded ? .reminder : .violation,
-                                                                  caseNumber: duty.stream, recipients: recipients, text: text, at: now))
-                    }
                 }
             }
         }

@@ -65,7 +65,11 @@ public struct CaseQuery: Sendable, Equatable {
 public struct NewCase: Sendable {
     public var events: [Event]
     public var summary: CaseSummary
-    public init(events: [Event], summary: CaseSummary) { self.events = events; self.summary = summary }
+    /// Notifications to enqueue with the case (their `caseID` is set to the new case's).
+    public var outbox: [OutboxEntry]
+    public init(events: [Event], summary: CaseSummary, outbox: [OutboxEntry] = []) {
+        self.events = events; self.summary = summary; self.outbox = outbox
+    }
 }
 
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -99,9 +103,10 @@ public protocol CaseStore: Sendable {
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> CaseSummary
 
-    /// Appends events numbered `expectedVersion + 1 …` and replaces the summary, or throws
+    /// Appends events numbered `expectedVersion + 1 …`, replaces the summary and enqueues `outbox`
+    /// (each entry's `caseID` set to `caseID`), all in one transaction; or throws
     /// `StoreError.conflict` and writes nothing when the case is no longer at `expectedVersion`.
-    func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary) async throws
+    func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws
 
     func events(caseID: Int64) async throws -> [Event]
     func summary(caseID: Int64) async throws -> CaseSummary?
@@ -125,12 +130,45 @@ public protocol CaseStore: Sendable {
     /// Appends records numbered `expectedVersion + 1 …` to `stream` (their `stream` and `seq` are
     /// set by the store), or throws `StoreError.recordConflict` and writes nothing when the stream
     /// no longer holds exactly `expectedVersion` records. A new stream is at version 0.
-    func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws
+    /// `outbox` is enqueued in the same transaction (entries keep their own `caseID`, usually 0).
+    func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent], outbox: [OutboxEntry]) async throws
     /// A stream's records in order; empty for a stream never written.
     func records(stream: String) async throws -> [RecordEvent]
     /// The records of every stream whose name starts with `streamPrefix` (plain text, no
     /// wildcards), ordered by stream name (byte order of its UTF-8) and then by seq.
     func records(streamPrefix: String) async throws -> [RecordEvent]
+
+    // MARK: Notification outbox
+
+    /// Enqueues notifications on their own (one transaction); returns the new items' ids in order.
+    /// Each item is pending and due at once: `createdAt == nextAttemptAt == notification.at`.
+    @discardableResult
+    func enqueueNotifications(_ entries: [OutboxEntry]) async throws -> [Int64]
+    /// Pending items with `nextAttemptAt <= now`, earliest due first (then by id).
+    func dueOutbox(at now: Date, limit: Int) async throws -> [OutboxItem]
+    /// A pending item was delivered; a no-op for an item not pending (or not there).
+    func markDelivered(id: Int64, at: Date) async throws
+    /// A pending item's attempt failed: attempts + 1, `lastError = error`, due again at
+    /// `nextAttemptAt`; with `giveUp` its status becomes failed. A no-op for an item not pending.
+    func markFailed(id: Int64, error: String, nextAttemptAt: Date, giveUp: Bool) async throws
+    /// Items with this status (nil: all), oldest first (by id).
+    func outbox(status: OutboxItem.Status?, limit: Int) async throws -> [OutboxItem]
+    /// Makes the given items (nil: every failed item) pending, due at `at`, with attempts back to 0
+    /// (`lastError` is kept). Delivered items are left alone. Returns how many changed.
+    @discardableResult
+    func retryOutbox(ids: [Int64]?, at: Date) async throws -> Int
+}
+
+extension CaseStore {
+    /// Appends without notifications.
+    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary) async throws {
+        try await append(caseID: caseID, expectedVersion: expectedVersion, events: events, summary: summary, outbox: [])
+    }
+
+    /// Appends records without notifications.
+    public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws {
+        try await appendRecords(stream: stream, expectedVersion: expectedVersion, events: events, outbox: [])
+    }
 }
 
 public struct PackVersionUse: Sendable, Codable, Equatable {

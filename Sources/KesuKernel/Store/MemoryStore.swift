@@ -10,6 +10,8 @@ public actor MemoryStore: CaseStore {
     private var nextID: Int64 = 1
     private var packs: [String: PackSnapshot] = [:]
     private var streams: [String: [RecordEvent]] = [:]
+    private var outboxItems: [OutboxItem] = []
+    private var nextOutboxID: Int64 = 1
 
     public init() {}
 
@@ -33,10 +35,11 @@ public actor MemoryStore: CaseStore {
         cases[id] = summary
         history[id] = events
         numbers[number] = id
+        enqueue(new.outbox, caseID: id)
         return summary
     }
 
-    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary) async throws {
+    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
         guard let current = history[caseID] else { throw StoreError.caseNotFound(caseID) }
         guard current.count == expectedVersion else {
             throw StoreError.conflict(caseID: caseID, expected: expectedVersion, actual: current.count)
@@ -49,6 +52,7 @@ public actor MemoryStore: CaseStore {
         s.number = cases[caseID]?.number ?? summary.number
         s.version = expectedVersion + events.count
         cases[caseID] = s
+        enqueue(outbox, caseID: caseID)
     }
 
     public func events(caseID: Int64) async throws -> [Event] { history[caseID] ?? [] }
@@ -100,11 +104,12 @@ public actor MemoryStore: CaseStore {
 
     public func pack(version: String) async throws -> PackSnapshot? { packs[version] }
 
-    public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws {
+    public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent], outbox: [OutboxEntry]) async throws {
         let current = streams[stream] ?? []
         guard current.count == expectedVersion else {
             throw StoreError.recordConflict(stream: stream, expected: expectedVersion, actual: current.count)
         }
+        enqueue(outbox, caseID: nil)
         guard !events.isEmpty else { return }
         var numbered = events
         for i in numbered.indices { numbered[i].stream = stream; numbered[i].seq = expectedVersion + i + 1 }
@@ -117,6 +122,64 @@ public actor MemoryStore: CaseStore {
         streams.keys.filter { $0.utf8.starts(with: streamPrefix.utf8) }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             .flatMap { streams[$0]! }
+    }
+}
+
+// MARK: - Outbox
+
+extension MemoryStore {
+    @discardableResult
+    private func enqueue(_ entries: [OutboxEntry], caseID: Int64?) -> [Int64] {
+        entries.map { e in
+            let id = nextOutboxID
+            nextOutboxID += 1
+            outboxItems.append(OutboxItem(id: id, caseID: caseID ?? e.caseID, channel: e.channel, notification: e.notification,
+                                          createdAt: e.notification.at, nextAttemptAt: e.notification.at))
+            return id
+        }
+    }
+
+    @discardableResult
+    public func enqueueNotifications(_ entries: [OutboxEntry]) async throws -> [Int64] { enqueue(entries, caseID: nil) }
+
+    public func dueOutbox(at now: Date, limit: Int) async throws -> [OutboxItem] {
+        Array(outboxItems.filter { $0.status == .pending && $0.nextAttemptAt <= now }
+            .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+            .prefix(max(0, limit)))
+    }
+
+    public func markDelivered(id: Int64, at: Date) async throws {
+        guard let i = outboxItems.firstIndex(where: { $0.id == id }), outboxItems[i].status == .pending else { return }
+        outboxItems[i].status = .delivered
+        outboxItems[i].deliveredAt = at
+        outboxItems[i].attempts += 1
+    }
+
+    public func markFailed(id: Int64, error: String, nextAttemptAt: Date, giveUp: Bool) async throws {
+        guard let i = outboxItems.firstIndex(where: { $0.id == id }), outboxItems[i].status == .pending else { return }
+        outboxItems[i].attempts += 1
+        outboxItems[i].lastError = error
+        outboxItems[i].nextAttemptAt = nextAttemptAt
+        if giveUp { outboxItems[i].status = .failed }
+    }
+
+    public func outbox(status: OutboxItem.Status?, limit: Int) async throws -> [OutboxItem] {
+        Array(outboxItems.filter { status == nil || $0.status == status }.prefix(max(0, limit)))
+    }
+
+    @discardableResult
+    public func retryOutbox(ids: [Int64]?, at: Date) async throws -> Int {
+        var changed = 0
+        for i in outboxItems.indices {
+            let item = outboxItems[i]
+            let chosen = ids.map { $0.contains(item.id) && item.status != .delivered } ?? (item.status == .failed)
+            guard chosen else { continue }
+            outboxItems[i].status = .pending
+            outboxItems[i].nextAttemptAt = at
+            outboxItems[i].attempts = 0
+            changed += 1
+        }
+        return changed
     }
 }
 

@@ -1,0 +1,70 @@
+import Foundation
+import KesuKernel
+
+/// The JSON form of a notification that files and webhooks receive:
+/// `{"at":"2026-10-12T01:00:00Z","case":"YC-2026-000001","kind":"reminder","recipients":[…],"text":"…"}`.
+public enum NotificationJSON {
+    public static func object(_ n: KesuKernel.Notification, channel: String? = nil) -> [String: Any] {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        var o: [String: Any] = [
+            "kind": n.kind.rawValue, "case": n.caseNumber, "recipients": n.recipients, "text": n.text,
+            "at": f.string(from: n.at),
+        ]
+        if let channel { o["channel"] = channel }
+        return o
+    }
+
+    /// One line of compact JSON with sorted keys (no trailing newline).
+    public static func data(_ n: KesuKernel.Notification, channel: String? = nil) -> Data {
+        (try? JSONSerialization.data(withJSONObject: object(n, channel: channel), options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
+    }
+}
+
+/// Prints each notification as one line on stderr, so stdout stays a command's own output.
+public struct ConsoleNotifier: Notifier {
+    public init() {}
+    public func deliver(_ n: KesuKernel.Notification) async throws {
+        FileHandle.standardError.write(Data("notify [\(n.kind.rawValue)] → \(n.recipients.joined(separator: ", ")): \(n.text)\n".utf8))
+    }
+}
+
+/// Appends each notification to a file as one JSON line, flushed to disk (fsync) before
+/// `deliver` returns; the file is created when missing.
+public final class OutboxFileNotifier: Notifier, @unchecked Sendable {
+    public let path: String
+    private let lock = NSLock()
+
+    public init(path: String) { self.path = path }
+
+    public func deliver(_ n: KesuKernel.Notification) async throws {
+        var line = NotificationJSON.data(n)
+        line.append(0x0A)
+        try lock.withLock { try append(line) }
+    }
+
+    private func append(_ line: Data) throws {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard fd >= 0 else { throw NotifierError("cannot open '\(path)' for appending: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        try line.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw NotifierError("cannot write to '\(path)': \(String(cString: strerror(errno)))")
+                }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw NotifierError("cannot flush '\(path)' to disk: \(String(cString: strerror(errno)))") }
+    }
+}
+
+/// Why a built-in notifier could not deliver.
+public struct NotifierError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

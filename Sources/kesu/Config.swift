@@ -1,0 +1,220 @@
+import ArgumentParser
+import Foundation
+import KesuKernel
+import KesuNotifiers
+import KesuSQLite
+import KesuYAML
+
+// MARK: Built-in drivers
+
+/// Every driver this program knows, registered in one place. A deployment file names them
+/// (`storage: {driver: sqlite}`, `notifiers: [{name: ops, driver: webhook, …}]`, `scoring: {driver: points}`).
+func builtInRegistries() -> DriverRegistries {
+    var r = DriverRegistries()
+
+    // Storage
+    r.store.register("sqlite", options: [DriverOption("path", help: "database file (default kesu.db beside kesu.yaml)")],
+                     summary: "SQLite database file (WAL)") { c in
+        try SQLiteStore(path: c.path("path") ?? DriverConfig.resolve("kesu.db", against: c.baseDirectory))
+    }
+    r.store.register("memory", summary: "in-memory store; forgotten when the command ends (trials, tests)") { _ in
+        MemoryStore()
+    }
+
+    // Notification channels
+    r.notifier.register("console", summary: "one line per notification on stderr") { _ in ConsoleNotifier() }
+    r.notifier.register("outbox-file", options: [.required("path", help: "JSON-lines file, appended and fsync'd")],
+                        summary: "appends each notification as a JSON line") { c in
+        OutboxFileNotifier(path: c.path("path")!)
+    }
+    r.notifier.register(
+        "webhook",
+        options: [
+            .required("url", help: "http(s) URL the notification is POSTed to as JSON"),
+            DriverOption("timeout_ms", .integer, help: "per-try timeout in milliseconds (default 5000)"),
+            DriverOption("retries", .integer, help: "tries after the first before giving up (default 3)"),
+            DriverOption("backoff_ms", .integer, help: "wait before the first retry, doubled each time (default 500)"),
+            DriverOption("headers", .map, help: "extra HTTP headers"),
+        ],
+        summary: "HTTP POST of the notification as JSON, with retries"
+    ) { c in
+        let text = c.string("url")!
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw ConfigurationError([.error(c.valueLocation("url"), "'url' of \(c.what) is not an http(s) URL: '\(text)'")])
+        }
+        var headers: [String: String] = [:]
+        if case let .map(m)? = c["headers"] { for (k, v) in m { headers[k] = v.text ?? v.description } }
+        return WebhookNotifier(url: url, timeout: .milliseconds(c.int("timeout_ms") ?? 5000), retries: c.int("retries") ?? 3,
+                               backoff: .milliseconds(c.int("backoff_ms") ?? 500), headers: headers)
+    }
+
+    // Scoring
+    r.scorer.register("points", summary: "the pack's own scoring rules") { _ in PointsScorer() }
+
+    // ── exec plugins ─────────────────────────────────────────────────────────────────────
+    // TODO(exec): once the KesuPlugins target lands, `import KesuPlugins` above and register
+    //     r.notifier.register("exec", options: [.required("plugin"), …]) { c in try ExecNotifier(…) }
+    //     r.scorer.register("exec", options: [.required("plugin"), …]) { c in try ExecScorer(…) }
+    // here; nothing else needs to change (kesu.yaml, `config check` and docs pick them up).
+    // ─────────────────────────────────────────────────────────────────────────────────────
+    return r
+}
+
+// MARK: Resolution
+
+/// The deployment file in force and what it chose, with the command line's overrides applied.
+struct Deployment {
+    /// The file read, or nil for built-in defaults.
+    var config: DeploymentConfig
+    /// Where the file's name came from: `--config`, `KESU_CONFIG`, `./kesu.yaml`, or nil.
+    var source: String?
+}
+
+extension GlobalOptions {
+    /// The deployment file named by --config or KESU_CONFIG, else ./kesu.yaml when present.
+    var configFile: (path: String, source: String)? {
+        if let c = config { return (c, "--config") }
+        if let e = setting(nil, env: "KESU_CONFIG") { return (e, "KESU_CONFIG") }
+        if FileManager.default.fileExists(atPath: "kesu.yaml") { return ("kesu.yaml", "./kesu.yaml") }
+        return nil
+    }
+
+    /// Reads the deployment file and checks it against the built-in drivers; every problem at once.
+    func deployment(registries: DriverRegistries = builtInRegistries()) throws -> Deployment {
+        guard let (path, source) = configFile else { return Deployment(config: DeploymentConfig(), source: nil) }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw KesuError(.invalidInput, "no deployment file at '\(path)' (named by \(source))")
+        }
+        let (config, shape) = DeploymentConfigLoader().read(path: path)
+        let problems = shape + config.check(with: registries)
+        if problems.hasErrors { throw ConfigurationError(problems) }
+        return Deployment(config: config, source: source)
+    }
+
+    /// The deployment file's choice, or defaults when it cannot be read (the error surfaces when
+    /// the engine is built).
+    var deploymentOrDefaults: DeploymentConfig { (try? deployment().config) ?? DeploymentConfig() }
+
+    /// The storage in force: --db / KESU_DB (SQLite at that file), else the file's `storage`, else SQLite at kesu.db.
+    func storageConfig(_ d: DeploymentConfig) -> DriverConfig {
+        if let db = chosenDB { return DriverConfig(driver: "sqlite", options: ["path": .string(db)], what: "--db") }
+        return d.storage ?? DriverConfig(driver: "sqlite", options: ["path": .string("kesu.db")], what: "storage (default)")
+    }
+
+    /// The notification channels: the file's, else one `console` channel (stderr, so stdout stays
+    /// the command's output, also with --json).
+    func channelConfigs(_ d: DeploymentConfig) -> [DeploymentConfig.Channel] {
+        d.notifiers ?? [.init(name: "console", driver: DriverConfig(driver: "console", what: "notifier 'console' (default)"))]
+    }
+
+    /// The notification channels by name, built by their drivers (the outbox keeps a row per channel).
+    func notificationChannels(_ d: DeploymentConfig, registries: DriverRegistries = builtInRegistries()) throws -> [String: any Notifier] {
+        var out: [String: any Notifier] = [:]
+        for c in channelConfigs(d) { out[c.name] = try registries.notifier.make(c.driver) }
+        return out
+    }
+
+    func scoringConfig(_ d: DeploymentConfig) -> DriverConfig {
+        d.scoring ?? DriverConfig(driver: "points", what: "scoring (default)")
+    }
+
+    /// Builds the store, notifier fan-out and scorer the deployment chose, and the engine on them.
+    func configuredEngine() throws -> Engine {
+        let registries = builtInRegistries()
+        let d = try deployment(registries: registries).config
+        let loaded = try loadPack()
+        let store = try registries.store.make(storageConfig(d))
+        let channels = try notificationChannels(d, registries: registries)
+        let scorer = try registries.scorer.make(scoringConfig(d))
+        let resolver: (any PackResolver)? = StoredPackResolver(store: store)
+        return try Engine(pack: loaded.pack, store: store, scorer: scorer, notifiers: channels,
+                          snapshot: loaded.snapshot, resolver: resolver)
+    }
+}
+
+// MARK: kesu config
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Check or show the deployment file (kesu.yaml).",
+        subcommands: [Check.self, ShowConfig.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the deployment file: every problem at once, with file:line:column (exit 1 on error).")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            guard let (path, source) = global.configFile else {
+                if global.json { Output.json(["file": .null, "ok": .bool(true), "diagnostics": .array([])]) }
+                else { print("no deployment file (--config, KESU_CONFIG or ./kesu.yaml): built-in defaults in force") }
+                return
+            }
+            var problems: [Diagnostic]
+            if FileManager.default.fileExists(atPath: path) {
+                let (config, shape) = DeploymentConfigLoader().read(path: path)
+                problems = shape + config.check(with: builtInRegistries())
+                if let rules = config.rulesPath, !FileManager.default.fileExists(atPath: rules), let at = config.rulesLocation {
+                    problems.append(.error(at, "no rule pack folder at '\(rules)'"))
+                }
+            } else {
+                problems = [.error(SourceLocation(file: path, line: 1, column: 1), "no deployment file at '\(path)' (named by \(source))")]
+            }
+            problems = problems.sortedByLocation()
+            let errors = problems.filter { $0.severity == .error }.count
+            if global.json {
+                Output.json(["file": .string(path), "ok": .bool(errors == 0),
+                             "diagnostics": .array(problems.map { .string($0.description) })])
+            } else {
+                for p in problems { Output.err(p.description) }
+                if errors == 0 { print("\(path): ok") } else { Output.err("\(path): \(errors) error(s)") }
+            }
+            if errors > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct ShowConfig: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Print the effective configuration: the file's choices with flags and defaults applied.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await guarded(global) {
+                let dep = try global.deployment()
+                let d = dep.config
+                let storage = global.storageConfig(d)
+                let channels = global.channelConfigs(d)
+                let scoring = global.scoringConfig(d)
+                let rulesSource = global.setting(global.rules, env: "KESU_RULES") != nil ? "flag" : d.rules != nil ? "file" : "default"
+                func opts(_ c: DriverConfig) -> [String: JSON] {
+                    var o: [String: JSON] = ["driver": .string(c.driver)]
+                    for (k, v) in c.options { o[k] = .string(k.hasSuffix("path") ? (c.path(k) ?? v.description) : v.description) }
+                    return o
+                }
+                if global.json {
+                    Output.json([
+                        "file": .opt(d.file), "file_source": .opt(dep.source),
+                        "rules": .string(global.rulesPath), "rules_source": .string(rulesSource),
+                        "storage": .object(opts(storage)),
+                        "notifiers": .array(channels.map { c in .object(opts(c.driver).merging(["name": .string(c.name)]) { a, _ in a }) }),
+                        "scoring": .object(opts(scoring)),
+                    ])
+                } else {
+                    func line(_ c: DriverConfig) -> String {
+                        ([c.driver] + c.options.keys.sorted().map { k in
+                            "\(k)=\(k.hasSuffix("path") ? (c.path(k) ?? "") : c.options[k]!.description)"
+                        }).joined(separator: " ")
+                    }
+                    print("file:      \(d.file.map { "\($0) (\(dep.source ?? ""))" } ?? "none (built-in defaults)")")
+                    print("rules:     \(global.rulesPath) (\(rulesSource))")
+                    print("storage:   \(line(storage))\(global.chosenDB != nil ? " (--db)" : d.storage == nil ? " (default)" : "")")
+                    if channels.isEmpty { print("notifiers: none") }
+                    for (i, c) in channels.enumerated() {
+                        print("\(i == 0 ? "notifiers:" : "          ") \(c.name): \(line(c.driver))")
+                    }
+                    print("scoring:   \(line(scoring))\(d.scoring == nil ? " (default)" : "")")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+import Foundation
+import KesuKernel
+import KesuNotifiers
+import KesuYAML
+import Testing
+@testable import kesu
+
+/// Runs the built `kesu` in a folder of its own with only the arguments given (no --rules/--db).
+struct ConfigCLI {
+    let dir: URL
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    func write(_ name: String, _ text: String) throws {
+        try text.write(toFile: file(name), atomically: true, encoding: .utf8)
+    }
+
+    @discardableResult
+    func run(_ args: [String], env extra: [String: String] = [:]) throws -> KesuCLI.Result {
+        let p = Process()
+        p.executableURL = KesuCLI.binary
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        var env = ProcessInfo.processInfo.environment
+        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_CONFIG"] { env[k] = nil }
+        for (k, v) in extra { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return .init(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite struct DeploymentConfigTests {
+    static let pack = KesuCLI.pack("tobacco-prefecture")
+
+    func problems(_ text: String) -> [String] {
+        let (config, shape) = DeploymentConfigLoader().read(text: text, file: "/srv/kesu/kesu.yaml")
+        return (shape + config.check(with: builtInRegistries())).sortedByLocation().map(\.description)
+    }
+
+    @Test func aGoodFileReadsEveryPart() throws {
+        let (c, d) = DeploymentConfigLoader().read(text: """
+            rules: rules/tobacco-prefecture
+            storage: {driver: sqlite, path: data/kesu.db}
+            notifiers:
+              - {name: console, driver: console}
+              - {name: log, driver: outbox-file, path: notifications.jsonl}
+              - {name: ops, driver: webhook, url: "http://127.0.0.1:9/x", timeout_ms: 2000, retries: 3, headers: {X-Token: abc}}
+            scoring: {driver: points}
+            """, file: "/srv/kesu/kesu.yaml")
+        #expect(d.isEmpty)
+        #expect(c.rulesPath == "/srv/kesu/rules/tobacco-prefecture")
+        #expect(c.storage?.path("path") == "/srv/kesu/data/kesu.db")
+        #expect(c.notifiers?.map(\.name) == ["console", "log", "ops"])
+        #expect(c.notifiers?[2].driver.int("timeout_ms") == 2000)
+        #expect(c.notifiers?[2].driver["headers"] == .map(["X-Token": .string("abc")]))
+        #expect(c.scoring?.driver == "points")
+        #expect(c.check(with: builtInRegistries()).isEmpty)
+    }
+
+    @Test func unknownDriverWithDidYouMean() {
+        #expect(problems("""
+            storage:
+              driver: sqlit
+              path: kesu.db
+            """) == ["/srv/kesu/kesu.yaml:2:11: error: unknown storage driver 'sqlit'; did you mean 'sqlite'? known drivers: memory, sqlite"])
+    }
+
+    @Test func unknownOptionAtItsKeyWithDidYouMean() {
+        #expect(problems("""
+            storage:
+              driver: sqlite
+              pth: kesu.db
+            """) == ["/srv/kesu/kesu.yaml:3:3: error: unknown option 'pth' for storage driver 'sqlite'; did you mean 'path'? known options: path"])
+    }
+
+    @Test func missingRequiredOptionAtTheDriver() {
+        #expect(problems("""
+            notifiers:
+              - name: ops
+                driver: webhook
+                retries: 3
+            """) == ["/srv/kesu/kesu.yaml:3:13: error: notifier driver 'webhook' in notifier 'ops' needs option 'url'"])
+    }
+
+    @Test func wrongTypesAtTheirValues() {
+        #expect(problems("""
+            notifiers:
+              - name: ops
+                driver: webhook
+                url: http://localhost:1/x
+                timeout_ms: fast
+                headers: [a, b]
+            storage: sqlite
+            """) == [
+                "/srv/kesu/kesu.yaml:5:17: error: expected a whole number for 'timeout_ms' of notifier 'ops', found 'fast'",
+                "/srv/kesu/kesu.yaml:6:14: error: expected a mapping for 'headers' of notifier 'ops', found a list",
+                "/srv/kesu/kesu.yaml:7:10: error: expected a mapping with a 'driver' for storage, found 'sqlite'",
+            ])
+    }
+
+    @Test func everyProblemAtOnce() {
+        let p = problems("""
+            storage: {driver: sqlit}
+            notifers: []
+            notifiers:
+              - {name: a, driver: consol}
+              - {name: a, driver: console}
+              - {driver: console}
+            scoring: {driver: point}
+            """)
+        #expect(p == [
+            "/srv/kesu/kesu.yaml:1:19: error: unknown storage driver 'sqlit'; did you mean 'sqlite'? known drivers: memory, sqlite",
+            "/srv/kesu/kesu.yaml:2:1: error: unknown key 'notifers' in the deployment file; did you mean 'notifiers'?",
+            "/srv/kesu/kesu.yaml:4:23: error: unknown notifier driver 'consol' in notifier 'a'; did you mean 'console'? known drivers: console, outbox-file, webhook",
+            "/srv/kesu/kesu.yaml:5:12: error: notifier 'a' is named twice (first at /srv/kesu/kesu.yaml:4:12)",
+            "/srv/kesu/kesu.yaml:6:5: error: notifier #3 is missing required key 'name'",
+            "/srv/kesu/kesu.yaml:7:19: error: unknown scoring driver 'point'; did you mean 'points'? known drivers: points",
+        ])
+    }
+
+    @Test func yamlSyntaxErrorHasALocation() {
+        let p = problems("storage: {driver: sqlite\nnotifiers: [")
+        #expect(p.count == 1)
+        #expect(p.first?.hasPrefix("/srv/kesu/kesu.yaml:") == true)
+    }
+
+    @Test func badWebhookURLIsRefusedByTheFactory() throws {
+        let (c, _) = DeploymentConfigLoader().read(text: "notifiers: [{name: ops, driver: webhook, url: 'ftp://x'}]", file: "k.yaml")
+        #expect(throws: ConfigurationError.self) { try builtInRegistries().notifier.make(c.notifiers![0].driver) }
+    }
+
+    // MARK: Through the CLI
+
+    @Test func configCheckPrintsEveryProblemAndExitsOne() throws {
+        let cli = try ConfigCLI()
+        try cli.write("kesu.yaml", """
+            rules: \(Self.pack)
+            storage: {driver: sqlit}
+            notifiers:
+              - {name: log, driver: outbox-file, pth: n.jsonl}
+            """)
+        let r = try cli.run(["config", "check"])  // ./kesu.yaml by default
+        #expect(r.status == 1)
+        let f = cli.file("kesu.yaml")
+        #expect(r.stderr.contains("kesu.yaml:2:19: error: unknown storage driver 'sqlit'; did you mean 'sqlite'?"))
+        #expect(r.stderr.contains("kesu.yaml:4:25: error: notifier driver 'outbox-file' in notifier 'log' needs option 'path'"))
+        #expect(r.stderr.contains("kesu.yaml:4:38: error: unknown option 'pth' for notifier driver 'outbox-file' in notifier 'log'; did you mean 'path'?"))
+        #expect(r.stderr.contains("kesu.yaml: 3 error(s)"))
+        // Any other command refuses to run on it too, with the same diagnostics.
+        let list = try cli.run(["list"])
+        #expect(list.status == 1)
+        #expect(list.stderr.contains("configuration refused: 3 error(s)"))
+
+        try cli.write("kesu.yaml", "rules: \(Self.pack)\n")
+        let ok = try cli.run(["config", "check", "--config", f])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let show = try cli.run(["config", "show", "--json"])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect((show.json["storage"] as? [String: Any])?["driver"] as? String == "sqlite")
+        #expect(show.json["rules"] as? String == Self.pack)
+    }
+
+    @Test func switchingNotifiersInTheFileChangesWhereTheSweepNotifies() throws {
+        let cli = try ConfigCLI()
+        let config = cli.file("deploy.yaml")
+        try cli.write("deploy.yaml", """
+            rules: \(Self.pack)
+            storage: {driver: sqlite, path: kesu.db}
+            notifiers:
+              - {name: console, driver: console}
+            """)
+        let first = try cli.run(["sweep", "--config", config, "--now", "2026-09-30T15:00:00+08:00"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("notify [violation]"))
+        #expect(!FileManager.default.fileExists(atPath: cli.file("notifications.jsonl")))
+
+        // Same binary, same store: only the file changes.
+        try cli.write("deploy.yaml", """
+            rules: \(Self.pack)
+            storage: {driver: sqlite, path: kesu.db}
+            notifiers:
+              - name: log
+                driver: outbox-file
+                path: notifications.jsonl
+            """)
+        let second = try cli.run(["sweep", "--json", "--now", "2026-12-10T10:00:00+08:00"], env: ["KESU_CONFIG": config])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(!second.stderr.contains("notify ["))
+        let text = try String(contentsOfFile: cli.file("notifications.jsonl"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.count >= 1)
+        #expect(lines.allSatisfy { $0?["kind"] as? String == "reminder" })
+        #expect(lines.contains { ($0?["case"] as? String ?? "").hasPrefix("report:2026Q4:") })
+        #expect(lines.allSatisfy { $0?["at"] as? String == "2026-12-10T02:00:00Z" })
+        let reports = (second.json["reports"] as? [[String: Any]]) ?? []
+        #expect(reports.count == lines.count)
+    }
+
+    @Test func memoryStorageRunsACommandAndLeavesNoDatabase() throws {
+        let cli = try ConfigCLI()
+        try cli.write("kesu.yaml", "rules: \(Self.pack)\nstorage:\n  driver: memory\n")
+        let r = try cli.run([
+            "intake", "--json", "--field", "channel=phone", "--field", "kind=complaint", "--field", "complainant_type=retailer",
+            "--field", "category=logistics_service", "--field", "description=送货员送货不及时",
+            "--now", "2026-09-30T10:00:00+08:00", "--as", "zhao_min",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.json["number"] as? String == "YC-2026-000001")
+        #expect(!FileManager.default.fileExists(atPath: cli.file("kesu.db")))
+        // --db overrides the file's storage.
+        let list = try cli.run(["list", "--json", "--db", cli.file("other.db")])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(FileManager.default.fileExists(atPath: cli.file("other.db")))
+    }
+}
+
+// MARK: Webhook
+
+/// A tiny HTTP server in python3 that answers POSTs with the given statuses in turn (the last
+/// one repeated) and appends each body as a line to a file.
+final class RecordingServer {
+    let process = Process()
+    let port: Int
+    let bodies: String
+
+    static let script = """
+        import sys, os, signal, threading, http.server
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+        threading.Timer(120, lambda: os._exit(0)).start()
+        statuses = [int(s) for s in sys.argv[1].split(',')]
+        bodies = sys.argv[2]
+        count = [0]
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
+                with open(bodies, 'ab') as f: f.write(body + b'\\n')
+                status = statuses[min(count[0], len(statuses) - 1)]
+                count[0] += 1
+                self.send_response(status)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+            def log_message(self, *a): pass
+        s = http.server.HTTPServer(('127.0.0.1', 0), H)
+        print(s.server_address[1], flush=True)
+        s.serve_forever()
+        """
+
+    init(statuses: [Int]) throws {
+        bodies = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-webhook-\(UUID().uuidString).txt").path
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script, statuses.map(String.init).joined(separator: ","), bodies]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
+    var url: URL { URL(string: "http://127.0.0.1:\(port)/kesu")! }
+
+    var received: [[String: Any]] {
+        let text = (try? String(contentsOfFile: bodies, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    deinit {
+        // SIGKILL: a child of the test runner may inherit a mask that blocks SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: bodies)
+    }
+}
+
+@Suite(.serialized) struct WebhookNotifierTests {
+    let n = KesuKernel.Notification(kind: .reminder, caseNumber: "YC-2026-000001", recipients: ["liu_yang"], text: "请及时办理",
+                                    at: Date(timeIntervalSince1970: 1_790_000_000))
+
+    @Test func retriesAfterAServerErrorThenSucceeds() async throws {
+        let server = try RecordingServer(statuses: [500, 200])
+        #expect(server.port > 0)
+        let hook = WebhookNotifier(url: server.url, timeout: .seconds(5), retries: 3, backoff: .milliseconds(20))
+        try await hook.deliver(n)
+        let got = server.received
+        #expect(got.count == 2)
+        #expect(got.allSatisfy { $0["case"] as? String == "YC-2026-000001" && $0["kind"] as? String == "reminder" })
+        #expect(got.first?["recipients"] as? [String] == ["liu_yang"])
+        #expect(got.first?["text"] as? String == "请及时办理")
+    }
+
+    @Test func failsAfterTheLastRetry() async throws {
+        let server = try RecordingServer(statuses: [503])
+        let hook = WebhookNotifier(url: server.url, timeout: .seconds(5), retries: 2, backoff: .milliseconds(20))
+        await #expect(throws: NotifierError.self) { try await hook.deliver(n) }
+        #expect(server.received.count == 3)
+    }
+
+    @Test func aFailedChannelIsNamedByTheFanOut() async throws {
+        let server = try RecordingServer(statuses: [500])
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-outbox-\(UUID().uuidString).jsonl").path
+        let fan = FanOutNotifier(channels: [
+            ("ops", WebhookNotifier(url: server.url, retries: 0, backoff: .milliseconds(1))),
+            ("log", OutboxFileNotifier(path: log)),
+        ])
+        do {
+            try await fan.deliver(n)
+            Issue.record("expected the webhook to fail")
+        } catch let e as FanOutError {
+            #expect(e.channels == ["ops"])
+            #expect(e.description.contains("HTTP 500"))
+        }
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1)
+        try? FileManager.default.removeItem(atPath: log)
+    }
+
+    @Test func anUnreachableServerFailsWithinTheTimeout() async throws {
+        // Nothing listens on port 9 (discard) on a test machine: connection refused, every try.
+        let hook = WebhookNotifier(url: URL(string: "http://127.0.0.1:9/x")!, timeout: .seconds(2), retries: 1, backoff: .milliseconds(10))
+        let start = Date()
+        await #expect(throws: NotifierError.self) { try await hook.deliver(n) }
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+}
