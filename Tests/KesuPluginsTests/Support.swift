@@ -12,11 +12,11 @@ enum Fixture {
     static func gone(_ pid: Int32) -> Bool { kill(pid, 0) == -1 && errno == ESRCH }
 
     static func broken(_ mode: String, kind: PluginManifest.Kind = .notifier, call: Duration = .milliseconds(800),
-                       backoff: Duration = .milliseconds(300)) throws -> ExecPlugin {
+                       backoff: Duration = .milliseconds(300), log: (@Sendable (String) -> Void)? = nil) throws -> ExecPlugin {
         var m = try PluginManifestLoader.load(directory: plugin("broken")).with(options: ["mode": .string(mode)])
         m.kind = kind
         m.callTimeout = call
-        return ExecPlugin(manifest: m, backoff: .init(initial: backoff, max: .seconds(2)))
+        return ExecPlugin(manifest: m, backoff: .init(initial: backoff, max: .seconds(2)), log: log)
     }
 }
 
@@ -84,4 +84,12 @@ func runKesu(_ args: [String]) throws -> (status: Int32, stdout: String) {
     let o = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: o, as: UTF8.self))
+}
+
+/// When the host logged a plugin failure (measured where it happens, not when an awaiting task resumes).
+final class FailureClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var at: ContinuousClock.Instant?
+    var failedAt: ContinuousClock.Instant? { lock.withLock { at } }
+    func log(_ line: String) { if line.contains("failed:") { lock.withLock { if at == nil { at = .now } } } }
 }
