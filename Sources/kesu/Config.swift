@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KesuKernel
 import KesuNotifiers
+import KesuPlugins
 import KesuSQLite
 import KesuYAML
 
@@ -51,13 +52,33 @@ func builtInRegistries() -> DriverRegistries {
     // Scoring
     r.scorer.register("points", summary: "the pack's own scoring rules") { _ in PointsScorer() }
 
-    // ── exec plugins ─────────────────────────────────────────────────────────────────────
-    // TODO(exec): once the KesuPlugins target lands, `import KesuPlugins` above and register
-    //     r.notifier.register("exec", options: [.required("plugin"), …]) { c in try ExecNotifier(…) }
-    //     r.scorer.register("exec", options: [.required("plugin"), …]) { c in try ExecScorer(…) }
-    // here; nothing else needs to change (kesu.yaml, `config check` and docs pick them up).
-    // ─────────────────────────────────────────────────────────────────────────────────────
+    // Out-of-process plugins (docs/plugins.md): any language, JSON-RPC over stdio, isolated.
+    let execOptions = [
+        DriverOption.required("plugin", help: "the plugin's folder (holding plugin.yaml), relative to kesu.yaml"),
+        DriverOption("options", .map, help: "options for the plugin, over those in its manifest"),
+    ]
+    r.notifier.register("exec", options: execOptions, summary: "an out-of-process notifier plugin (plugins/…)") { c in
+        try execPlugin(c) { dir, options in try ExecNotifier(directory: dir, options: options, log: { Output.err($0) }) }
+    }
+    r.scorer.register("exec", options: execOptions, summary: "an out-of-process scoring plugin (plugins/…)") { c in
+        try execPlugin(c) { dir, options in try ExecScorer(directory: dir, options: options, log: { Output.err($0) }) }
+    }
     return r
+}
+
+/// Builds an exec driver; a manifest that does not load is a configuration error at `plugin:`.
+func execPlugin<T>(_ c: DriverConfig, _ make: (String, [String: JSONValue]) throws -> T) throws -> T {
+    var options: [String: ConfigValue] = [:]
+    if case let .map(m)? = c["options"] { options = m }
+    let dir = c.path("plugin")!
+    do {
+        return try make(dir, JSONValue.options(options))
+    } catch let e as PluginManifestError {
+        throw ConfigurationError([.error(c.valueLocation("plugin"), "plugin '\(c.string("plugin") ?? dir)' of \(c.what) cannot be loaded (see below)")]
+            + e.diagnostics)
+    } catch let e as ExecPluginError {
+        throw ConfigurationError([.error(c.valueLocation("plugin"), e.description)])
+    }
 }
 
 // MARK: Resolution
@@ -156,6 +177,18 @@ struct ConfigCommand: AsyncParsableCommand {
                 problems = shape + config.check(with: builtInRegistries())
                 if let rules = config.rulesPath, !FileManager.default.fileExists(atPath: rules), let at = config.rulesLocation {
                     problems.append(.error(at, "no rule pack folder at '\(rules)'"))
+                }
+                // Build the notifiers and the scorer too (not the store: that would create it), so a
+                // plugin whose manifest does not load is reported here rather than at the first command.
+                if !problems.hasErrors {
+                    let registries = builtInRegistries()
+                    func attempt(_ build: () throws -> Void) {
+                        do { try build() } catch let e as ConfigurationError { problems += e.diagnostics } catch {
+                            problems.append(.error(SourceLocation(file: path, line: 1, column: 1), "\(error)"))
+                        }
+                    }
+                    for c in config.notifiers ?? [] { attempt { _ = try registries.notifier.make(c.driver) } }
+                    if let s = config.scoring { attempt { _ = try registries.scorer.make(s) } }
                 }
             } else {
                 problems = [.error(SourceLocation(file: path, line: 1, column: 1), "no deployment file at '\(path)' (named by \(source))")]
