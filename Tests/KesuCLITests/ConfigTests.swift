@@ -122,10 +122,10 @@ struct ConfigCLI {
         #expect(p == [
             "/srv/kesu/kesu.yaml:1:19: error: unknown storage driver 'sqlit'; did you mean 'sqlite'? known drivers: memory, sqlite",
             "/srv/kesu/kesu.yaml:2:1: error: unknown key 'notifers' in the deployment file; did you mean 'notifiers'?",
-            "/srv/kesu/kesu.yaml:4:23: error: unknown notifier driver 'consol' in notifier 'a'; did you mean 'console'? known drivers: console, outbox-file, webhook",
+            "/srv/kesu/kesu.yaml:4:23: error: unknown notifier driver 'consol' in notifier 'a'; did you mean 'console'? known drivers: console, exec, outbox-file, webhook",
             "/srv/kesu/kesu.yaml:5:12: error: notifier 'a' is named twice (first at /srv/kesu/kesu.yaml:4:12)",
             "/srv/kesu/kesu.yaml:6:5: error: notifier #3 is missing required key 'name'",
-            "/srv/kesu/kesu.yaml:7:19: error: unknown scoring driver 'point'; did you mean 'points'? known drivers: points",
+            "/srv/kesu/kesu.yaml:7:19: error: unknown scoring driver 'point'; did you mean 'points'? known drivers: exec, points",
         ])
     }
 
