@@ -119,6 +119,16 @@ enum Migrations {
                 CREATE INDEX outbox_status ON outbox(status, id);
                 """)
         }
+        m.registerMigration("v6-idempotency-keys") { db in
+            // A retried intake (same key) returns the case the first one created, never a second.
+            try db.execute(sql: """
+                CREATE TABLE idempotency_keys (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    case_id INTEGER NOT NULL REFERENCES cases(id),
+                    fingerprint TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

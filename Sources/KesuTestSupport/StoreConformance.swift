@@ -44,6 +44,8 @@ public enum StoreConformance {
         Check("outbox: due items in order", outboxDue),
         Check("outbox: delivered and failed", outboxMarks),
         Check("outbox: retry", outboxRetry),
+        Check("idempotent create: a retry returns the first case", idempotentCreate),
+        Check("concurrent writers: distinct numbers, one winner per version, one case per key", concurrentWriters),
     ]
 
     /// Runs every check, each on a store from `makeStore`; throws the first failure.
@@ -648,6 +650,81 @@ extension StoreConformance {
         try expectEqual(items[2].nextAttemptAt, t0 + 2 * minute, "made due now")
         try expectEqual(items[3].status, .delivered, "delivered stays delivered")
         try expectEqual(try await store.dueOutbox(at: t0 + 2 * minute, limit: 10).map(\.id), [ids[0], ids[1], ids[2]], "all three due")
+    }
+}
+
+extension StoreConformance {
+    static func idempotentCreate(_ store: any CaseStore) async throws {
+        let first = try await store.create(numberPrefix: "KS", year: 2025, idempotencyKey: "k-1", fingerprint: "f") { _, _ in
+            NewCase(events: [intake()], summary: summary())
+        }
+        try expect(first.created, "the first call creates")
+        let again = try await store.create(numberPrefix: "KS", year: 2025, idempotencyKey: "k-1", fingerprint: "f") { _, _ in
+            throw ProbeError(tag: "a retry must not build a case")
+        }
+        try expect(!again.created, "the retry creates nothing")
+        try expectEqual(again.summary.id, first.summary.id, "the retry returns the first case")
+        try expectEqual(again.summary.number, "KS-2025-000001", "and its number")
+        do {
+            _ = try await store.create(numberPrefix: "KS", year: 2025, idempotencyKey: "k-1", fingerprint: "other") { _, _ in
+                NewCase(events: [intake()], summary: summary())
+            }
+            throw ConformanceFailure("the same key with another fingerprint must be refused")
+        } catch let StoreError.idempotencyMismatch(key, caseID) {
+            try expectEqual(key, "k-1", "the key named")
+            try expectEqual(caseID, first.summary.id, "the case it made named")
+        }
+        // A failing build under a new key leaves the key unused.
+        do {
+            _ = try await store.create(numberPrefix: "KS", year: 2025, idempotencyKey: "k-2", fingerprint: "f") { _, _ in
+                throw ProbeError(tag: "refused")
+            }
+        } catch is ProbeError {}
+        let later = try await store.create(numberPrefix: "KS", year: 2025, idempotencyKey: "k-2", fingerprint: "f") { _, _ in
+            NewCase(events: [intake()], summary: summary())
+        }
+        try expect(later.created, "a key whose first build failed is still free")
+        try expectEqual(try await store.count(CaseQuery()), 2, "two cases in all")
+    }
+
+    static func concurrentWriters(_ store: any CaseStore) async throws {
+        // Twenty intakes at once: twenty cases, numbers 1…20 with no gap or repeat.
+        let numbers = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await make(store).number }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        try expectEqual(Set(numbers), Set((1...20).map { String(format: "KS-2025-%06d", $0) }), "distinct numbers, none skipped")
+        // Ten writers append to one case at the same version: exactly one wins, the others conflict.
+        let target = try await store.caseID(number: "KS-2025-000001")!
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<10 {
+                group.addTask {
+                    do {
+                        try await store.append(caseID: target, expectedVersion: 1,
+                                               events: [event(.assigned(person: "p\(i)"), at: t0 + hour)], summary: summary(version: 2))
+                        return true
+                    } catch { return false }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        try expectEqual(outcomes.filter { $0 }.count, 1, "one winner per version")
+        try expectEqual(try await store.events(caseID: target).count, 2, "the winner's event and nothing else")
+        // Ten retries of one intake at once: one case.
+        let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    try await store.create(numberPrefix: "KI", year: 2025, idempotencyKey: "same", fingerprint: "f") { _, _ in
+                        NewCase(events: [intake()], summary: summary())
+                    }.summary.id
+                }
+            }
+            return try await group.reduce(into: Set<Int64>()) { $0.insert($1) }
+        }
+        try expectEqual(ids.count, 1, "one case for one key")
+        try expectEqual(try await store.count(CaseQuery()), 21, "twenty plus the one")
     }
 }
 

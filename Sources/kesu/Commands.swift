@@ -74,18 +74,21 @@ struct Intake: AsyncParsableCommand {
         discussion: "Example: kesu intake --as zhao_min --field channel=phone --field kind=complaint --field description=…")
     @OptionGroup var global: GlobalOptions
     @Option(name: .customLong("field"), help: "key=value; repeat for each field.") var fields: [String] = []
+    @Option(help: "A key that makes a retry safe: the same key again returns the case already registered.")
+    var idempotencyKey: String?
 
     func run() async throws {
         try await guarded(global) {
             let given = try parseFields(fields)
             let engine = try global.engine()
             let now = try global.currentTime()
-            let result = try await engine.intake(fields: given, by: try global.actor(), at: now)
+            let result = try await engine.intake(fields: given, by: try global.actor(), at: now, idempotencyKey: idempotencyKey)
             await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine)
             if global.json {
-                Output.json(r.json(result.state, extra: ["proposed_category": .opt(result.proposedCategory)]))
+                Output.json(r.json(result.state, extra: ["proposed_category": .opt(result.proposedCategory), "replayed": .bool(result.replayed)]))
             } else {
+                if result.replayed { print("(already registered with this idempotency key: nothing new was written)") }
                 print(r.text(result.state))
                 if let c = result.proposedCategory {
                     print("  proposed category: \(r.label("category", c)) (from keywords; confirm it when classifying)")

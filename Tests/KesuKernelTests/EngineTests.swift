@@ -282,3 +282,23 @@ import Testing
             throws: { ($0 as? KesuError)?.code == .conflict }
     }
 }
+
+/// Intake with an idempotency key: a client that got no answer can retry safely.
+@Suite struct IdempotentIntakeTests {
+    @Test func aRetryReturnsTheFirstCaseAndOtherFieldsAreRefused() async throws {
+        let store = MemoryStore()
+        let e = try Engine(pack: TestPack.make(), store: store)
+        let fields = ["channel": "phone", "kind": "complaint", "description": "送货员态度差", "category": "service"]
+        let first = try await e.intake(fields: fields, by: "clerk1", at: TestPack.at("2026-09-30T10:00"), idempotencyKey: "call-42")
+        let retry = try await e.intake(fields: fields, by: "clerk1", at: TestPack.at("2026-09-30T10:01"), idempotencyKey: "call-42")
+        #expect(!first.replayed && retry.replayed)
+        #expect(retry.state.number == first.state.number)
+        #expect(retry.state.openedAt == TestPack.at("2026-09-30T10:00"), "the first call's case, as it was written")
+        #expect(try await store.count(CaseQuery()) == 1)
+        await #expect {
+            try await e.intake(fields: fields.merging(["description": "另一件事"]) { $1 }, by: "clerk1",
+                               at: TestPack.at("2026-09-30T10:02"), idempotencyKey: "call-42")
+        } throws: { ($0 as? KesuError)?.code == .conflict && ($0 as? KesuError)?.message.contains(first.state.number) == true }
+        #expect(try await store.count(CaseQuery()) == 1)
+    }
+}

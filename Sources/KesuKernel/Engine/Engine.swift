@@ -81,15 +81,19 @@ public struct Engine: Sendable {
         public var state: CaseState
         public var proposedCategory: String?
         public var routingRule: String?
+        /// A retry with an idempotency key already used: this is the case the first call made.
+        public var replayed: Bool = false
     }
 
-    public func intake(fields: [String: String], by actor: String, at now: Date) async throws -> IntakeResult {
+    /// Registers a case. With `idempotencyKey`, a retry (a client that got no answer) returns the
+    /// case the first call created instead of a second one; the same key with other fields is refused.
+    public func intake(fields: [String: String], by actor: String, at now: Date, idempotencyKey: String? = nil) async throws -> IntakeResult {
         let plan = try planner.planIntake(fields: fields, by: actor, at: now)
         try await shelf.ensureSaved(in: store, at: now)
         let year = planner.calendar.localDate(of: now).year
         let planner = self.planner
         let engine = self
-        let summary = try await store.create(numberPrefix: pack.info.caseNumberPrefix, year: year) { id, number in
+        let build: @Sendable (Int64, String) throws -> NewCase = { id, number in
             let events = Self.numbered(plan.events, id: id, number: number)
             var summary = planner.summary(of: CaseState(events: events))
             summary.id = id
@@ -97,9 +101,35 @@ public struct Engine: Sendable {
             let outbox = engine.outboxEntries(engine.notifications(for: events, number: number, at: now), caseID: id)
             return NewCase(events: events, summary: summary, outbox: outbox)
         }
+        if let key = idempotencyKey {
+            let fingerprint = Self.fingerprint(actor: actor, fields: fields)
+            let result: (summary: CaseSummary, created: Bool)
+            do {
+                result = try await store.create(numberPrefix: pack.info.caseNumberPrefix, year: year, idempotencyKey: key,
+                                                fingerprint: fingerprint, build: build)
+            } catch let StoreError.idempotencyMismatch(key, id) {
+                let number = try await store.summary(caseID: id)?.number ?? "#\(id)"
+                throw KesuError(.conflict, "idempotency key '\(key)' already registered case \(number) with other fields; use a new key for a new complaint")
+            }
+            if !result.created {
+                let state = try await self.state(of: result.summary.id)
+                return IntakeResult(state: state, proposedCategory: plan.proposedCategory, routingRule: state.routingRule, replayed: true)
+            }
+            let state = CaseState(events: Self.numbered(plan.events, id: result.summary.id, number: result.summary.number))
+            return IntakeResult(state: state, proposedCategory: plan.proposedCategory, routingRule: state.routingRule)
+        }
+        let summary = try await store.create(numberPrefix: pack.info.caseNumberPrefix, year: year, build: build)
         // The same events the store wrote, folded here rather than read back.
         let state = CaseState(events: Self.numbered(plan.events, id: summary.id, number: summary.number))
         return IntakeResult(state: state, proposedCategory: plan.proposedCategory, routingRule: state.routingRule)
+    }
+
+    /// What an intake asked for (who, which fields), as a short stable text: FNV-1a over a canonical form.
+    static func fingerprint(actor: String, fields: [String: String]) -> String {
+        let canonical = ([actor] + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: "\u{1F}")
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in canonical.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return String(hash, radix: 16)
     }
 
     /// A new case's planned events with the id and number the store gave it.

@@ -78,6 +78,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case caseNotFound(Int64)
     /// Someone else appended to the record stream since it was read: read it again and retry.
     case recordConflict(stream: String, expected: Int, actual: Int)
+    /// An idempotency key used again for a different request.
+    case idempotencyMismatch(key: String, caseID: Int64)
     /// The store could not do what was asked; `operation` says what, `detail` why.
     case failure(operation: String, detail: String)
 
@@ -88,6 +90,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .caseNotFound(id): "no case with id \(id)"
         case let .recordConflict(stream, expected, actual):
             "record stream '\(stream)' changed meanwhile (based on \(expected) record(s), now \(actual)); read it again and retry"
+        case let .idempotencyMismatch(key, caseID):
+            "idempotency key '\(key)' was used for another request (case \(caseID)); use a new key for a new complaint"
         case let .failure(op, detail): "\(op) failed: \(detail)"
         }
     }
@@ -102,6 +106,15 @@ public protocol CaseStore: Sendable {
         numberPrefix: String, year: Int,
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> CaseSummary
+
+    /// `create` made safe to retry: the first call with `key` creates the case and remembers the
+    /// key with `fingerprint` (what was asked); a later call with the same key creates nothing and
+    /// returns that case (`created` false), or throws `StoreError.idempotencyMismatch` when its
+    /// fingerprint differs. Atomic: concurrent calls with one key make exactly one case.
+    func create(
+        numberPrefix: String, year: Int, idempotencyKey key: String, fingerprint: String,
+        build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
+    ) async throws -> (summary: CaseSummary, created: Bool)
 
     /// Appends events numbered `expectedVersion + 1 …`, replaces the summary and enqueues `outbox`
     /// (each entry's `caseID` set to `caseID`), all in one transaction; or throws

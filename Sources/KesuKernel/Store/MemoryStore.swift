@@ -8,6 +8,7 @@ public actor MemoryStore: CaseStore {
     private var numbers: [String: Int64] = [:]
     private var counters: [String: Int] = [:]
     private var nextID: Int64 = 1
+    private var idempotency: [String: (Int64, String)] = [:]
     private var packs: [String: PackSnapshot] = [:]
     private var streams: [String: [RecordEvent]] = [:]
     private var outboxItems: [OutboxItem] = []
@@ -37,6 +38,19 @@ public actor MemoryStore: CaseStore {
         numbers[number] = id
         enqueue(new.outbox, caseID: id)
         return summary
+    }
+
+    public func create(
+        numberPrefix: String, year: Int, idempotencyKey key: String, fingerprint: String,
+        build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
+    ) async throws -> (summary: CaseSummary, created: Bool) {
+        if let (id, print) = idempotency[key] {
+            guard print == fingerprint else { throw StoreError.idempotencyMismatch(key: key, caseID: id) }
+            return (cases[id]!, false)
+        }
+        let summary = try await create(numberPrefix: numberPrefix, year: year, build: build)
+        idempotency[key] = (summary.id, fingerprint)
+        return (summary, true)
     }
 
     public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
