@@ -229,21 +229,7 @@ public struct PenaltyNotice: Sendable {
 
     // MARK: Formatting
 
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    public static func escape(_ s: String) -> String { Markup.escape(s) }
 
     /// `2026年第三季度`, `2026年10月`, `2026年度`.
     public static func periodName(_ label: String) -> String {

@@ -26,23 +26,7 @@ public enum ChartSVG {
     public static let width = 640.0
 
     /// Text for XML: `& < > " '` escaped, control characters dropped.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default:
-                if ch.value < 0x20 && ch != "\t" && ch != "\n" { continue }
-                out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    public static func escape(_ s: String) -> String { Markup.escape(s) }
 
     /// A number with at most one decimal, never `-0`.
     static func n(_ x: Double) -> String {
