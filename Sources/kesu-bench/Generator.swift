@@ -147,7 +147,7 @@ struct StoreGenerator {
             if stage > 3 {
                 try step("answer", [
                     "handled_by": pack.person(handler)?.name ?? handler,
-                    "handled_at": ISO8601.format(t.addingTimeInterval(3_600), in: planner.calendar.timeZone),
+                    "handled_at": Self.iso8601(t.addingTimeInterval(3_600), offset: planner.calendar.timeZone.secondsFromGMT(for: t)),
                     "process": "约谈相关人员, 核实记录, 与客户沟通.", "result": "问题已处理, 客户表示理解.",
                 ], by: handler, after: rng.int(240...4_000))
             }
@@ -162,6 +162,36 @@ struct StoreGenerator {
         return GeneratedCase(events: events, summary: summary)
     }
 
+    /// `2026-09-30T15:30:00+08:00` without a formatter (Foundation builds an ICU one per call).
+    static func iso8601(_ date: Date, offset: Int) -> String {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down)) + offset
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        let sign = offset < 0 ? "-" : "+"
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d%@%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                      tm.tm_hour, tm.tm_min, tm.tm_sec, sign, abs(offset) / 3600, abs(offset) % 3600 / 60)
+    }
+
+    /// Plans cases `range` on every core; the results are in index order.
+    func makeCases(_ range: Range<Int>, total: Int, open: Int) throws -> [GeneratedCase] {
+        let count = range.count
+        // Each worker writes its own slots only.
+        struct Slots: @unchecked Sendable { let p: UnsafeMutablePointer<Result<GeneratedCase, any Error>?> }
+        let slots = Slots(p: .allocate(capacity: count))
+        let results = slots.p
+        results.initialize(repeating: nil, count: count)
+        defer { results.deinitialize(count: count); results.deallocate() }
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var k = w
+            while k < count {
+                slots.p[k] = Result { try makeCase(index: range.lowerBound + k, total: total, open: open) }
+                k += workers
+            }
+        }
+        return try (0..<count).map { try results[$0]!.get() }
+    }
+
     /// Writes `total` cases (`open` of them open) into the database at `path` (schema already
     /// migrated), `batch` cases per transaction. Returns the number of events written.
     func write(to pool: DatabasePool, total: Int, open: Int, batch: Int = 5_000,
@@ -174,9 +204,7 @@ struct StoreGenerator {
         let prefix = pack.info.caseNumberPrefix
         while i < total {
             let end = min(total, i + batch)
-            var cases: [GeneratedCase] = []
-            cases.reserveCapacity(end - i)
-            for k in i..<end { cases.append(try makeCase(index: k, total: total, open: open)) }
+            let cases = try makeCases(i..<end, total: total, open: open)
             // Encode outside the write transaction.
             var rows: [(id: Int64, number: String, s: CaseSummary, events: [(Event, String)])] = []
             for (offset, c) in cases.enumerated() {

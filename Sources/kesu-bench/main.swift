@@ -286,6 +286,13 @@ func bench(_ o: Options) async throws {
     let open = o.open ?? (o.quick ? 2_500 : 25_000)
     let path = o.db ?? tempPath(dir, "large.db")
     print("3. generating \(cases) cases (\(open) open) into \(path)")
+    // The generator is deterministic for a seed: the first 10 cases planned twice are equal.
+    let g1 = StoreGenerator(planner: planner, seed: o.seed, now: benchNow)
+    let g2 = StoreGenerator(planner: try Planner(pack: loaded.pack), seed: o.seed, now: benchNow)
+    for k in 0..<10 {
+        let a = try g1.makeCase(index: k, total: cases, open: open), b = try g2.makeCase(index: k, total: cases, open: open)
+        guard a.events == b.events, a.summary == b.summary else { throw BenchError("generator not deterministic at case \(k)") }
+    }
     let (gt, gev) = try await generate(loaded: loaded, path: path, cases: cases, open: open, seed: o.seed)
     rows.append(Row3(figure: "generate a seeded store: \(cases) cases (\(open) open), \(gev) events",
                      measured: "\(fmt(seconds(gt), 1)) s (\(fmt(Double(cases) / seconds(gt), 0)) cases/s)",
