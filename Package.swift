@@ -53,6 +53,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
+        // Benchmarks (issue 7): `swift run -c release kesu-bench [--quick]`. Not part of `swift test`.
+        .executableTarget(
+            name: "kesu-bench",
+            dependencies: ["KesuKernel", "KesuYAML", "KesuSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .testTarget(name: "KesuKernelTests", dependencies: ["KesuKernel", "KesuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KesuYAMLTests", dependencies: ["KesuYAML", "KesuKernel"], swiftSettings: strict),
         .testTarget(
