@@ -83,6 +83,23 @@ func execPlugin<T>(_ c: DriverConfig, _ make: (String, [String: JSONValue]) thro
 
 // MARK: Resolution
 
+/// Each deployment file read once per process: the rules folder, the database path and the
+/// engine all ask for it during one command.
+final class DeploymentFiles: @unchecked Sendable {
+    static let shared = DeploymentFiles()
+    private let lock = NSLock()
+    private var read: [String: (DeploymentConfig, [Diagnostic])] = [:]
+
+    func read(_ path: String) -> (DeploymentConfig, [Diagnostic]) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let done = read[path] { return done }
+        let result = DeploymentConfigLoader().read(path: path)
+        read[path] = result
+        return result
+    }
+}
+
 /// The deployment file in force and what it chose, with the command line's overrides applied.
 struct Deployment {
     /// The file read, or nil for built-in defaults.
@@ -106,7 +123,7 @@ extension GlobalOptions {
         guard FileManager.default.fileExists(atPath: path) else {
             throw KesuError(.invalidInput, "no deployment file at '\(path)' (named by \(source))")
         }
-        let (config, shape) = DeploymentConfigLoader().read(path: path)
+        let (config, shape) = DeploymentFiles.shared.read(path)
         let problems = shape + config.check(with: registries)
         if problems.hasErrors { throw ConfigurationError(problems) }
         return Deployment(config: config, source: source)
