@@ -162,14 +162,13 @@ public struct CaseDifference: Sendable, Equatable, Codable {
         if a.reminders != b.reminders { out.append(Change(kind: .reminders, what: "reminders", old: list(a.reminders), new: list(b.reminders))) }
         if a.violations != b.violations { out.append(Change(kind: .violations, what: "violations", old: list(a.violations), new: list(b.violations))) }
         for who in Set(a.points.keys).union(b.points.keys).sorted() where abs((a.points[who] ?? 0) - (b.points[who] ?? 0)) > 1e-9 {
-            out.append(Change(kind: .points, what: "points \(who)", old: Self.points(a.points[who] ?? 0), new: Self.points(b.points[who] ?? 0)))
+            out.append(Change(kind: .points, what: "points \(who)", old: Engine.points(a.points[who] ?? 0), new: Engine.points(b.points[who] ?? 0)))
         }
         if a.state != b.state { out.append(Change(kind: .state, what: "state", old: a.state ?? "none", new: b.state ?? "none")) }
         if a.refused != b.refused { out.append(Change(kind: .refused, what: "refused", old: list(a.refused), new: list(b.refused))) }
         return out
     }
 
-    static func points(_ p: Double) -> String { p == p.rounded() ? String(Int(p)) : String(p) }
 }
 
 /// `rules diff --replay`: every stored case (optionally opened in a window) replayed from its

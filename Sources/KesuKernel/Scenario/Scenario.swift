@@ -204,6 +204,7 @@ extension Engine {
         return f
     }
 
+    /// Points as people write them: `1`, `0.5`.
     static func points(_ p: Double) -> String { p == p.rounded() ? String(Int(p)) : String(p) }
 
     /// Checks routing-table rows against the router; one failure line per row that misses.
