@@ -20,6 +20,14 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // The server (issue 6): Hummingbird 2 for HTTP, postgres-nio for the multi-instance store,
+        // swift-log / swift-metrics / swift-prometheus for operations, service-lifecycle for shutdown.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(name: "KesuKernel", swiftSettings: strict),
@@ -42,6 +50,27 @@ let package = Package(
             name: "KesuPlugins",
             dependencies: ["KesuKernel", "KesuYAML", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
+        // PostgreSQL: the store for several instances on one database.
+        .target(
+            name: "KesuPostgres",
+            dependencies: [
+                "KesuKernel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // `kesu serve`: the HTTP API, accounts and tokens, the sweep as a Service, metrics.
+        .target(
+            name: "KesuServer",
+            dependencies: [
+                "KesuKernel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "KesuTestSupport",
             dependencies: ["KesuKernel"],
@@ -50,7 +79,10 @@ let package = Package(
             name: "kesu",
             dependencies: [
                 "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuNotifiers", "KesuPlugins",
+                "KesuPostgres", "KesuServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         // Benchmarks (issue 7): `swift run -c release kesu-bench [--quick]`. Not part of `swift test`.
@@ -71,6 +103,18 @@ let package = Package(
         .testTarget(
             name: "KesuPluginsTests",
             dependencies: ["KesuPlugins", "KesuKernel", "kesu"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KesuPostgresTests",
+            dependencies: ["KesuPostgres", "KesuKernel", "KesuTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KesuServerTests",
+            dependencies: [
+                "KesuServer", "KesuKernel", "KesuYAML", "KesuSQLite", "KesuPostgres", "KesuTestSupport", "kesu",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
