@@ -170,6 +170,13 @@ public protocol CaseStore: Sendable {
     /// (`lastError` is kept). Delivered items are left alone. Returns how many changed.
     @discardableResult
     func retryOutbox(ids: [Int64]?, at: Date) async throws -> Int
+
+    // MARK: Leases
+
+    /// Takes or renews the lease `name` for `holder` until `until`, when it is free: never taken,
+    /// expired at `now`, or already `holder`'s. True when `holder` holds it afterwards. Servers
+    /// sharing one store take the `sweep` lease each tick, so periodic work runs once across them.
+    func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool
 }
 
 extension CaseStore {
@@ -207,4 +214,9 @@ extension Event {
         default: at
         }
     }
+}
+
+// TEMPORARY (removed when the stores implement leases): every caller holds every lease.
+extension CaseStore {
+    public func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool { true }
 }
