@@ -428,6 +428,20 @@ public final class SQLiteStore: CaseStore {
             deliveredAt: (row["delivered_at"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)))
     }
 
+    // MARK: - Leases
+
+    public func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
+        try await write("acquire lease '\(name)' for \(holder)") { db in
+            // One statement: take it when absent, expired, or already ours; otherwise leave it.
+            try db.execute(sql: """
+                INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+                WHERE leases.holder = excluded.holder OR leases.until <= ?
+                """, arguments: [name, holder, until.timeIntervalSinceReferenceDate, now.timeIntervalSinceReferenceDate])
+            return db.changesCount > 0
+        }
+    }
+
     // MARK: - SQL
 
     static let sweepSQL = """

@@ -46,6 +46,7 @@ public enum StoreConformance {
         Check("outbox: retry", outboxRetry),
         Check("idempotent create: a retry returns the first case", idempotentCreate),
         Check("concurrent writers: distinct numbers, one winner per version, one case per key", concurrentWriters),
+        Check("leases: one holder at a time, renewal, expiry", leases),
     ]
 
     /// Runs every check, each on a store from `makeStore`; throws the first failure.
@@ -725,6 +726,34 @@ extension StoreConformance {
         }
         try expectEqual(ids.count, 1, "one case for one key")
         try expectEqual(try await store.count(CaseQuery()), 21, "twenty plus the one")
+    }
+}
+
+extension StoreConformance {
+    static func leases(_ store: any CaseStore) async throws {
+        let sweep = "sweep"
+        try expect(try await store.acquireLease(sweep, holder: "a", until: t0 + minute, now: t0), "a free lease is taken")
+        try expect(!(try await store.acquireLease(sweep, holder: "b", until: t0 + 2 * minute, now: t0 + 30)),
+                   "another holder is refused while the lease runs")
+        try expect(try await store.acquireLease(sweep, holder: "a", until: t0 + 2 * minute, now: t0 + 30), "the holder renews")
+        try expect(!(try await store.acquireLease(sweep, holder: "b", until: t0 + 3 * minute, now: t0 + minute + 59)),
+                   "the renewal holds until its new end")
+        try expect(try await store.acquireLease("outbox", holder: "b", until: t0 + minute, now: t0 + 30),
+                   "another name is independent")
+        try expect(try await store.acquireLease(sweep, holder: "b", until: t0 + 3 * minute, now: t0 + 2 * minute),
+                   "an expired lease (until <= now) is taken by another holder")
+        try expect(!(try await store.acquireLease(sweep, holder: "a", until: t0 + 4 * minute, now: t0 + 2 * minute + 1)),
+                   "the former holder is refused now")
+        try expect(!(try await store.acquireLease("outbox", holder: "a", until: t0 + 2 * minute, now: t0 + 45)),
+                   "the other name is still b's")
+        // Concurrent takers of a free lease: exactly one wins.
+        let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<8 {
+                group.addTask { try await store.acquireLease("report", holder: "h\(i)", until: t0 + hour, now: t0) }
+            }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        try expectEqual(winners, 1, "one of several concurrent takers holds the lease")
     }
 }
 

@@ -215,8 +215,3 @@ extension Event {
         }
     }
 }
-
-// TEMPORARY (removed when the stores implement leases): every caller holds every lease.
-extension CaseStore {
-    public func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool { true }
-}

@@ -13,6 +13,7 @@ public actor MemoryStore: CaseStore {
     private var streams: [String: [RecordEvent]] = [:]
     private var outboxItems: [OutboxItem] = []
     private var nextOutboxID: Int64 = 1
+    private var leases: [String: (holder: String, until: Date)] = [:]
 
     public init() {}
 
@@ -194,6 +195,16 @@ extension MemoryStore {
             changed += 1
         }
         return changed
+    }
+}
+
+// MARK: - Leases
+
+extension MemoryStore {
+    public func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
+        if let current = leases[name], current.holder != holder, current.until > now { return false }
+        leases[name] = (holder, until)
+        return true
     }
 }
 
