@@ -3,6 +3,7 @@ import Foundation
 import KesuKernel
 import KesuNotifiers
 import KesuPlugins
+import KesuPostgres
 import KesuSQLite
 import KesuYAML
 
@@ -17,6 +18,17 @@ func builtInRegistries() -> DriverRegistries {
     r.store.register("sqlite", options: [DriverOption("path", help: "database file (default kesu.db beside kesu.yaml)")],
                      summary: "SQLite database file (WAL)") { c in
         try SQLiteStore(path: c.path("path") ?? DriverConfig.resolve("kesu.db", against: c.baseDirectory))
+    }
+    r.store.register(
+        "postgres",
+        options: [
+            .required("url", help: "postgres://user:password@host:5432/database[?sslmode=require&search_path=schema]"),
+            DriverOption("pool_size", .integer, help: "most connections this process opens (default 20)"),
+        ],
+        summary: "PostgreSQL database; several instances (kesu serve) may share it"
+    ) { c in
+        let url = try postgresURL(c)
+        return try PostgresCaseStore(url: url, poolSize: c.int("pool_size"))
     }
     r.store.register("memory", summary: "in-memory store; forgotten when the command ends (trials, tests)") { _ in
         MemoryStore()
@@ -64,6 +76,24 @@ func builtInRegistries() -> DriverRegistries {
         try execPlugin(c) { dir, options in try ExecScorer(directory: dir, options: options, log: { Output.err($0) }) }
     }
     return r
+}
+
+/// The `url` of a postgres storage entry, checked (not connected to): a bad URL is a configuration
+/// error at its value.
+func postgresURL(_ c: DriverConfig) throws -> String {
+    let text = c.string("url")!
+    do { _ = try PostgresURL(text) } catch let e as PostgresURLError {
+        throw ConfigurationError([.error(c.valueLocation("url"), "'url' of \(c.what): \(e)")])
+    }
+    if let n = c.int("pool_size"), n < 1 {
+        throw ConfigurationError([.error(c.valueLocation("pool_size"), "'pool_size' of \(c.what) must be at least 1, not \(n)")])
+    }
+    return text
+}
+
+/// Checks what can be checked of a storage entry without opening it (`kesu config check`).
+func validateStorage(_ c: DriverConfig) throws {
+    if c.driver == "postgres", c.string("url") != nil { _ = try postgresURL(c) }
 }
 
 /// Builds an exec driver; a manifest that does not load is a configuration error at `plugin:`.
@@ -133,9 +163,13 @@ extension GlobalOptions {
     /// the engine is built).
     var deploymentOrDefaults: DeploymentConfig { (try? deployment().config) ?? DeploymentConfig() }
 
-    /// The storage in force: --db / KESU_DB (SQLite at that file), else the file's `storage`, else SQLite at kesu.db.
+    /// The storage in force: --db / KESU_DB (SQLite at that file), else KESU_DATABASE_URL (PostgreSQL
+    /// at that URL), else the file's `storage`, else SQLite at kesu.db.
     func storageConfig(_ d: DeploymentConfig) -> DriverConfig {
         if let db = chosenDB { return DriverConfig(driver: "sqlite", options: ["path": .string(db)], what: "--db") }
+        if let url = databaseURL {
+            return DriverConfig(driver: "postgres", options: ["url": .string(url)], what: "KESU_DATABASE_URL")
+        }
         return d.storage ?? DriverConfig(driver: "sqlite", options: ["path": .string("kesu.db")], what: "storage (default)")
     }
 
@@ -206,6 +240,7 @@ struct ConfigCommand: AsyncParsableCommand {
                     }
                     for c in config.notifiers ?? [] { attempt { _ = try registries.notifier.make(c.driver) } }
                     if let s = config.scoring { attempt { _ = try registries.scorer.make(s) } }
+                    if let s = config.storage { attempt { try validateStorage(s) } }
                 }
             } else {
                 problems = [.error(SourceLocation(file: path, line: 1, column: 1), "no deployment file at '\(path)' (named by \(source))")]
@@ -238,7 +273,9 @@ struct ConfigCommand: AsyncParsableCommand {
                 let rulesSource = global.setting(global.rules, env: "KESU_RULES") != nil ? "flag" : d.rules != nil ? "file" : "default"
                 func opts(_ c: DriverConfig) -> [String: JSON] {
                     var o: [String: JSON] = ["driver": .string(c.driver)]
-                    for (k, v) in c.options { o[k] = .string(k.hasSuffix("path") ? (c.path(k) ?? v.description) : v.description) }
+                    for (k, v) in c.options {
+                        o[k] = .string(k.hasSuffix("path") ? (c.path(k) ?? v.description) : k == "url" ? PostgresURL.masked(v.description) : v.description)
+                    }
                     return o
                 }
                 if global.json {
@@ -252,12 +289,12 @@ struct ConfigCommand: AsyncParsableCommand {
                 } else {
                     func line(_ c: DriverConfig) -> String {
                         ([c.driver] + c.options.keys.sorted().map { k in
-                            "\(k)=\(k.hasSuffix("path") ? (c.path(k) ?? "") : c.options[k]!.description)"
+                            "\(k)=\(k.hasSuffix("path") ? (c.path(k) ?? "") : k == "url" ? PostgresURL.masked(c.options[k]!.description) : c.options[k]!.description)"
                         }).joined(separator: " ")
                     }
                     print("file:      \(d.file.map { "\($0) (\(dep.source ?? ""))" } ?? "none (built-in defaults)")")
                     print("rules:     \(global.rulesPath) (\(rulesSource))")
-                    print("storage:   \(line(storage))\(global.chosenDB != nil ? " (--db)" : d.storage == nil ? " (default)" : "")")
+                    print("storage:   \(line(storage))\(global.chosenDB != nil ? " (--db)" : global.databaseURL != nil ? " (KESU_DATABASE_URL)" : d.storage == nil ? " (default)" : "")")
                     if channels.isEmpty { print("notifiers: none") }
                     for (i, c) in channels.enumerated() {
                         print("\(i == 0 ? "notifiers:" : "          ") \(c.name): \(line(c.driver))")

@@ -53,6 +53,11 @@ struct GlobalOptions: ParsableArguments {
     /// The database named by --db or KESU_DB, if any.
     var chosenDB: String? { setting(db, env: "KESU_DB") }
 
+    /// The PostgreSQL database named by KESU_DATABASE_URL, if any (weaker than --db / KESU_DB).
+    var databaseURL: String? {
+        ProcessInfo.processInfo.environment["KESU_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// The SQLite file: --db / KESU_DB, else the deployment file's sqlite `path`, else kesu.db.
     var dbPath: String {
         if let chosenDB { return chosenDB }

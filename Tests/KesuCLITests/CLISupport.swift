@@ -39,7 +39,7 @@ struct KesuCLI {
         p.arguments = all
         p.currentDirectoryURL = dir
         var env = ProcessInfo.processInfo.environment
-        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER"] { env[k] = nil }
+        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_DATABASE_URL"] { env[k] = nil }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

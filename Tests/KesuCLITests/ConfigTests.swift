@@ -26,7 +26,7 @@ struct ConfigCLI {
         p.arguments = args
         p.currentDirectoryURL = dir
         var env = ProcessInfo.processInfo.environment
-        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_CONFIG"] { env[k] = nil }
+        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_CONFIG", "KESU_DATABASE_URL"] { env[k] = nil }
         for (k, v) in extra { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()
@@ -73,7 +73,7 @@ struct ConfigCLI {
             storage:
               driver: sqlit
               path: kesu.db
-            """) == ["/srv/kesu/kesu.yaml:2:11: error: unknown storage driver 'sqlit'; did you mean 'sqlite'? known drivers: memory, sqlite"])
+            """) == ["/srv/kesu/kesu.yaml:2:11: error: unknown storage driver 'sqlit'; did you mean 'sqlite'? known drivers: memory, postgres, sqlite"])
     }
 
     @Test func unknownOptionAtItsKeyWithDidYouMean() {
@@ -120,7 +120,7 @@ struct ConfigCLI {
             scoring: {driver: point}
             """)
         #expect(p == [
-            "/srv/kesu/kesu.yaml:1:19: error: unknown storage driver 'sqlit'; did you mean 'sqlite'? known drivers: memory, sqlite",
+            "/srv/kesu/kesu.yaml:1:19: error: unknown storage driver 'sqlit'; did you mean 'sqlite'? known drivers: memory, postgres, sqlite",
             "/srv/kesu/kesu.yaml:2:1: error: unknown key 'notifers' in the deployment file; did you mean 'notifiers'?",
             "/srv/kesu/kesu.yaml:4:23: error: unknown notifier driver 'consol' in notifier 'a'; did you mean 'console'? known drivers: console, exec, outbox-file, webhook",
             "/srv/kesu/kesu.yaml:5:12: error: notifier 'a' is named twice (first at /srv/kesu/kesu.yaml:4:12)",

@@ -1,2 +1,219 @@
+import Foundation
+import KesuKernel
+import KesuTestSupport
 import Testing
 @testable import KesuPostgres
+
+/// The store conformance kit against PostgreSQL, each check in a fresh schema.
+@Test("store conformance (postgres)", arguments: StoreConformance.checks)
+func postgresConformance(check: StoreConformance.Check) async throws {
+    try await TestSchema.with { schema in
+        let store = try schema.store()
+        do {
+            try await check.run(store)
+        } catch let failure as ConformanceFailure {
+            Issue.record("postgres — \(check.name): \(failure)")
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+        await store.shutdown()
+    }
+}
+
+private let t0 = Date(timeIntervalSinceReferenceDate: 757_382_400.123_456_7)
+
+private func summary(state: String = "open", wakeup: Date? = nil) -> CaseSummary {
+    CaseSummary(id: 0, number: "", state: state, handlingUnit: "north", kind: "complaint", text: "Pothole",
+                openedAt: t0, updatedAt: t0, nextWakeup: wakeup, version: 0, packVersion: "2025.1")
+}
+
+private func intake() -> Event {
+    Event(at: t0, actor: "clerk", packVersion: "2025.1", body: .intake(number: "", state: "open", fields: ["subject": "x"]))
+}
+
+private func newCase() -> NewCase { NewCase(events: [intake()], summary: summary()) }
+
+@Suite("PostgreSQL store")
+struct PostgresStoreTests {
+    @Test("data survives shutdown and reopening; migrations are recorded once")
+    func survivesReopening() async throws {
+        try await TestSchema.with { schema in
+            let first = try schema.store()
+            let created = try await first.create(numberPrefix: "KS", year: 2025) { _, _ in
+                NewCase(events: [intake()], summary: summary(wakeup: t0 + 60),
+                        outbox: [OutboxEntry(channel: "console", notification: Notification(kind: .reminder, caseNumber: "KS", recipients: ["a"], text: "登记", at: t0))])
+            }
+            try await first.appendRecords(stream: "penalty:a", expectedVersion: 0,
+                                          events: [RecordEvent(at: t0, actor: "boss", type: "decided", packVersion: "2025.1", body: "{\"x\": 1}")])
+            #expect(try await first.acquireLease("sweep", holder: "one", until: t0 + 60, now: t0))
+            let events = try await first.events(caseID: created.id)
+            let outbox = try await first.outbox(status: nil, limit: 10)
+            await first.shutdown()
+
+            let again = try schema.store()
+            #expect(try await again.summary(caseID: created.id) == created)
+            #expect(try await again.events(caseID: created.id) == events)
+            #expect(try await again.outbox(status: nil, limit: 10) == outbox)
+            #expect(try await again.records(stream: "penalty:a").map(\.body) == ["{\"x\": 1}"])
+            #expect(try await again.dueForSweep(at: t0 + 60, limit: 10) == [created.id])
+            #expect(try await !again.acquireLease("sweep", holder: "two", until: t0 + 120, now: t0 + 30), "the lease outlives the process")
+            #expect(try await again.appliedMigrations() == PostgresCaseStore.migrationIDs)
+            let next = try await again.create(numberPrefix: "KS", year: 2025) { _, _ in newCase() }
+            #expect(next.number == "KS-2025-000002")
+            #expect(next.id == created.id + 1)
+            await again.shutdown()
+        }
+    }
+
+    @Test("instances starting together migrate once")
+    func concurrentMigrations() async throws {
+        try await TestSchema.with { schema in
+            let stores = try (0..<4).map { _ in try schema.store(poolSize: 2) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for store in stores { group.addTask { try await store.migrate() } }
+                try await group.waitForAll()
+            }
+            for store in stores {
+                #expect(try await store.appliedMigrations() == PostgresCaseStore.migrationIDs)
+                await store.shutdown()
+            }
+        }
+    }
+
+    @Test("two instances on one database: distinct numbers, one winner per version, one case per key, one lease holder")
+    func twoInstances() async throws {
+        try await TestSchema.with { schema in
+            let a = try schema.store(), b = try schema.store()
+            let stores = [a, b]
+            // Forty intakes through both instances at once: forty numbers, no gap, no repeat.
+            let numbers = try await withThrowingTaskGroup(of: String.self) { group in
+                for i in 0..<40 {
+                    group.addTask { try await stores[i % 2].create(numberPrefix: "KS", year: 2025) { _, _ in newCase() }.number }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(Set(numbers) == Set((1...40).map { String(format: "KS-2025-%06d", $0) }))
+
+            // Both instances append to one case at the same versions, ten rounds: one winner each round.
+            let target = try #require(try await a.caseID(number: "KS-2025-000001"))
+            for round in 1...10 {
+                let wins = await withTaskGroup(of: Bool.self) { group in
+                    for i in 0..<6 {
+                        group.addTask {
+                            do {
+                                let e = Event(at: t0 + Double(round), actor: "p\(i)", packVersion: "2025.1", body: .assigned(person: "p\(i)"))
+                                try await stores[i % 2].append(caseID: target, expectedVersion: round, events: [e], summary: summary())
+                                return true
+                            } catch StoreError.conflict { return false } catch {
+                                Issue.record("unexpected error: \(error)")
+                                return false
+                            }
+                        }
+                    }
+                    return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+                }
+                #expect(wins == 1, "round \(round)")
+            }
+            #expect(try await b.events(caseID: target).map(\.seq) == Array(1...11))
+            #expect(try await a.summary(caseID: target)?.version == 11)
+
+            // Retries of one intake through both instances: one case.
+            let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for i in 0..<12 {
+                    group.addTask {
+                        try await stores[i % 2].create(numberPrefix: "KI", year: 2025, idempotencyKey: "retry-1", fingerprint: "f") { _, _ in
+                            newCase()
+                        }.summary.id
+                    }
+                }
+                return try await group.reduce(into: Set<Int64>()) { $0.insert($1) }
+            }
+            #expect(ids.count == 1)
+            #expect(try await a.count(CaseQuery()) == 41)
+
+            // Record streams: one winner per version across instances.
+            let recordWins = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<6 {
+                    group.addTask {
+                        let r = RecordEvent(at: t0, actor: "p\(i)", type: "decided", packVersion: "2025.1", body: "{}")
+                        do { try await stores[i % 2].appendRecords(stream: "penalty:x", expectedVersion: 0, events: [r]); return true }
+                        catch { return false }
+                    }
+                }
+                return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(recordWins == 1)
+
+            // The sweep lease: held by one instance at a time, taken over after it expires.
+            #expect(try await a.acquireLease("sweep", holder: "a", until: t0 + 10, now: t0))
+            #expect(try await !b.acquireLease("sweep", holder: "b", until: t0 + 20, now: t0 + 5))
+            #expect(try await a.acquireLease("sweep", holder: "a", until: t0 + 20, now: t0 + 5))
+            #expect(try await b.acquireLease("sweep", holder: "b", until: t0 + 40, now: t0 + 20))
+            #expect(try await !a.acquireLease("sweep", holder: "a", until: t0 + 50, now: t0 + 21))
+            let holders = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for i in 0..<10 {
+                    group.addTask { try await stores[i % 2].acquireLease("tick", holder: "h\(i)", until: t0 + 60, now: t0) }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(holders == 1)
+            await a.shutdown()
+            await b.shutdown()
+        }
+    }
+
+    @Test("database errors name the operation")
+    func errorsNameTheOperation() async throws {
+        try await TestSchema.with { schema in
+            let store = try schema.store()
+            try await store.migrate()
+            try await PostgresTestServer.execute(schema.base, ["DROP TABLE \(schema.name).leases"])
+            do {
+                _ = try await store.acquireLease("sweep", holder: "a", until: t0, now: t0)
+                Issue.record("expected a failure")
+            } catch let StoreError.failure(operation, detail) {
+                #expect(operation == "acquire lease 'sweep' for a")
+                #expect(detail.contains("leases"), "PostgreSQL's message: \(detail)")
+            }
+            // The connection is usable afterwards (the failed transaction was rolled back).
+            #expect(try await store.count(CaseQuery()) == 0)
+            await store.shutdown()
+        }
+    }
+}
+
+@Suite("PostgreSQL URLs")
+struct PostgresURLTests {
+    @Test("full and minimal URLs")
+    func parses() throws {
+        let full = try PostgresURL("postgresql://kesu:s%40cret@db.example:6543/complaints?sslmode=require&search_path=tenant_a")
+        #expect(full == PostgresURL(host: "db.example", port: 6543, username: "kesu", password: "s@cret", database: "complaints",
+                                    sslMode: .require, searchPath: "tenant_a"))
+        let minimal = try PostgresURL("postgres://kesu@localhost/kesu")
+        #expect(minimal == PostgresURL(host: "localhost", username: "kesu", database: "kesu"))
+        #expect(minimal.sslMode == .disable)
+    }
+
+    @Test("bad URLs are refused, quoted with the password masked",
+          arguments: [
+              ("mysql://u@h/db", "scheme"), ("postgres:///db", "no host"), ("postgres://h/db", "no user"),
+              ("postgres://u:pw@h:5432", "no database"), ("postgres://u:pw@h/db?sslmode=maybe", "sslmode 'maybe'"),
+              ("postgres://u:pw@h/db?timeout=3", "unknown parameter 'timeout'"), ("not a url at all", ""),
+          ])
+    func refuses(url: String, reason: String) throws {
+        do {
+            _ = try PostgresURL(url)
+            Issue.record("accepted \(url)")
+        } catch let e as PostgresURLError {
+            #expect(e.description.hasPrefix("bad PostgreSQL URL '"))
+            #expect(e.description.contains(reason), "\(e)")
+            #expect(!e.description.contains(":pw@"), "password masked: \(e)")
+        }
+    }
+
+    @Test("a store with a bad URL is refused at once")
+    func storeRefusesBadURL() {
+        #expect(throws: PostgresURLError.self) { try PostgresCaseStore(url: "postgres://nobody@/") }
+    }
+}

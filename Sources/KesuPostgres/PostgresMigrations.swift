@@ -1,0 +1,140 @@
+/// The PostgreSQL schema, as versioned migrations recorded in `kesu_migrations`. Never edit a
+/// migration that has shipped: add one.
+///
+/// Dates are `double precision` seconds since Foundation's reference date (2001-01-01 00:00:00
+/// UTC), i.e. `Date.timeIntervalSinceReferenceDate`, exactly the Double a `Date` holds, so every
+/// Date comes back `==` to what was stored (as in the SQLite store; `timestamptz` keeps only
+/// microseconds). In SQL: `timestamptz '2001-01-01 00:00:00+00' + at * interval '1 second'`.
+///
+/// Text that is ordered (record stream names) uses the "C" collation: byte order of the UTF-8,
+/// whatever the database's default collation.
+enum PostgresMigrations {
+    struct Migration: Sendable {
+        var id: String
+        var statements: [String]
+    }
+
+    static let sweepIndex = "cases_sweep"
+    static let overdueIndex = "cases_overdue"
+    static let outboxDueIndex = "outbox_due"
+
+    /// The key of the advisory lock that serialises migrations across processes.
+    static let lockKey: Int64 = 0x6B65_7375_6D69_6772   // "kesumigr"
+
+    static let all: [Migration] = [
+        Migration(id: "v1-cases-events", statements: [
+            """
+            CREATE TABLE cases (
+                id BIGINT PRIMARY KEY,
+                number TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL,
+                handling_unit TEXT,
+                kind TEXT,
+                category TEXT,
+                level TEXT,
+                channel TEXT,
+                text TEXT NOT NULL DEFAULT '',
+                opened_at DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL,
+                closed_at DOUBLE PRECISION,
+                earliest_due DOUBLE PRECISION,
+                next_wakeup DOUBLE PRECISION,
+                version BIGINT NOT NULL,
+                pack_version TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE events (
+                case_id BIGINT NOT NULL REFERENCES cases(id),
+                seq BIGINT NOT NULL CHECK (seq >= 1),
+                at DOUBLE PRECISION NOT NULL,
+                occurred_at DOUBLE PRECISION NOT NULL,
+                actor TEXT NOT NULL,
+                type TEXT NOT NULL,
+                rule_id TEXT,
+                pack_version TEXT NOT NULL,
+                body TEXT NOT NULL,
+                PRIMARY KEY (case_id, seq)
+            )
+            """,
+            // Case numbers per "<prefix>-<year>"; the row lock taken by the upsert serialises
+            // creates of one prefix and year until commit, so numbers have no gap or repeat.
+            "CREATE TABLE counters (key TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+            // The last case id: one row, same discipline (a failed create gives its id back).
+            "CREATE TABLE case_ids (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), last BIGINT NOT NULL)",
+            "INSERT INTO case_ids (one, last) VALUES (TRUE, 0)",
+        ]),
+        Migration(id: "v2-query-indexes", statements: [
+            "CREATE INDEX \(sweepIndex) ON cases (next_wakeup, id) WHERE closed_at IS NULL AND next_wakeup IS NOT NULL",
+            "CREATE INDEX \(overdueIndex) ON cases (earliest_due) WHERE closed_at IS NULL AND earliest_due IS NOT NULL",
+            "CREATE INDEX cases_state ON cases (state)",
+            "CREATE INDEX cases_unit_state ON cases (handling_unit, state)",
+            "CREATE INDEX cases_opened_at ON cases (opened_at)",
+            "CREATE INDEX events_type_occurred_at ON events (type, occurred_at)",
+            "CREATE INDEX events_pack_version_at ON events (pack_version, at)",
+        ]),
+        Migration(id: "v3-packs", statements: [
+            """
+            CREATE TABLE packs (
+                version TEXT PRIMARY KEY,
+                pack_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                root TEXT NOT NULL,
+                files TEXT NOT NULL,
+                saved_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX cases_pack_version ON cases (pack_version, closed_at)",
+        ]),
+        Migration(id: "v4-records", statements: [
+            """
+            CREATE TABLE records (
+                stream TEXT COLLATE "C" NOT NULL,
+                seq BIGINT NOT NULL CHECK (seq >= 1),
+                at DOUBLE PRECISION NOT NULL,
+                actor TEXT NOT NULL,
+                type TEXT NOT NULL,
+                pack_version TEXT NOT NULL,
+                body TEXT NOT NULL,
+                PRIMARY KEY (stream, seq)
+            )
+            """,
+        ]),
+        Migration(id: "v5-outbox", statements: [
+            """
+            CREATE TABLE outbox (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                case_id BIGINT NOT NULL DEFAULT 0,
+                channel TEXT NOT NULL,
+                notification TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+                attempts BIGINT NOT NULL DEFAULT 0,
+                next_attempt_at DOUBLE PRECISION NOT NULL,
+                last_error TEXT,
+                delivered_at DOUBLE PRECISION
+            )
+            """,
+            "CREATE INDEX \(outboxDueIndex) ON outbox (next_attempt_at, id) WHERE status = 'pending'",
+            "CREATE INDEX outbox_status ON outbox (status, id)",
+        ]),
+        Migration(id: "v6-idempotency-keys", statements: [
+            """
+            CREATE TABLE idempotency_keys (
+                key TEXT PRIMARY KEY,
+                case_id BIGINT NOT NULL REFERENCES cases(id),
+                fingerprint TEXT NOT NULL
+            )
+            """,
+        ]),
+        Migration(id: "v7-leases", statements: [
+            """
+            CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                until DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ]),
+    ]
+}
