@@ -6,6 +6,7 @@ import KesuPlugins
 import KesuPostgres
 import KesuSQLite
 import KesuYAML
+import Logging
 
 // MARK: Built-in drivers
 
@@ -28,7 +29,10 @@ func builtInRegistries() -> DriverRegistries {
         summary: "PostgreSQL database; several instances (kesu serve) may share it"
     ) { c in
         let url = try postgresURL(c)
-        return try PostgresCaseStore(url: url, poolSize: c.int("pool_size"))
+        // Connection troubles surface as the failing command's error; the client's own chatter stays quiet.
+        var logger = Logger(label: "kesu.postgres")
+        logger.logLevel = .error
+        return try PostgresCaseStore(url: url, poolSize: c.int("pool_size"), logger: logger)
     }
     r.store.register("memory", summary: "in-memory store; forgotten when the command ends (trials, tests)") { _ in
         MemoryStore()

@@ -199,7 +199,7 @@ struct PostgresURLTests {
           arguments: [
               ("mysql://u@h/db", "scheme"), ("postgres:///db", "no host"), ("postgres://h/db", "no user"),
               ("postgres://u:pw@h:5432", "no database"), ("postgres://u:pw@h/db?sslmode=maybe", "sslmode 'maybe'"),
-              ("postgres://u:pw@h/db?timeout=3", "unknown parameter 'timeout'"), ("not a url at all", ""),
+              ("postgres://u:pw@h/db?timeout=3", "unknown parameter 'timeout'"), ("not a url at all", "scheme"),
           ])
     func refuses(url: String, reason: String) throws {
         do {

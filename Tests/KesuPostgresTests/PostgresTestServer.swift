@@ -40,32 +40,37 @@ enum PostgresTestServer {
     }
 
     private static func startCluster() throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, "start"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let url = stdout.split(separator: "\n").last.map(String.init), !url.isEmpty else {
-            throw Unavailable(description: "\(script) start failed (status \(process.terminationStatus)):\n\(stderr)")
+        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-pg-start-\(UUID().uuidString)")
+        let out = temp.path + ".out", err = temp.path + ".err"
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
+        let status = shell("exec '\(script)' start >'\(out)' 2>'\(err)' </dev/null")
+        let stdout = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+        guard status == 0, let url = stdout.split(separator: "\n").last.map(String.init), !url.isEmpty else {
+            throw Unavailable(description: "\(script) start failed (status \(status)):\n\(stderr)")
         }
         if let line = stderr.split(separator: "\n").last(where: { $0.hasPrefix("dir: ") }) {
             clusterDirectory.set(String(line.dropFirst(5)))
             atexit {
                 guard let dir = PostgresTestServer.clusterDirectory.get() else { return }
-                let stop = Process()
-                stop.executableURL = URL(fileURLWithPath: "/bin/bash")
-                stop.arguments = [PostgresTestServer.script, "stop", dir]
-                stop.standardOutput = FileHandle.nullDevice
-                try? stop.run()
-                stop.waitUntilExit()
+                _ = PostgresTestServer.shell("'\(PostgresTestServer.script)' stop '\(dir)' >/dev/null 2>&1 </dev/null")
             }
         }
         return url
+    }
+
+    /// Runs `command` with /bin/sh and waits for it (posix_spawn and waitpid: no Foundation
+    /// Process, whose termination watching does not suit a cluster left running behind it).
+    @discardableResult
+    static func shell(_ command: String) -> Int32 {
+        var pid = pid_t()
+        let args = ["/bin/sh", "-c", command]
+        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     static let clusterDirectory = Locked<String?>(nil)
@@ -78,13 +83,14 @@ enum PostgresTestServer {
     /// Runs SQL on the server's database with a short-lived client.
     static func execute(_ base: String, _ statements: [String]) async throws {
         let address = try PostgresURL(base)
-        let client = PostgresClient(configuration: try address.clientConfiguration(poolSize: 1),
-                                    backgroundLogger: Logger(label: "kesu.test.admin"))
+        var logger = Logger(label: "kesu.test.admin")
+        logger.logLevel = .error
+        let client = PostgresClient(configuration: try address.clientConfiguration(poolSize: 1), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await client.withConnection { c in
-                for sql in statements { try await c.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "kesu.test.admin")) }
+                for sql in statements { try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
             }
         }
     }
