@@ -17,7 +17,7 @@ struct Kesu: AsyncParsableCommand {
         subcommands: [
             Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Report.self, Demo.self,
             Penalties.self, Notifications.self, ConfigCommand.self,
-            Plugins.self,
+            Plugins.self, Serve.self,
         ])
 }
 
