@@ -40,9 +40,10 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .notFound: .notFound
             case .conflict, .wrongState, .closed: .conflict
             case .rulesUnavailable: .serviceUnavailable
+            case .idempotencyMismatch: .unprocessableContent
             case .missingField, .unknownField, .invalidValue, .unknownTransition, .noRoute, .invalidInput: .unprocessableContent
             }
-            return APIError(status, e.code.rawValue, e.message)
+            return APIError(status, e.code.rawValue, e.message, field: e.code == .idempotencyMismatch ? "Idempotency-Key" : nil)
         case let e as StoreError:
             switch e {
             case .conflict, .recordConflict: return APIError(.conflict, "conflict", e.description)
