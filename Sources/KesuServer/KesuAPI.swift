@@ -43,20 +43,26 @@ public struct KesuAPI: Sendable {
     }
 
     /// The routes: open operations endpoints, then `/v1` behind the token check.
-    public func router() -> Hummingbird.Router<KesuRequestContext> {
+    public func router() -> Hummingbird.Router<KesuRequestContext> { routerAndEndpoints().router }
+
+    /// Every route the server answers, as docs/openapi.yaml must list them.
+    public var endpoints: [Endpoint] { routerAndEndpoints().endpoints }
+
+    func routerAndEndpoints() -> (router: Hummingbird.Router<KesuRequestContext>, endpoints: [Endpoint]) {
         let router = Hummingbird.Router(context: KesuRequestContext.self)
         // Outermost first: metrics and the log see the status of refusals too.
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorMiddleware())
         let ops = OperationsRoutes(api: self)
-        ops.registerOpen(on: router)
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(accounts: accounts, rules: rules))
+        let open = Registrar(router: router)
+        ops.registerOpen(on: open)
+        let v1 = Registrar(group: router.group("v1").add(middleware: AuthMiddleware(accounts: accounts, rules: rules)), prefix: "/v1/")
         CaseRoutes(api: self).register(on: v1)
         RuleRoutes(api: self).register(on: v1)
         ReportRoutes(api: self).register(on: v1)
         ops.register(on: v1)
-        return router
+        return (router, open.endpoints + v1.endpoints)
     }
 
     /// The whole server: HTTP, the sweep on its schedule and the SIGHUP reload, with graceful

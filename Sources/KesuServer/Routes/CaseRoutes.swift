@@ -7,13 +7,13 @@ import KesuKernel
 struct CaseRoutes {
     let api: KesuAPI
 
-    func register(on group: RouterGroup<KesuRequestContext>) {
-        group.post("cases", use: intake)
-        group.get("cases", use: list)
-        group.get("cases/:number", use: show)
-        group.post("cases/:number/transitions", use: transition)
-        group.post("cases/:number/extensions", use: extend)
-        group.get("cases/:number/explanation", use: explain)
+    func register(on group: Registrar) {
+        group.post("cases", intake)
+        group.get("cases", list)
+        group.get("cases/:number", show)
+        group.post("cases/:number/transitions", transition)
+        group.post("cases/:number/extensions", extend)
+        group.get("cases/:number/explanation", explain)
     }
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!

@@ -6,15 +6,15 @@ import KesuKernel
 struct OperationsRoutes {
     let api: KesuAPI
 
-    func registerOpen(on router: Hummingbird.Router<KesuRequestContext>) {
+    func registerOpen(on router: Registrar) {
         router.get("healthz") { _, _ in JSONResponse.make(.object(["status": .string("ok")])) }
-        router.get("readyz", use: ready)
-        if api.settings.openMetrics { router.get("metrics", use: metrics) }
+        router.get("readyz", ready)
+        if api.settings.openMetrics { router.get("metrics", metrics) }
     }
 
-    func register(on group: RouterGroup<KesuRequestContext>) {
-        group.post("sweep", use: sweep)
-        if !api.settings.openMetrics { group.get("metrics", use: metrics) }
+    func register(on group: Registrar) {
+        group.post("sweep", sweep)
+        if !api.settings.openMetrics { group.get("metrics", metrics) }
     }
 
     /// Ready when the store answers and rules are in force.

@@ -6,9 +6,9 @@ import KesuKernel
 struct ReportRoutes {
     let api: KesuAPI
 
-    func register(on group: RouterGroup<KesuRequestContext>) {
-        group.get("scores", use: scores)
-        group.get("reports/quarterly", use: quarterly)
+    func register(on group: Registrar) {
+        group.get("scores", scores)
+        group.get("reports/quarterly", quarterly)
     }
 
     func period(_ q: Query, _ engine: Engine) throws -> Period {

@@ -6,12 +6,12 @@ import KesuKernel
 struct RuleRoutes {
     let api: KesuAPI
 
-    func register(on group: RouterGroup<KesuRequestContext>) {
-        group.get("me", use: me)
-        group.get("rules", use: info)
-        group.post("rules/explanation", use: explain)
-        group.post("rules/validation", use: validate)
-        group.post("rules/reload", use: reload)
+    func register(on group: Registrar) {
+        group.get("me", me)
+        group.get("rules", info)
+        group.post("rules/explanation", explain)
+        group.post("rules/validation", validate)
+        group.post("rules/reload", reload)
     }
 
     @Sendable func me(_ request: Request, context: KesuRequestContext) async throws -> Response {
