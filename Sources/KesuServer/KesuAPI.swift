@@ -61,6 +61,7 @@ public struct KesuAPI: Sendable {
         CaseRoutes(api: self).register(on: v1)
         RuleRoutes(api: self).register(on: v1)
         ReportRoutes(api: self).register(on: v1)
+        ProcedureRoutes(api: self).register(on: v1)
         ops.register(on: v1)
         return (router, open.endpoints + v1.endpoints)
     }
