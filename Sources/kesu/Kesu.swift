@@ -17,7 +17,7 @@ struct Kesu: AsyncParsableCommand {
         subcommands: [
             Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Report.self, Demo.self,
             Penalties.self, Notifications.self, ConfigCommand.self,
-            Plugins.self, Users.self,
+            Plugins.self, Users.self, Serve.self,
         ])
 }
 
@@ -80,7 +80,7 @@ struct GlobalOptions: ParsableArguments {
     /// complainant's personal fields masked.
     func viewer(_ pack: RulePack) throws -> Principal? {
         guard let who = setting(user, env: "KESU_USER") else { return nil }
-        guard let p = pack.principal(who) else {
+        guard let p = Principal(personID: who, in: pack) else {
             throw KesuError(.unknownUser, "unknown user '\(who)'\(Suggest.hint(for: who, in: pack.people.map(\.id))); pass --as with a person id from the pack's people")
         }
         return p

@@ -7,6 +7,13 @@ public struct Principal: Sendable {
         self.person = person; self.roles = roles
     }
 
+    /// The person with this id and its roles (roles the pack does not declare are left out); nil
+    /// for an unknown person. The same as `pack.principal(personID)`.
+    public init?(personID: String, in pack: RulePack) {
+        guard let p = pack.person(personID) else { return nil }
+        self.init(person: p, roles: p.roles.compactMap { pack.role($0) })
+    }
+
     public var id: String { person.id }
     public var unit: String { person.unit }
 
@@ -32,8 +39,9 @@ public struct Principal: Sendable {
 extension RulePack {
     /// The person with this id and its roles (roles the pack does not declare are left out); nil
     /// for an unknown person.
-    public func principal(_ personID: String) -> Principal? {
-        guard let p = person(personID) else { return nil }
-        return Principal(person: p, roles: p.roles.compactMap { role($0) })
-    }
+    // Disfavoured only while Sources/KesuServer/PendingAccess.swift (a stand-in for this file) still
+    // declares the same method: its module's own copy then wins there instead of being ambiguous.
+    // Remove the attribute together with that file.
+    @_disfavoredOverload
+    public func principal(_ personID: String) -> Principal? { Principal(personID: personID, in: self) }
 }
