@@ -39,9 +39,5 @@ public struct Principal: Sendable {
 extension RulePack {
     /// The person with this id and its roles (roles the pack does not declare are left out); nil
     /// for an unknown person.
-    // Disfavoured only while Sources/KesuServer/PendingAccess.swift (a stand-in for this file) still
-    // declares the same method: its module's own copy then wins there instead of being ambiguous.
-    // Remove the attribute together with that file.
-    @_disfavoredOverload
     public func principal(_ personID: String) -> Principal? { Principal(personID: personID, in: self) }
 }
