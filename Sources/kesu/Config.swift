@@ -158,6 +158,8 @@ extension GlobalOptions {
 
     /// Builds the store, notifier fan-out and scorer the deployment chose, and the engine on them.
     func configuredEngine() throws -> Engine {
+        // A broken deployment file is refused first, with its own diagnostics (it may name the rules).
+        _ = try deployment(registries: builtInRegistries())
         let loaded = try loadPack()
         return try deploymentParts().engine(loaded)
     }
