@@ -42,7 +42,7 @@ struct SweepInstancesTests {
         return out
     }
 
-    @Test("two instances, ticking together every simulated hour for three weeks, fire each item once")
+    @Test("two instances, ticking together every two simulated hours for three weeks, fire each item once")
     func twoInstances() async throws {
         let dir = try Paths.temp("kesu-two")
         let path = dir.appendingPathComponent("kesu.db").path
@@ -63,7 +63,7 @@ struct SweepInstancesTests {
             let (ra, rb) = try await (ta, tb)
             #expect((ra == nil) != (rb == nil), "exactly one instance sweeps at \(t)")
             _ = try await ref.api.sweeper.tick()
-            t = t.addingTimeInterval(3600)
+            t = t.addingTimeInterval(2 * 3600)
         }
         let shared = try await Self.fired(a.store)
         let single = try await Self.fired(refStore)
