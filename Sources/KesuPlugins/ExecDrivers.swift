@@ -91,7 +91,8 @@ public struct ExecScorer: Scorer {
             "fact": [
                 "kind": .string(kind), "id": .string(id), "unit": fact.unit.map(JSONValue.string) ?? .null,
                 "person": fact.person.map(JSONValue.string) ?? .null, "occurredAt": .string(time(fact.occurredAt)),
-                "fields": .object(fact.fields.mapValues(JSONValue.string)),
+                // The plugin is another program: the complainant's personal data leaves masked (保密).
+                "fields": .object(PersonalData.redact(fact.fields, pack: pack).mapValues(JSONValue.string)),
             ],
             "scoring": [
                 "baseline": .number(s.baseline),

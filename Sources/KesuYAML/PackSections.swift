@@ -178,7 +178,17 @@ extension LoadSession {
         guard let m = r.mapping(node, "role", allowed: PackVocabulary.keys("role"), required: ["id", "name"]),
               let id = m.string("id") else { return nil }
         let scope = m.oneOf("scope", RoleDef.Scope.self, choices: ["all", "handling_unit"]) ?? .all
-        return RoleDef(id: id, name: m.string("name") ?? "", scope: scope, readOnly: m.bool("read_only"), location: m.location)
+        var permissions: Set<Permission> = []
+        if let node = m["permissions"], let items = r.list(node, m.label("permissions")) {
+            for item in items {
+                guard let p = r.oneOf(item, "permission", Permission.self,
+                                      choices: Permission.allCases.map(\.rawValue)) else { continue }
+                if permissions.contains(p) { r.sink.warning(r.location(item), "role '\(id)' lists permission '\(p.rawValue)' twice") }
+                permissions.insert(p)
+            }
+        }
+        return RoleDef(id: id, name: m.string("name") ?? "", scope: scope, readOnly: m.bool("read_only"),
+                       permissions: permissions, location: m.location)
     }
 
     func readUnit(_ r: NodeReader, _ node: Node) -> UnitDef? {
@@ -216,7 +226,8 @@ extension LoadSession {
         if type != .choice, m.has("values") {
             r.sink.error(m.keyLocation("values"), "field '\(id)' has values but is not of type choice")
         }
-        return FieldDef(id: id, name: m.string("name") ?? "", type: type, values: values, location: m.location)
+        return FieldDef(id: id, name: m.string("name") ?? "", type: type, values: values, personal: m.bool("personal"),
+                        location: m.location)
     }
 
     // MARK: conditions, routing

@@ -19,12 +19,12 @@ public enum PackVocabulary {
         "dated_day": ["date", "name", "zh"],
         // kinds, levels, complainant types, channels, values of a choice field, violations, outcomes, penalties.
         "choice": ["id", "name"],
-        "role": ["id", "name", "scope", "read_only"],
+        "role": ["id", "name", "scope", "read_only", "permissions"],
         "unit": ["id", "name", "center", "liaison", "head"],
         "person": ["id", "name", "unit", "roles"],
         "category": ["id", "name", "kinds", "keywords"],
         "region": ["id", "name", "unit"],
-        "field": ["id", "name", "type", "values"],
+        "field": ["id", "name", "type", "values", "personal"],
         // The long form of one condition of a `when:` (`category: {one_of: [a, b]}`).
         "condition": ["equals", "one_of", "not_one_of", "missing"],
         "route": ["id", "name", "when", "unit", "unit_from"],

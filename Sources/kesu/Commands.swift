@@ -84,7 +84,7 @@ struct Intake: AsyncParsableCommand {
             let now = try global.currentTime()
             let result = try await engine.intake(fields: given, by: try global.actor(), at: now, idempotencyKey: idempotencyKey)
             await deliverAfterCommit(engine, at: now)
-            let r = CaseRenderer(engine: engine)
+            let r = CaseRenderer(engine: engine, viewer: try global.viewer(engine.pack))
             if global.json {
                 Output.json(r.json(result.state, extra: ["proposed_category": .opt(result.proposedCategory), "replayed": .bool(result.replayed)]))
             } else {
@@ -106,8 +106,12 @@ struct Show: AsyncParsableCommand {
     func run() async throws {
         try await guarded(global) {
             let engine = try global.engine()
+            let viewer = try global.viewer(engine.pack)
             let (state, events) = try await engine.history(caseRef)
-            let r = CaseRenderer(engine: engine)
+            if let viewer, !viewer.canSee(handlingUnit: state.handlingUnit) {
+                throw KesuError(.forbidden, "\(viewer.id)'s roles (\(viewer.person.roles.joined(separator: ", "))) see only the cases \(viewer.unit) handles; \(state.number) is handled by \(state.handlingUnit ?? "no unit yet")")
+            }
+            let r = CaseRenderer(engine: engine, viewer: viewer)
             if global.json { Output.json(r.json(state, events: events)) } else { print(r.text(state, events: events)) }
         }
     }
@@ -135,6 +139,14 @@ struct List: AsyncParsableCommand {
             }
             if let unit, pack.unit(unit) == nil {
                 throw KesuError(.invalidValue, "no unit '\(unit)'\(Suggest.hint(for: unit, in: pack.units.map(\.id)))")
+            }
+            // A unit-scoped viewer (--as) lists only the cases its unit handles now.
+            var unit = unit
+            if let viewer = try global.viewer(pack), !viewer.seesAllCases {
+                if let unit, unit != viewer.unit {
+                    throw KesuError(.forbidden, "\(viewer.id)'s roles see only the cases \(viewer.unit) handles, not \(unit)'s")
+                }
+                unit = viewer.unit
             }
             func date(_ s: String?, _ name: String) throws -> Date? {
                 guard let s else { return nil }
@@ -185,7 +197,7 @@ struct Act: AsyncParsableCommand {
             let s = try await engine.act(caseRef, transition: transition, fields: given, by: try global.actor(),
                                          at: now, expectedVersion: expectVersion)
             await deliverAfterCommit(engine, at: now)
-            let r = CaseRenderer(engine: engine)
+            let r = CaseRenderer(engine: engine, viewer: try global.viewer(engine.pack))
             if global.json { Output.json(r.json(s)) } else { print(r.text(s)) }
         }
     }
@@ -213,7 +225,7 @@ struct Extend: AsyncParsableCommand {
             let s = try await engine.extend(caseRef, clock: clock, by: length, reason: reason,
                                             approver: try global.actor(), at: now)
             await deliverAfterCommit(engine, at: now)
-            let r = CaseRenderer(engine: engine)
+            let r = CaseRenderer(engine: engine, viewer: try global.viewer(engine.pack))
             if global.json { Output.json(r.json(s)) } else { print(r.text(s)) }
         }
     }

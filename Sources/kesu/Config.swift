@@ -196,15 +196,34 @@ extension GlobalOptions {
 
     /// Builds the store, notifier fan-out and scorer the deployment chose, and the engine on them.
     func configuredEngine() throws -> Engine {
+        // A broken deployment file is refused first, with its own diagnostics (it may name the rules).
+        _ = try deployment(registries: builtInRegistries())
+        let loaded = try loadPack()
+        return try deploymentParts().engine(loaded)
+    }
+
+    /// The store, channels and scorer the deployment chose, built once: a server builds a new
+    /// engine on them each time it reloads the rules.
+    func deploymentParts() throws -> DeploymentParts {
         let registries = builtInRegistries()
         let d = try deployment(registries: registries).config
-        let loaded = try loadPack()
-        let store = try registries.store.make(storageConfig(d))
-        let channels = try notificationChannels(d, registries: registries)
-        let scorer = try registries.scorer.make(scoringConfig(d))
-        let resolver: (any PackResolver)? = StoredPackResolver(store: store)
-        return try Engine(pack: loaded.pack, store: store, scorer: scorer, notifiers: channels,
-                          snapshot: loaded.snapshot, resolver: resolver)
+        return DeploymentParts(
+            store: try registries.store.make(storageConfig(d)),
+            channels: try notificationChannels(d, registries: registries),
+            scorer: try registries.scorer.make(scoringConfig(d)))
+    }
+}
+
+struct DeploymentParts: Sendable {
+    let store: any CaseStore
+    let channels: [String: any Notifier]
+    let scorer: any Scorer
+
+    /// The engine on these parts for a loaded pack; cases pinned to older versions go on under
+    /// the sources the store kept.
+    func engine(_ loaded: LoadedPack) throws -> Engine {
+        try Engine(pack: loaded.pack, store: store, scorer: scorer, notifiers: channels,
+                   snapshot: loaded.snapshot, resolver: StoredPackResolver(store: store))
     }
 }
 

@@ -17,7 +17,7 @@ struct Kesu: AsyncParsableCommand {
         subcommands: [
             Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Report.self, Demo.self,
             Penalties.self, Notifications.self, ConfigCommand.self,
-            Plugins.self,
+            Plugins.self, Users.self, Serve.self,
         ])
 }
 
@@ -78,6 +78,17 @@ struct GlobalOptions: ParsableArguments {
             throw KesuError(.unknownUser, "who is acting? pass --as USER (or set KESU_USER) with a person id from the pack")
         }
         return u
+    }
+
+    /// The person named by --as (or KESU_USER) as a viewer of cases, or nil with no --as: the CLI is
+    /// then the operator and sees everything unmasked. A viewer without `personal_data` sees the
+    /// complainant's personal fields masked.
+    func viewer(_ pack: RulePack) throws -> Principal? {
+        guard let who = setting(user, env: "KESU_USER") else { return nil }
+        guard let p = Principal(personID: who, in: pack) else {
+            throw KesuError(.unknownUser, "unknown user '\(who)'\(Suggest.hint(for: who, in: pack.people.map(\.id))); pass --as with a person id from the pack's people")
+        }
+        return p
     }
 
     /// These options with the pack folder given as a command's argument, if any, in place of --rules.

@@ -38,7 +38,22 @@ enum Output {
 /// Renders cases for people (Chinese labels beside ids) and for scripts (JSON).
 struct CaseRenderer {
     let engine: Engine
+    /// Who reads the output: nil for the operator (no --as), who sees everything. A viewer without
+    /// `personal_data` gets the complainant's personal fields masked, in fields and in history.
+    var viewer: Principal? = nil
     var pack: RulePack { engine.pack }
+
+    /// Whether personal data is masked for this viewer.
+    var masks: Bool { viewer.map { !$0.has(.personalData) } ?? false }
+
+    func visible(_ s: CaseState) -> CaseState {
+        guard let viewer else { return s }
+        return s.redacted(for: viewer, pack: pack)
+    }
+
+    func visible(_ e: Event) -> Event {
+        masks ? e.redacted(personalFields: PersonalData.personalFields(in: pack), pack: pack) : e
+    }
     var zone: TimeZone { engine.planner.calendar.timeZone }
 
     func time(_ d: Date?) -> String { d.map { ISO8601.format($0, in: zone) } ?? "-" }
@@ -56,7 +71,8 @@ struct CaseRenderer {
         })
     }
 
-    func json(_ s: CaseState, events: [Event]? = nil, extra: [String: JSON] = [:]) -> [String: JSON] {
+    func json(_ original: CaseState, events: [Event]? = nil, extra: [String: JSON] = [:]) -> [String: JSON] {
+        let s = visible(original)
         var o: [String: JSON] = [
             "id": .int(Int(s.id)), "number": .string(s.number), "state": .string(s.state),
             "state_name": .string(pack.state(s.state)?.name ?? s.state),
@@ -68,7 +84,7 @@ struct CaseRenderer {
             "running_clocks": .array(s.runningClocks.map { .object(["id": .string($0.run.clock), "due_at": timeJSON($0.dueAt)]) }),
             "violations": .array(s.violations.map { .string($0.id) }),
             "outcomes": .array(s.outcomes.map(JSON.string)),
-            "available_transitions": .array(engine.planner.available(for: s).map { .string($0.id) }),
+            "available_transitions": .array(engine.planner.available(for: original).map { .string($0.id) }),
             "pack_version": .string(s.packVersion),
         ]
         if let events { o["events"] = .array(events.map(eventJSON)) }
@@ -76,7 +92,8 @@ struct CaseRenderer {
         return o
     }
 
-    func eventJSON(_ e: Event) -> JSON {
+    func eventJSON(_ original: Event) -> JSON {
+        let e = visible(original)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = (try? encoder.encode(e.body)).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -117,7 +134,8 @@ struct CaseRenderer {
         }
     }
 
-    func text(_ s: CaseState, events: [Event]? = nil) -> String {
+    func text(_ original: CaseState, events: [Event]? = nil) -> String {
+        let s = visible(original)
         var lines = ["\(s.number)  \(pack.state(s.state)?.name ?? s.state) (\(s.state))"]
         for f in ["kind", "category", "level", "complainant_type", "channel", "region"] where s.fields[f] != nil {
             lines.append("  \(f): \(label(f, s.fields[f]))")
@@ -133,13 +151,13 @@ struct CaseRenderer {
                 lines.append("    \(c.run.clock) \(pack.clock(c.run.clock)?.name ?? "") #\(c.run.run) \(c.status.rawValue) due \(time(c.dueAt))\(c.late ? " LATE" : "")")
             }
         }
-        let next = engine.planner.available(for: s)
+        let next = engine.planner.available(for: original)
         if !next.isEmpty, !s.isClosed {
             lines.append("  next: " + next.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))
         }
         if let events {
             lines.append("  history:")
-            for e in events { lines.append(String(format: "  %3d ", e.seq) + "\(time(e.at)) \(e.actor): \(describe(e))") }
+            for e in events.map(visible) { lines.append(String(format: "  %3d ", e.seq) + "\(time(e.at)) \(e.actor): \(describe(e))") }
         }
         return lines.joined(separator: "\n")
     }

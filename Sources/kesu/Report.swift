@@ -177,13 +177,7 @@ struct Report: AsyncParsableCommand {
 
     /// The quarter given, or the one `now` falls in.
     static func quarter(_ text: String?, engine: Engine, now: Date) throws -> Period {
-        let today = engine.planner.calendar.localDate(of: now)
-        let label = text ?? "\(today.year)Q\((today.month - 1) / 3 + 1)"
-        let p = try Period.parse(label, calendar: engine.planner.calendar)
-        guard p.kind == .quarter else {
-            throw KesuError(.invalidInput, "reports fall due per quarter: give --period like 2026Q4, not '\(label)'")
-        }
-        return p
+        try engine.reportQuarter(text, at: now)
     }
 
 }

@@ -298,7 +298,7 @@ import Testing
         await #expect {
             try await e.intake(fields: fields.merging(["description": "另一件事"]) { $1 }, by: "clerk1",
                                at: TestPack.at("2026-09-30T10:02"), idempotencyKey: "call-42")
-        } throws: { ($0 as? KesuError)?.code == .conflict && ($0 as? KesuError)?.message.contains(first.state.number) == true }
+        } throws: { ($0 as? KesuError)?.code == .idempotencyMismatch && ($0 as? KesuError)?.message.contains(first.state.number) == true }
         #expect(try await store.count(CaseQuery()) == 1)
     }
 }

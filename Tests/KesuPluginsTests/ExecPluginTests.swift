@@ -230,3 +230,23 @@ import Testing
         #expect(r.stdout.contains("\"health\" : \"ok\""))
     }
 }
+
+/// A scorer plugin is another program: the complainant's personal data reaches it masked.
+@Suite struct ExecScorerPayloadTests {
+    @Test func personalFieldsAreMaskedInTheScoreParams() {
+        var pack = RulePack(
+            info: PackInfo(id: "p", name: "p", caseNumberPrefix: "P"), calendar: CalendarRules(businessHours: []), roles: [],
+            units: [], people: [], kinds: [], levels: [], categories: [], channels: [], routing: [],
+            procedure: ProcedureDef(initialState: "a", states: [], intake: IntakeDef(roles: [], requires: []), transitions: []))
+        pack.fields = [FieldDef(id: "id_card", name: "身份证号", personal: true), FieldDef(id: "fault", name: "责任", type: .text)]
+        let fact = ScoringFact(kind: .violation("answer_late"), unit: "u", person: "li", occurredAt: Date(timeIntervalSince1970: 0),
+                               fields: ["complainant_name": "张三", "complainant_phone": "13812345678", "id_card": "110101199003074512",
+                                        "fault": "ours", "level": "general"])
+        let fields = ExecScorer.params(fact, pack: pack)["fact"]?["fields"]?.object ?? [:]
+        #expect(fields["complainant_name"]?.string == "张*")
+        #expect(fields["complainant_phone"]?.string == "138****5678")
+        #expect(fields["id_card"]?.string == "110***********4512")
+        #expect(fields["fault"]?.string == "ours")
+        #expect(fields["level"]?.string == "general")
+    }
+}

@@ -109,7 +109,7 @@ public struct Engine: Sendable {
                                                 fingerprint: fingerprint, build: build)
             } catch let StoreError.idempotencyMismatch(key, id) {
                 let number = try await store.summary(caseID: id)?.number ?? "#\(id)"
-                throw KesuError(.conflict, "idempotency key '\(key)' already registered case \(number) with other fields; use a new key for a new complaint")
+                throw KesuError(.idempotencyMismatch, "idempotency key '\(key)' already registered case \(number) with other fields; use a new key for a new complaint")
             }
             if !result.created {
                 let state = try await self.state(of: result.summary.id)
@@ -151,9 +151,7 @@ public struct Engine: Sendable {
         expectedVersion: Int? = nil
     ) async throws -> CaseState {
         let current = try await find(ref)
-        if let expectedVersion, expectedVersion != current.version {
-            throw KesuError(.conflict, "case \(current.number) is at version \(current.version), not \(expectedVersion): someone changed it; read it again")
-        }
+        try Self.check(expectedVersion, against: current)
         let rules = try await planner(for: current, transition: transition)
         let events = try rules.planTransition(transition, fields: fields, on: current, by: actor, at: now)
         return try await commit(events, to: current, under: rules)
@@ -161,12 +159,21 @@ public struct Engine: Sendable {
 
     @discardableResult
     public func extend(
-        _ ref: String, clock: String, by length: ClockLength, reason: String, approver: String, at now: Date
+        _ ref: String, clock: String, by length: ClockLength, reason: String, approver: String, at now: Date,
+        expectedVersion: Int? = nil
     ) async throws -> CaseState {
         let current = try await find(ref)
+        try Self.check(expectedVersion, against: current)
         let rules = try await planner(for: current)
         let events = try rules.planExtension(clockID: clock, length: length, reason: reason, on: current, by: approver, at: now)
         return try await commit(events, to: current, under: rules)
+    }
+
+    /// Refuses a command based on a version the case has moved past.
+    static func check(_ expectedVersion: Int?, against current: CaseState) throws {
+        if let expectedVersion, expectedVersion != current.version {
+            throw KesuError(.conflict, "case \(current.number) is at version \(current.version), not \(expectedVersion): someone changed it; read it again")
+        }
     }
 
     func commit(_ events: [Event], to current: CaseState, under rules: Planner) async throws -> CaseState {

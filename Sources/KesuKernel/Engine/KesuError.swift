@@ -14,6 +14,8 @@ public struct KesuError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownField = "unknown_field"
         case invalidValue = "invalid_value"
         case conflict
+        /// An idempotency key used again for a different request.
+        case idempotencyMismatch = "idempotency_mismatch"
         case noRoute = "no_route"
         case invalidInput = "invalid_input"
         /// The case runs under a pack version the store does not hold.

@@ -58,7 +58,7 @@ public struct Planner: Sendable {
         }
         let missing = requires.filter { (given[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
         if !missing.isEmpty {
-            throw KesuError(.missingField, "\(step) requires \(missing.map { "'\($0)'" }.joined(separator: ", ")); give it with --field \(missing[0])=…")
+            throw KesuError(.missingField, "\(step) requires \(missing.map { "'\($0)'" }.joined(separator: ", ")) (give a value for each)")
         }
         var out: [String: String] = [:]
         for (key, raw) in given {

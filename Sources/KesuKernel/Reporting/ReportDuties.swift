@@ -182,3 +182,16 @@ extension Engine {
         return calendar.instant(day, minute: opening)
     }
 }
+
+extension Engine {
+    /// The quarter named (`2026Q4`), or the one `now` falls in: periodic reports fall due per quarter.
+    public func reportQuarter(_ text: String?, at now: Date) throws -> Period {
+        let today = planner.calendar.localDate(of: now)
+        let label = text ?? "\(today.year)Q\((today.month - 1) / 3 + 1)"
+        let p = try Period.parse(label, calendar: planner.calendar)
+        guard p.kind == .quarter else {
+            throw KesuError(.invalidInput, "reports fall due per quarter: give a period like 2026Q4, not '\(label)'")
+        }
+        return p
+    }
+}

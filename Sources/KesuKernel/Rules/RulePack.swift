@@ -137,9 +137,15 @@ public struct RoleDef: Sendable {
     public var scope: Scope
     /// A role that only reads; it may take no transition.
     public var readOnly: Bool
+    /// What the role may see or do beyond acting on cases: personal data, reports, rules administration.
+    public var permissions: Set<Permission>
     public var location: SourceLocation
-    public init(id: String, name: String, scope: Scope = .all, readOnly: Bool = false, location: SourceLocation = .code()) {
-        self.id = id; self.name = name; self.scope = scope; self.readOnly = readOnly; self.location = location
+    public init(
+        id: String, name: String, scope: Scope = .all, readOnly: Bool = false, permissions: Set<Permission> = [],
+        location: SourceLocation = .code()
+    ) {
+        self.id = id; self.name = name; self.scope = scope; self.readOnly = readOnly; self.permissions = permissions
+        self.location = location
     }
 }
 
@@ -202,9 +208,15 @@ public struct FieldDef: Sendable {
     public var type: FieldType
     /// Allowed values of a `choice` field.
     public var values: [Choice]
+    /// The complainant's personal data (like `complainant_name`): masked for viewers without `personal_data`.
+    public var personal: Bool
     public var location: SourceLocation
-    public init(id: String, name: String, type: FieldType = .text, values: [Choice] = [], location: SourceLocation = .code()) {
-        self.id = id; self.name = name; self.type = type; self.values = values; self.location = location
+    public init(
+        id: String, name: String, type: FieldType = .text, values: [Choice] = [], personal: Bool = false,
+        location: SourceLocation = .code()
+    ) {
+        self.id = id; self.name = name; self.type = type; self.values = values; self.personal = personal
+        self.location = location
     }
 }
 

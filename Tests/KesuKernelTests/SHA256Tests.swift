@@ -1,5 +1,5 @@
 import Testing
-@testable import KesuYAML
+import KesuKernel
 
 @Test func sha256Vectors() {
     #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

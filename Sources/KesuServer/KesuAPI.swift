@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import KesuKernel
+import Logging
+
+/// The server's shared state: the rules in force (and their engine), the accounts, settings,
+/// metrics and the clock. `router()` builds the immutable responder from it.
+public struct KesuAPI: Sendable {
+    public let rules: LiveRules
+    public let settings: ServerSettings
+    public let metrics: ServerMetrics
+    public let logger: Logger
+    /// The clock: the system's in a deployment, a fixed or stepped one in tests.
+    public let now: @Sendable () -> Date
+
+    public init(rules: LiveRules, settings: ServerSettings, metrics: ServerMetrics = ServerMetrics(), logger: Logger,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.rules = rules; self.settings = settings; self.metrics = metrics; self.logger = logger; self.now = now
+    }
+
+    public var accounts: Accounts { Accounts(store: rules.engine.store) }
+    public var sweeper: SweepService { SweepService(api: self) }
+
+    /// Puts the pack folder's rules in force, or keeps the old ones and throws the pack's errors.
+    @discardableResult
+    public func reloadRules(reason: String) throws -> (previous: LiveRules.Info, current: LiveRules.Info) {
+        do {
+            let r = try rules.reload(at: now())
+            metrics.reload(outcome: "ok")
+            logger.notice("rules reloaded", metadata: [
+                "reason": "\(reason)", "previous": "\(r.previous.version.prefix(12))", "current": "\(r.current.version.prefix(12))",
+                "warnings": "\(r.current.warnings.count)",
+            ])
+            return r
+        } catch {
+            metrics.reload(outcome: "refused")
+            let lines = (error as? RulePackError)?.diagnostics.sortedByLocation().map(\.description) ?? ["\(error)"]
+            logger.error("rules reload refused; the previous rules stay in force", metadata: [
+                "reason": "\(reason)", "errors": "\(lines.joined(separator: " | "))",
+            ])
+            throw error
+        }
+    }
+
+    /// The routes: open operations endpoints, then `/v1` behind the token check.
+    public func router() -> Hummingbird.Router<KesuRequestContext> { routerAndEndpoints().router }
+
+    /// Every route the server answers, as docs/openapi.yaml must list them.
+    public var endpoints: [Endpoint] { routerAndEndpoints().endpoints }
+
+    func routerAndEndpoints() -> (router: Hummingbird.Router<KesuRequestContext>, endpoints: [Endpoint]) {
+        let router = Hummingbird.Router(context: KesuRequestContext.self)
+        // Outermost first: metrics and the log see the status of refusals too.
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: ErrorMiddleware())
+        let ops = OperationsRoutes(api: self)
+        let open = Registrar(router: router)
+        ops.registerOpen(on: open)
+        let v1 = Registrar(group: router.group("v1").add(middleware: AuthMiddleware(accounts: accounts, rules: rules)), prefix: "/v1/")
+        CaseRoutes(api: self).register(on: v1)
+        RuleRoutes(api: self).register(on: v1)
+        ReportRoutes(api: self).register(on: v1)
+        ProcedureRoutes(api: self).register(on: v1)
+        ops.register(on: v1)
+        return (router, open.endpoints + v1.endpoints)
+    }
+
+    /// The whole server: HTTP, the sweep on its schedule and the SIGHUP reload, with graceful
+    /// shutdown on SIGTERM/SIGINT.
+    public func application() -> some ApplicationProtocol {
+        var app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kesu"),
+            logger: logger)
+        app.addServices(SweepService(api: self), ReloadOnHangupService(api: self))
+        return app
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import KesuKernel
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs the sweep on a schedule inside the server: reminders, escalations and violations,
+/// periodic-report reminders and late records, then the outbox. Instances sharing a database
+/// take the store's `sweep` lease each tick, so one of them sweeps per tick; if it stops, the
+/// lease runs out and another takes over. Every item fires exactly once however many sweep
+/// (the store's version check refuses a second write of the same step).
+public struct SweepService: Service {
+    public struct Tick: Sendable {
+        public var at: Date
+        public var cases: Engine.SweepReport
+        public var reports: [ReportSweepItem]
+        public var delivery: DeliveryReport
+    }
+
+    let api: KesuAPI
+    static let leaseName = "sweep"
+
+    /// Sweeps now if this instance holds (or can take) the lease; nil when another instance holds it.
+    public func tick() async throws -> Tick? {
+        let now = api.now()
+        let engine = api.rules.engine
+        let lease = api.settings.sweepInterval * 2
+        let until = now.addingTimeInterval(Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18)
+        guard try await engine.store.acquireLease(Self.leaseName, holder: api.settings.instanceID, until: until, now: now) else {
+            return nil
+        }
+        return try await run(engine: engine, at: now)
+    }
+
+    /// Sweeps now regardless of the lease (an administrator's call; safe, as items fire once).
+    func sweepNow() async throws -> Tick {
+        try await run(engine: api.rules.engine, at: api.now())
+    }
+
+    func run(engine: Engine, at now: Date) async throws -> Tick {
+        let start = ContinuousClock.now
+        let cases = try await engine.sweep(at: now)
+        let reports = try await engine.sweepReports(at: now)
+        let delivery = try await engine.deliverOutbox(at: now)
+        let delivered = delivery.delivered
+        api.metrics.sweep(duration: ContinuousClock.now - start, fired: cases.fired.count + reports.count, delivered: delivered)
+        if !cases.fired.isEmpty || !reports.isEmpty || !delivery.attempts.isEmpty || !cases.problems.isEmpty {
+            api.logger.info("sweep", metadata: [
+                "examined": "\(cases.casesExamined)", "fired": "\(cases.fired.count)", "reports": "\(reports.count)",
+                "delivered": "\(delivered)", "attempts": "\(delivery.attempts.count)", "problems": "\(cases.problems.count)",
+            ])
+        }
+        for p in cases.problems { api.logger.warning("sweep skipped a case", metadata: ["reason": "\(p)"]) }
+        return Tick(at: now, cases: cases, reports: reports, delivery: delivery)
+    }
+
+    public func run() async throws {
+        api.logger.info("sweep service started", metadata: ["interval": "\(api.settings.sweepInterval)", "instance": "\(api.settings.instanceID)"])
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do { _ = try await tick() } catch {
+                // A store outage must not stop the server: log it and try at the next tick.
+                api.logger.error("sweep failed", metadata: ["error": "\(error)"])
+            }
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: api.settings.sweepInterval) } } catch { break }
+        }
+        api.logger.info("sweep service stopped")
+    }
+
+    static func json(_ t: Tick, zone: TimeZone) -> JSONValue {
+        func time(_ d: Date?) -> JSONValue { d.map { .string(ISO8601.format($0, in: zone)) } ?? .null }
+        return .object([
+            "at": time(t.at), "cases_examined": .int(t.cases.casesExamined),
+            "fired": .array(t.cases.fired.map {
+                .object(["case": .string($0.caseNumber), "type": .string($0.type), "rule_id": .opt($0.ruleID),
+                         "recipients": .array($0.recipients.map(JSONValue.string)), "violation": .opt($0.violation), "due_at": time($0.dueAt)])
+            }),
+            "reports": .array(t.reports.map {
+                .object(["type": .string($0.kind.rawValue), "report": .string($0.reportID), "period": .string($0.quarter),
+                         "unit": .string($0.unit), "due_at": time($0.due)])
+            }),
+            "problems": .array(t.cases.problems.map(JSONValue.string)),
+            "delivered": .int(t.delivery.delivered),
+            "delivery_failures": .int(t.delivery.attempts.filter { $0.outcome != .delivered }.count),
+        ])
+    }
+}
+
+/// Reloads the rules on SIGHUP; a pack that does not validate is logged and the old one stays.
+public struct ReloadOnHangupService: Service {
+    let api: KesuAPI
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            _ = try? api.reloadRules(reason: "SIGHUP")
+        }
+    }
+}

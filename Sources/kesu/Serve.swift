@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import KesuKernel
+import KesuServer
+import Logging
+import Metrics
+import Prometheus
+
+/// `kesu serve`: the HTTP API (docs/openapi.yaml) with the sweep on a schedule.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API, with the sweep on a schedule and rules reloaded on SIGHUP.",
+        discussion: """
+        Callers send Authorization: Bearer <token>; create tokens with `kesu users add --person ID`.
+        The API is described in docs/openapi.yaml. /healthz, /readyz and /metrics need no token.
+        """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Address to listen on (env KESU_HOST).") var host: String?
+    @Option(help: "Port to listen on (env KESU_PORT; default 8080).") var port: Int?
+    @Option(name: .customLong("sweep-every"), help: "Seconds between sweeps (default 60).") var sweepEvery: Double = 60
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes; larger ones get 413 (default 65536).") var maxBody: Int = 64 * 1024
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String = "info"
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line) (default text).") var logFormat: String = "text"
+
+    func run() async throws {
+        try await guarded(global) {
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw KesuError(.invalidInput, "--log-level '\(logLevel)' is not a level; use trace, debug, info, notice, warning, error or critical")
+            }
+            guard ["text", "json"].contains(logFormat) else {
+                throw KesuError(.invalidInput, "--log-format '\(logFormat)' is not known; use text or json")
+            }
+            guard sweepEvery > 0, maxBody > 0 else { throw KesuError(.invalidInput, "--sweep-every and --max-body must be positive") }
+            let json = logFormat == "json"
+            LoggingSystem.bootstrap { label -> any LogHandler in
+                if json { return JSONLogHandler(label: label, logLevel: level) }
+                var h = StreamLogHandler.standardError(label: label)
+                h.logLevel = level
+                return h
+            }
+            let metrics = ServerMetrics()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+            var logger = Logger(label: "kesu")
+            logger.logLevel = level
+
+            let parts = try global.deploymentParts()
+            // --now (KESU_NOW) pins the server's clock, for demonstrations and tests.
+            let clock: @Sendable () -> Date
+            if global.setting(global.now, env: "KESU_NOW") != nil {
+                let fixed = try global.currentTime()
+                clock = { fixed }
+            } else {
+                clock = { Date() }
+            }
+            let rules = try LiveRules(rulesPath: global.rulesPath, at: clock(), makeEngine: parts.engine)
+            let settings = ServerSettings(
+                host: global.setting(host, env: "KESU_HOST") ?? "127.0.0.1",
+                port: port ?? global.setting(nil, env: "KESU_PORT").flatMap(Int.init) ?? 8080,
+                maxBodyBytes: maxBody, sweepInterval: .milliseconds(Int64(sweepEvery * 1000)), rulesPath: global.rulesPath)
+            let api = KesuAPI(rules: rules, settings: settings, metrics: metrics, logger: logger, now: clock)
+            let info = rules.info
+            logger.notice("kesu serving http://\(settings.host):\(settings.port)/ (API: docs/openapi.yaml)", metadata: [
+                "rules": "\(info.id) \(info.label)", "version": "\(info.version.prefix(12))", "instance": "\(settings.instanceID)",
+            ])
+            try await api.application().runService()
+        }
+    }
+}
+
+/// One JSON object per line on stderr: time, level, label, message and metadata.
+struct JSONLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        var o: [String: String] = ["time": ISO8601.format(Date(), in: TimeZone(identifier: "UTC")!), "level": level.rawValue,
+                                   "label": label, "message": message.description]
+        for (k, v) in metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }) { o[k] = v.description }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let data = try? encoder.encode(o) { FileHandle.standardError.write(data + Data("\n".utf8)) }
+    }
+}

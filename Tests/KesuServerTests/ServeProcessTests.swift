@@ -1,0 +1,122 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import KesuKernel
+import KesuSQLite
+import KesuServer
+import Testing
+
+/// `kesu serve` as a process: it starts on the README's defaults, answers over a socket, reloads
+/// its rules on SIGHUP (refusing a broken pack) and shuts down cleanly on SIGTERM.
+@Suite("kesu serve (process)")
+struct ServeProcessTests {
+    static var binary: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kesu")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return Paths.root.appendingPathComponent(".build/debug/kesu")
+    }
+
+    final class Server: @unchecked Sendable {
+        let process = Process()
+        let port = Int.random(in: 20000...40000)
+        let log: URL
+        init(dir: URL, rules: String, db: String, extra: [String] = []) throws {
+            log = dir.appendingPathComponent("serve.log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.executableURL = ServeProcessTests.binary
+            process.arguments = ["serve", "--rules", rules, "--db", db, "--port", String(port), "--sweep-every", "1"] + extra
+            process.currentDirectoryURL = dir
+            var env = ProcessInfo.processInfo.environment
+            for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_CONFIG", "KESU_PORT"] { env[k] = nil }
+            process.environment = env
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardError = handle
+            process.standardOutput = handle
+            try process.run()
+        }
+        var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+        func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> (Int, [String: Any]) {
+            var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            r.httpMethod = method
+            if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            if let body { r.httpBody = Data(body.utf8); r.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+            let (data, response) = try await URLSession.shared.data(for: r)
+            return ((response as! HTTPURLResponse).statusCode, ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]) ?? [:])
+        }
+
+        /// Waits until `/readyz` answers 200 (or the process dies).
+        func waitReady() async throws {
+            for _ in 0..<200 {
+                if !process.isRunning { Issue.record("kesu serve exited: \(logText)"); return }
+                if let (status, _) = try? await request("GET", "/readyz"), status == 200 { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("kesu serve never became ready: \(logText)")
+        }
+
+        /// Polls until `check` holds, for at most ten seconds.
+        func eventually(_ what: String, _ check: () async throws -> Bool) async throws {
+            for _ in 0..<100 {
+                if try await check() { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("never: \(what)\n\(logText)")
+        }
+    }
+
+    @Test("serve, SIGHUP reload (a broken pack is refused), SIGTERM shuts down cleanly")
+    func lifecycle() async throws {
+        let dir = try Paths.temp("kesu-serve")
+        let rules = try OperationsTests.editablePack()
+        let db = dir.appendingPathComponent("kesu.db").path
+        // A token made the way `kesu users add` makes it, in the same database.
+        let token: String
+        do {
+            let store = try SQLiteStore(path: db)
+            let engine = try Engine(pack: try KesuYAMLLoad.pack(rules), store: store)
+            token = try await Accounts(store: store).add(person: "zhao_min", label: "test", pack: engine.pack, by: "admin", at: Date()).token
+        }
+        let server = try Server(dir: dir, rules: rules, db: db)
+        defer { if server.process.isRunning { server.process.terminate() } }
+        try await server.waitReady()
+
+        let (health, _) = try await server.request("GET", "/healthz")
+        #expect(health == 200)
+        let (unauth, body) = try await server.request("GET", "/v1/cases")
+        #expect(unauth == 401)
+        #expect(((body["error"] as? [String: Any])?["message"] as? String)?.contains("Bearer") == true)
+        let fields = try String(data: JSONSerialization.data(withJSONObject: ["fields": SafeWriteTests.fields]), encoding: .utf8)!
+        let (created, made) = try await server.request("POST", "/v1/cases", token: token, body: fields)
+        #expect(created == 201, "\(made)")
+        let (_, info) = try await server.request("GET", "/v1/rules", token: token)
+        #expect(info["label"] as? String == "2026.1")
+
+        // Edit the pack and send SIGHUP: the new label is in force.
+        let packFile = rules + "/pack.yaml"
+        let original = try String(contentsOfFile: packFile, encoding: .utf8)
+        try original.replacingOccurrences(of: #"label: "2026.1""#, with: #"label: "2026.2""#).write(toFile: packFile, atomically: true, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGHUP)
+        try await server.eventually("the reloaded label is served") {
+            (try await server.request("GET", "/v1/rules", token: token).1["label"] as? String) == "2026.2"
+        }
+        // Break it and send SIGHUP again: refused, logged, the old rules stay.
+        try "pack: [\n".write(toFile: packFile, atomically: true, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGHUP)
+        try await server.eventually("the refusal is logged") { server.logText.contains("rules reload refused") }
+        #expect(try await server.request("GET", "/v1/rules", token: token).1["label"] as? String == "2026.2")
+        #expect(server.logText.contains("pack.yaml:"))
+        let (still, _) = try await server.request("POST", "/v1/cases", token: token, body: fields)
+        #expect(still == 201)
+
+        // SIGTERM: a graceful shutdown, exit status 0, the sweep stopped.
+        server.process.terminate()
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0, "\(server.logText)")
+        #expect(server.logText.contains("sweep service stopped"))
+        // Everything acknowledged is in the database.
+        let store = try SQLiteStore(path: db)
+        #expect(try await store.count(CaseQuery()) == 2)
+    }
+}
