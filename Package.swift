@@ -59,6 +59,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Test utility: the PostgreSQL server tests run against (KESU_TEST_POSTGRES_URL or a throwaway cluster).
+        .target(
+            name: "KesuPostgresTestSupport",
+            dependencies: [
+                "KesuPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // `kesu serve`: the HTTP API, accounts and tokens, the sweep as a Service, metrics.
         .target(
             name: "KesuServer",
@@ -108,12 +117,12 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "KesuPostgresTests",
-            dependencies: ["KesuPostgres", "KesuKernel", "KesuTestSupport"],
+            dependencies: ["KesuPostgres", "KesuPostgresTestSupport", "KesuKernel", "KesuTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "KesuServerTests",
             dependencies: [
-                "KesuServer", "KesuKernel", "KesuYAML", "KesuSQLite", "KesuPostgres", "KesuTestSupport", "kesu",
+                "KesuServer", "KesuKernel", "KesuYAML", "KesuSQLite", "KesuPostgres", "KesuPostgresTestSupport", "KesuTestSupport", "kesu",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -74,7 +74,7 @@ public struct PostgresURL: Sendable, Equatable {
     }
 
     /// The client configuration for this address.
-    func clientConfiguration(poolSize: Int?) throws -> PostgresClient.Configuration {
+    public func clientConfiguration(poolSize: Int?) throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch sslMode {
         case .disable: tls = .disable

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuPostgres
 import KesuServer
 import Logging
 import Metrics
@@ -63,6 +64,9 @@ struct Serve: AsyncParsableCommand {
                 "rules": "\(info.id) \(info.label)", "version": "\(info.version.prefix(12))", "instance": "\(settings.instanceID)",
             ])
             try await api.application().runService()
+            // Graceful shutdown: close the PostgreSQL connections (SQLite needs nothing).
+            if let pg = parts.store as? PostgresCaseStore { await pg.shutdown() }
+            logger.notice("kesu stopped")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KesuKernel
+import KesuPostgresTestSupport
 import Testing
 @testable import KesuPostgres
 

@@ -9,9 +9,12 @@ import Testing
 /// refusal is a request; sweeps run through the server's sweep service at the step's time.
 @Suite("API: a complaint's whole life")
 struct ServerLifeTests {
-    @Test("the demo scenario over HTTP", arguments: ["tobacco-prefecture", "online-service", "after-sales"])
-    func demoOverHTTP(pack: String) async throws {
-        let f = try await ServerFixture.make(pack: Paths.pack(pack))
+    @Test("the demo scenario over HTTP", arguments: [
+        ("tobacco-prefecture", SharedDatabase.sqlite), ("online-service", .sqlite), ("after-sales", .sqlite), ("tobacco-prefecture", .postgres),
+    ])
+    func demoOverHTTP(pack: String, database: SharedDatabase) async throws {
+        let store = try await database.pair(in: try Paths.temp("kesu-life")).0
+        let f = try await ServerFixture.make(pack: Paths.pack(pack), store: store)
         let scenario = try ScenarioLoader.load(path: Paths.pack(pack) + "/scenarios/demo.yaml")
         try await f.test { client in
             var number = ""

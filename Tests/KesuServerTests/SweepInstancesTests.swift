@@ -1,8 +1,29 @@
 import Foundation
 import KesuKernel
 import KesuServer
+import KesuPostgres
+import KesuPostgresTestSupport
 import KesuSQLite
 import Testing
+
+/// Where the instances' shared database lives: one SQLite file (two connections), or one
+/// PostgreSQL schema (two clients) on the test server.
+enum SharedDatabase: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+    var description: String { rawValue }
+
+    /// Two stores on one database: what two `kesu serve` processes would open.
+    func pair(in dir: URL) async throws -> (any CaseStore, any CaseStore) {
+        switch self {
+        case .sqlite:
+            let path = dir.appendingPathComponent("kesu.db").path
+            return (try SQLiteStore(path: path), try SQLiteStore(path: path))
+        case .postgres:
+            let schema = try await TestSchema.make()
+            return (try schema.store(poolSize: 4), try schema.store(poolSize: 4))
+        }
+    }
+}
 
 /// Several `kesu serve` instances on one database: the sweep lease lets one of them sweep per
 /// tick, and however the ticks interleave, no reminder, escalation or violation is written twice.
@@ -42,12 +63,12 @@ struct SweepInstancesTests {
         return out
     }
 
-    @Test("two instances, ticking together every two simulated hours for three weeks, fire each item once")
-    func twoInstances() async throws {
+    @Test("two instances, ticking together every two simulated hours for three weeks, fire each item once", arguments: SharedDatabase.allCases)
+    func twoInstances(_ database: SharedDatabase) async throws {
         let dir = try Paths.temp("kesu-two")
-        let path = dir.appendingPathComponent("kesu.db").path
-        let a = try await ServerFixture.make(store: try SQLiteStore(path: path), instance: "a")
-        let b = try await ServerFixture.make(store: try SQLiteStore(path: path), instance: "b")
+        let (storeA, storeB) = try await database.pair(in: dir)
+        let a = try await ServerFixture.make(store: storeA, instance: "a")
+        let b = try await ServerFixture.make(store: storeB, instance: "b")
         try await Self.seed(a, cases: 12)
         // The same cases on a single instance, for reference.
         let refStore = try SQLiteStore(path: dir.appendingPathComponent("ref.db").path)
@@ -74,12 +95,11 @@ struct SweepInstancesTests {
         }
     }
 
-    @Test("when the instance holding the lease stops, another takes over after the lease runs out")
-    func failover() async throws {
-        let dir = try Paths.temp("kesu-failover")
-        let path = dir.appendingPathComponent("kesu.db").path
-        let a = try await ServerFixture.make(store: try SQLiteStore(path: path), instance: "a")
-        let b = try await ServerFixture.make(store: try SQLiteStore(path: path), instance: "b")
+    @Test("when the instance holding the lease stops, another takes over after the lease runs out", arguments: SharedDatabase.allCases)
+    func failover(_ database: SharedDatabase) async throws {
+        let (storeA, storeB) = try await database.pair(in: try Paths.temp("kesu-failover"))
+        let a = try await ServerFixture.make(store: storeA, instance: "a")
+        let b = try await ServerFixture.make(store: storeB, instance: "b")
         let t0 = ISO8601.parse("2026-10-09T12:00:00+08:00")!
         a.clock.set(t0); b.clock.set(t0)
         #expect(try await a.api.sweeper.tick() != nil)

@@ -2,20 +2,20 @@ import Foundation
 import KesuKernel
 import Logging
 import PostgresNIO
-@testable import KesuPostgres
+import KesuPostgres
 
-/// The PostgreSQL server the tests use: `KESU_TEST_POSTGRES_URL`, or else a throwaway cluster
+/// The PostgreSQL server tests use (test utilities, as swift-nio keeps them: their own target): `KESU_TEST_POSTGRES_URL`, or else a throwaway cluster
 /// started once per test process with `scripts/pg-test-cluster` (and stopped when it exits).
 /// Neither available is a failure, never a skip: CI must really run these tests.
-enum PostgresTestServer {
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String
+public enum PostgresTestServer {
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    static let urlVariable = "KESU_TEST_POSTGRES_URL"
+    public static let urlVariable = "KESU_TEST_POSTGRES_URL"
 
     /// The server's URL (its database is shared; each test works in schemas of its own).
-    static func url() async throws -> String { try await started.value }
+    public static func url() async throws -> String { try await started.value }
 
     private static let started = Task<String, any Error> {
         if let url = ProcessInfo.processInfo.environment[urlVariable], !url.isEmpty { return url }
@@ -76,12 +76,12 @@ enum PostgresTestServer {
     static let clusterDirectory = Locked<String?>(nil)
 
     /// `url` with `search_path` set to `schema`.
-    static func url(_ base: String, schema: String) -> String {
+    public static func url(_ base: String, schema: String) -> String {
         base + (base.contains("?") ? "&" : "?") + "search_path=\(schema)"
     }
 
     /// Runs SQL on the server's database with a short-lived client.
-    static func execute(_ base: String, _ statements: [String]) async throws {
+    public static func execute(_ base: String, _ statements: [String]) async throws {
         let address = try PostgresURL(base)
         var logger = Logger(label: "kesu.test.admin")
         logger.logLevel = .error
@@ -97,30 +97,30 @@ enum PostgresTestServer {
 }
 
 /// A fresh, empty schema on the test server, dropped by `drop()`.
-struct TestSchema: Sendable {
-    let base: String
-    let name: String
-    var url: String { PostgresTestServer.url(base, schema: name) }
+public struct TestSchema: Sendable {
+    public let base: String
+    public let name: String
+    public var url: String { PostgresTestServer.url(base, schema: name) }
 
-    static func make() async throws -> TestSchema {
+    public static func make() async throws -> TestSchema {
         let base = try await PostgresTestServer.url()
         let name = "kesu_t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         try await PostgresTestServer.execute(base, ["CREATE SCHEMA \(name)"])
         return TestSchema(base: base, name: name)
     }
 
-    func store(poolSize: Int = 10) throws -> PostgresCaseStore {
+    public func store(poolSize: Int = 10) throws -> PostgresCaseStore {
         var logger = Logger(label: "kesu.test.postgres")
         logger.logLevel = .critical
         return try PostgresCaseStore(url: url, poolSize: poolSize, logger: logger)
     }
 
-    func drop() async {
+    public func drop() async {
         try? await PostgresTestServer.execute(base, ["DROP SCHEMA IF EXISTS \(name) CASCADE"])
     }
 
     /// `body` with a fresh schema, dropped afterwards whatever happens.
-    static func with(_ body: (TestSchema) async throws -> Void) async throws {
+    public static func with(_ body: (TestSchema) async throws -> Void) async throws {
         let schema = try await make()
         do { try await body(schema) } catch { await schema.drop(); throw error }
         await schema.drop()
