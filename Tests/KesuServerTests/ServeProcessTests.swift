@@ -4,7 +4,6 @@ import FoundationNetworking
 #endif
 import KesuKernel
 import KesuSQLite
-import KesuServer
 import Testing
 
 /// `kesu serve` as a process: it starts on the README's defaults, answers over a socket, reloads
@@ -71,13 +70,18 @@ struct ServeProcessTests {
         let dir = try Paths.temp("kesu-serve")
         let rules = try OperationsTests.editablePack()
         let db = dir.appendingPathComponent("kesu.db").path
-        // A token made the way `kesu users add` makes it, in the same database.
-        let token: String
-        do {
-            let store = try SQLiteStore(path: db)
-            let engine = try Engine(pack: try KesuYAMLLoad.pack(rules), store: store)
-            token = try await Accounts(store: store).add(person: "zhao_min", label: "test", pack: engine.pack, by: "admin", at: Date()).token
-        }
+        // The README's way: `kesu users add` prints the token once.
+        let add = Process()
+        add.executableURL = Self.binary
+        add.arguments = ["users", "add", "--person", "zhao_min", "--json", "--rules", rules, "--db", db]
+        add.currentDirectoryURL = dir
+        let out = Pipe()
+        add.standardOutput = out
+        try add.run()
+        let printed = out.fileHandleForReading.readDataToEndOfFile()
+        add.waitUntilExit()
+        #expect(add.terminationStatus == 0)
+        let token = try #require(((try JSONSerialization.jsonObject(with: printed)) as? [String: Any])?["token"] as? String)
         let server = try Server(dir: dir, rules: rules, db: db)
         defer { if server.process.isRunning { server.process.terminate() } }
         try await server.waitReady()
