@@ -18,11 +18,12 @@ struct ServeProcessTests {
 
     final class Server: @unchecked Sendable {
         let process = Process()
-        let port = Int.random(in: 20000...40000)
+        let port: Int
         let log: URL
-        init(dir: URL, rules: String, db: String, extra: [String] = []) throws {
+        init(dir: URL, rules: String, db: String, port: Int = Int.random(in: 20000...40000), extra: [String] = []) throws {
+            self.port = port
             log = dir.appendingPathComponent("serve.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
             process.executableURL = ServeProcessTests.binary
             process.arguments = ["serve", "--rules", rules, "--db", db, "--port", String(port), "--sweep-every", "1"] + extra
             process.currentDirectoryURL = dir
@@ -30,6 +31,7 @@ struct ServeProcessTests {
             for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_CONFIG", "KESU_PORT"] { env[k] = nil }
             process.environment = env
             let handle = try FileHandle(forWritingTo: log)
+            handle.seekToEndOfFile()
             process.standardError = handle
             process.standardOutput = handle
             try process.run()
@@ -37,7 +39,13 @@ struct ServeProcessTests {
         var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
         func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> (Int, [String: Any]) {
+            try await request(method, path, token: token, body: body, headers: [:])
+        }
+
+        func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil, headers: [String: String]) async throws -> (Int, [String: Any]) {
             var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            r.timeoutInterval = 5
+            for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
             r.httpMethod = method
             if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
             if let body { r.httpBody = Data(body.utf8); r.setValue("application/json", forHTTPHeaderField: "Content-Type") }
@@ -65,15 +73,11 @@ struct ServeProcessTests {
         }
     }
 
-    @Test("serve, SIGHUP reload (a broken pack is refused), SIGTERM shuts down cleanly")
-    func lifecycle() async throws {
-        let dir = try Paths.temp("kesu-serve")
-        let rules = try OperationsTests.editablePack()
-        let db = dir.appendingPathComponent("kesu.db").path
-        // The README's way: `kesu users add` prints the token once.
+    /// `kesu users add --person P --json`, the README's way: the token it prints once.
+    static func usersAdd(_ person: String, rules: String, db: String, in dir: URL) throws -> String {
         let add = Process()
         add.executableURL = Self.binary
-        add.arguments = ["users", "add", "--person", "zhao_min", "--json", "--rules", rules, "--db", db]
+        add.arguments = ["users", "add", "--person", person, "--json", "--rules", rules, "--db", db]
         add.currentDirectoryURL = dir
         let out = Pipe()
         add.standardOutput = out
@@ -81,7 +85,15 @@ struct ServeProcessTests {
         let printed = out.fileHandleForReading.readDataToEndOfFile()
         add.waitUntilExit()
         #expect(add.terminationStatus == 0)
-        let token = try #require(((try JSONSerialization.jsonObject(with: printed)) as? [String: Any])?["token"] as? String)
+        return try #require(((try JSONSerialization.jsonObject(with: printed)) as? [String: Any])?["token"] as? String)
+    }
+
+    @Test("serve, SIGHUP reload (a broken pack is refused), SIGTERM shuts down cleanly")
+    func lifecycle() async throws {
+        let dir = try Paths.temp("kesu-serve")
+        let rules = try OperationsTests.editablePack()
+        let db = dir.appendingPathComponent("kesu.db").path
+        let token = try Self.usersAdd("zhao_min", rules: rules, db: db, in: dir)
         let server = try Server(dir: dir, rules: rules, db: db)
         defer { if server.process.isRunning { server.process.terminate() } }
         try await server.waitReady()
