@@ -90,9 +90,13 @@ struct BodyObject {
 struct Query {
     let request: Request
 
+    /// A text parameter; empty counts as not given.
     func string(_ key: String) -> String? {
-        request.uri.queryParameters.get(key).flatMap { $0.isEmpty ? nil : $0 }
+        raw(key).flatMap { $0.isEmpty ? nil : $0 }
     }
+
+    /// The parameter as sent, empty included: a typed parameter sent empty is an error, not a default.
+    func raw(_ key: String) -> String? { request.uri.queryParameters.get(key) }
 
     func allowOnly(_ allowed: [String]) throws {
         for (key, _) in request.uri.queryParameters {
@@ -104,7 +108,7 @@ struct Query {
     }
 
     func int(_ key: String, range: ClosedRange<Int>) throws -> Int? {
-        guard let s = string(key) else { return nil }
+        guard let s = raw(key) else { return nil }
         guard let i = Int(s), range.contains(i) else {
             throw APIError.badRequest("query parameter '\(key)' must be an integer in \(range.lowerBound)…\(range.upperBound), not '\(s)'", field: "?\(key)")
         }
@@ -112,14 +116,14 @@ struct Query {
     }
 
     func bool(_ key: String) throws -> Bool {
-        guard let s = string(key) else { return false }
+        guard let s = raw(key) else { return false }
         switch s { case "true", "1": return true; case "false", "0": return false
         default: throw APIError.badRequest("query parameter '\(key)' must be true or false, not '\(s)'", field: "?\(key)")
         }
     }
 
     func time(_ key: String) throws -> Date? {
-        guard let s = string(key) else { return nil }
+        guard let s = raw(key) else { return nil }
         guard let d = ISO8601.parse(s) else {
             throw APIError.badRequest("query parameter '\(key)' must be an ISO-8601 time like 2026-09-30T10:00:00+08:00, not '\(s)'", field: "?\(key)")
         }
@@ -127,7 +131,7 @@ struct Query {
     }
 
     func oneOf(_ key: String, _ allowed: [String], default value: String) throws -> String {
-        guard let s = string(key) else { return value }
+        guard let s = raw(key) else { return value }
         guard allowed.contains(s) else {
             throw APIError.badRequest("query parameter '\(key)' must be one of \(allowed.joined(separator: ", ")), not '\(s)'\(Suggest.hint(for: s, in: allowed))", field: "?\(key)")
         }

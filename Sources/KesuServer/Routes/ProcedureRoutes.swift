@@ -49,7 +49,10 @@ struct ProcedureRoutes {
         try q.allowOnly(["period"])
         let engine = api.rules.engine
         let now = api.now()
-        let quarter = try engine.reportQuarter(q.string("period"), at: now)
+        let quarter: Period
+        do { quarter = try engine.reportQuarter(q.string("period"), at: now) } catch let e as KesuError {
+            throw APIError.badRequest(e.message, field: "?period")
+        }
         let duties = try await engine.reportDuties(quarter: quarter, at: now).filter { who.seesAllCases || $0.unit == who.unit }
         return JSONResponse.make(.object(["period": .string(quarter.label), "reports": .array(duties.map { dutyJSON($0, engine) })]))
     }
