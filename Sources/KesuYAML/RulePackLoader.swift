@@ -192,11 +192,34 @@ struct LoadSession {
         return true
     }
 
+    /// Pack files are rules, a few KiB each; anything this large is a mistake, and parsing it would stall the loader.
+    static let maxFileBytes = 4 * 1024 * 1024
+
+    /// Where the first byte that is not UTF-8 sits.
+    static func firstInvalidUTF8(_ bytes: [UInt8], file: String) -> SourceLocation {
+        var it = bytes.makeIterator()
+        var decoder = UTF8()
+        var line = 1, column = 1
+        while true {
+            switch decoder.decode(&it) {
+            case let .scalarValue(s):
+                if s == "\n" { line += 1; column = 1 } else { column += 1 }
+            case .emptyInput, .error:
+                return SourceLocation(file: file, line: line, column: column)
+            }
+        }
+    }
+
     /// Reads a file's bytes and records it for the version; nil (reported at `at`) if unreadable.
     /// `relative` is the file's path relative to the loaded pack's folder (its key in the version hash).
     mutating func readBytes(path: String, relative: String, reportAt: SourceLocation) -> String? {
         guard let bytes = source.read(path) else {
             sink.error(reportAt, "cannot read '\(path)': no such file")
+            return nil
+        }
+        if bytes.count > Self.maxFileBytes {
+            sink.error(SourceLocation(file: path, line: 1, column: 1),
+                       "file is \(bytes.count / 1024) KiB; a rule pack file may be at most \(Self.maxFileBytes / 1024 / 1024) MiB (is this the file you meant? split a large table across files)")
             return nil
         }
         if hashed[relative] == nil {
@@ -205,11 +228,27 @@ struct LoadSession {
             filesRead.append(path)
         }
         guard let text = String(bytes: bytes, encoding: .utf8) else {
-            sink.error(SourceLocation(file: path, line: 1, column: 1), "file is not UTF-8 text")
+            sink.error(Self.firstInvalidUTF8(bytes, file: path), "file is not UTF-8 text (save it as UTF-8; GBK/GB 18030 files must be converted, e.g. iconv -f GB18030 -t UTF-8)")
+            return nil
+        }
+        if let (line, column, scalar) = Self.firstControlCharacter(text) {
+            sink.error(SourceLocation(file: path, line: line, column: column),
+                       String(format: "control character U+%04X is not allowed in YAML; delete it", scalar.value))
             return nil
         }
         texts[path] = text
         return text
+    }
+
+    /// The first character YAML forbids (C0 controls but tab, LF and CR; DEL), with its place.
+    static func firstControlCharacter(_ text: String) -> (Int, Int, Unicode.Scalar)? {
+        var line = 1, column = 1
+        for s in text.unicodeScalars {
+            if s == "\n" { line += 1; column = 1; continue }
+            if (s.value < 0x20 && s != "\t" && s != "\r") || s.value == 0x7F { return (line, column, s) }
+            column += 1
+        }
+        return nil
     }
 
     /// The path of `name` relative to the loaded pack's folder, when named in the file `file`
