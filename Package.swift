@@ -102,7 +102,7 @@ let package = Package(
             dependencies: ["KesuKernel", "KesuYAML", "KesuSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(name: "KesuKernelTests", dependencies: ["KesuKernel", "KesuTestSupport"], swiftSettings: strict),
-        .testTarget(name: "KesuYAMLTests", dependencies: ["KesuYAML", "KesuKernel"], swiftSettings: strict),
+        .testTarget(name: "KesuYAMLTests", dependencies: ["KesuYAML", "KesuKernel", "KesuTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KesuSQLiteTests",
             dependencies: ["KesuSQLite", "KesuKernel", "KesuTestSupport"],

@@ -1,5 +1,6 @@
 import Foundation
 import KesuKernel
+import KesuTestSupport
 import KesuYAML
 import Testing
 
@@ -134,18 +135,5 @@ struct BadPackCorpusTests {
         print("pack loader mutations: \(tried) tried, \(refused) refused, none crashed")
         #expect(tried >= 50, "only \(tried) mutations in the time given")
         #expect(refused > tried / 4, "most mutations should break the pack (\(refused) of \(tried))")
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing mutation can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -101,7 +101,7 @@ public struct Planner: Sendable {
     // MARK: Permission
 
     /// Whether `person` may act on a case handled by `handlingUnit` with one of `roles`.
-    func mayAct(_ person: PersonDef, roles: [String], handlingUnit: String?) -> Bool {
+    public func mayAct(_ person: PersonDef, roles: [String], handlingUnit: String?) -> Bool {
         person.roles.contains { r in
             guard roles.contains(r), let def = pack.role(r), !def.readOnly else { return false }
             return def.scope == .all || person.unit == handlingUnit
