@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KesuKernel
 import KesuPlugins
 
 /// `kesu plugins`: the exec plugins installed under plugins/, and their conformance kit.

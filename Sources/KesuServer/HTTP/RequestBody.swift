@@ -58,7 +58,7 @@ struct BodyObject {
         case nil, .null?:
             if required { throw APIError.badRequest("field '\(prefix)\(key)' is required (an integer)", field: prefix + key) }
             return nil
-        case let .int(i)?: return i
+        case let .number(n)? where n.rounded() == n && abs(n) < 1e15: return Int(n)
         case let v?: throw APIError.badRequest("field '\(prefix)\(key)' must be an integer, not \(v.kind)", field: prefix + key)
         }
     }

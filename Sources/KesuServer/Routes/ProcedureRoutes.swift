@@ -187,8 +187,8 @@ struct ProcedureRoutes {
         if let raw = body.values["ids"] {
             guard case let .array(list) = raw else { throw APIError.badRequest("field 'ids' must be an array of integers, not \(raw.kind)", field: "ids") }
             ids = try list.map { v in
-                guard case let .int(i) = v else { throw APIError.badRequest("field 'ids' must hold integers, not \(v.kind)", field: "ids") }
-                return Int64(i)
+                guard case let .number(n) = v, n.rounded() == n, abs(n) < 1e15 else { throw APIError.badRequest("field 'ids' must hold integers, not \(v.kind)", field: "ids") }
+                return Int64(n)
             }
         }
         let engine = api.rules.engine
