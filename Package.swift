@@ -99,7 +99,10 @@ let package = Package(
         // Benchmarks (issue 7): `swift run -c release kesu-bench [--quick]`. Not part of `swift test`.
         .executableTarget(
             name: "kesu-bench",
-            dependencies: ["KesuKernel", "KesuYAML", "KesuSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuPostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "KesuKernelTests", dependencies: ["KesuKernel", "KesuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KesuYAMLTests", dependencies: ["KesuYAML", "KesuKernel", "KesuTestSupport"], swiftSettings: strict),

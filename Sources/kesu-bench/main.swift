@@ -9,6 +9,7 @@ import KesuYAML
 //
 //   swift run -c release kesu-bench [--quick] [--rules DIR] [--dir DIR] [--seed N]
 //   swift run -c release kesu-bench generate --cases 1000000 --open 25000 --db FILE [--seed N]
+//   swift run -c release kesu-bench postgres --url postgres://user@host:port/db [--intakes N]
 
 struct Options {
     var command = "all"
@@ -20,6 +21,7 @@ struct Options {
     var open: Int?
     var intakes: Int?
     var seed: UInt64 = 20_261_129
+    var url: String?
 
     init(_ args: [String]) throws {
         var it = args.makeIterator()
@@ -34,7 +36,8 @@ struct Options {
         }
         while let a = it.next() {
             switch a {
-            case "generate", "all": command = a
+            case "generate", "all", "postgres": command = a
+            case "--url": url = try value(a)
             case "--quick": quick = true
             case "--rules": rules = try value(a)
             case "--dir": dir = try value(a)
@@ -47,6 +50,7 @@ struct Options {
                 print("""
                     usage: kesu-bench [all] [--quick] [--rules DIR] [--dir DIR] [--seed N] [--intakes N] [--cases N] [--open N]
                            kesu-bench generate [--quick] --db FILE [--cases N] [--open N] [--seed N]
+                           kesu-bench postgres --url postgres://user@host:port/db [--intakes N] [--quick]
                     """)
                 exit(0)
             default: throw BenchError("unknown argument '\(a)' (see --help)")
@@ -318,7 +322,11 @@ func generateOnly(_ o: Options) async throws {
 
 do {
     let o = try Options(Array(CommandLine.arguments.dropFirst()))
-    if o.command == "generate" { try await generateOnly(o) } else { try await bench(o) }
+    switch o.command {
+    case "generate": try await generateOnly(o)
+    case "postgres": try await postgresBench(o)
+    default: try await bench(o)
+    }
 } catch {
     FileHandle.standardError.write(Data("kesu-bench: \(error)\n".utf8))
     exit(1)
