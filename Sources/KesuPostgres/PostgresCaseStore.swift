@@ -416,6 +416,17 @@ public final class PostgresCaseStore: CaseStore, Sendable {
         }
     }
 
+    public func outboxCounts() async throws -> [OutboxItem.Status: Int] {
+        try await read("count the outbox") { c in
+            var out: [OutboxItem.Status: Int] = [:]
+            for try await (status, n) in try await c.query("SELECT status, COUNT(*) FROM outbox GROUP BY status", logger: self.logger)
+                .decode((String, Int64).self) {
+                if let s = OutboxItem.Status(rawValue: status) { out[s] = Int(n) }
+            }
+            return out
+        }
+    }
+
     public func outbox(status: OutboxItem.Status?, limit: Int) async throws -> [OutboxItem] {
         try await read("list the outbox") { c in
             let limit = Int64(max(0, limit))

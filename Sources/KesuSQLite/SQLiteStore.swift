@@ -380,6 +380,16 @@ public final class SQLiteStore: CaseStore {
         }
     }
 
+    public func outboxCounts() async throws -> [OutboxItem.Status: Int] {
+        try await read("count the outbox") { db in
+            var out: [OutboxItem.Status: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status") {
+                if let s = OutboxItem.Status(rawValue: row["status"]) { out[s] = row["n"] }
+            }
+            return out
+        }
+    }
+
     public func outbox(status: OutboxItem.Status?, limit: Int) async throws -> [OutboxItem] {
         try await read("list the outbox") { db in
             if let status {

@@ -625,6 +625,7 @@ extension StoreConformance {
         try expectEqual(try await store.outbox(status: .pending, limit: 10).map(\.id), [ids[1]], "by status: pending")
         try expectEqual(try await store.outbox(status: .failed, limit: 10).map(\.id), [ids[2]], "by status: failed")
         try expectEqual(try await store.outbox(status: .delivered, limit: 10).map(\.id), [ids[0]], "by status: delivered")
+        try expectEqual(try await store.outboxCounts(), [.delivered: 1, .pending: 1, .failed: 1], "counts by status")
         // Marks on items no longer pending change nothing.
         try await store.markDelivered(id: ids[2], at: t0 + hour)
         try await store.markFailed(id: ids[0], error: "late", nextAttemptAt: t0 + hour, giveUp: true)

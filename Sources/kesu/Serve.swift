@@ -73,6 +73,12 @@ struct Serve: AsyncParsableCommand {
 
 /// One JSON object per line on stderr: time, level, label, message and metadata.
 struct JSONLogHandler: LogHandler {
+    /// One encoder for every line (a log line per request: no allocation of an encoder each time).
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
@@ -85,8 +91,6 @@ struct JSONLogHandler: LogHandler {
         var o: [String: String] = ["time": ISO8601.format(Date(), in: TimeZone(identifier: "UTC")!), "level": level.rawValue,
                                    "label": label, "message": message.description]
         for (k, v) in metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }) { o[k] = v.description }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if let data = try? encoder.encode(o) { FileHandle.standardError.write(data + Data("\n".utf8)) }
+        if let data = try? Self.encoder.encode(o) { FileHandle.standardError.write(data + Data("\n".utf8)) }
     }
 }

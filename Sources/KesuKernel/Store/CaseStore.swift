@@ -170,6 +170,9 @@ public protocol CaseStore: Sendable {
     /// (`lastError` is kept). Delivered items are left alone. Returns how many changed.
     @discardableResult
     func retryOutbox(ids: [Int64]?, at: Date) async throws -> Int
+    /// How many items have each status (statuses with none are left out): the backlog, counted
+    /// by the store rather than read item by item.
+    func outboxCounts() async throws -> [OutboxItem.Status: Int]
 
     // MARK: Leases
 

@@ -178,6 +178,10 @@ extension MemoryStore {
         if giveUp { outboxItems[i].status = .failed }
     }
 
+    public func outboxCounts() async throws -> [OutboxItem.Status: Int] {
+        outboxItems.reduce(into: [:]) { $0[$1.status, default: 0] += 1 }
+    }
+
     public func outbox(status: OutboxItem.Status?, limit: Int) async throws -> [OutboxItem] {
         Array(outboxItems.filter { status == nil || $0.status == status }.prefix(max(0, limit)))
     }

@@ -27,6 +27,15 @@ enum JSONResponse {
         return e
     }()
 
+    /// Records as the API writes them: snake_case keys, times ISO-8601 in the pack's zone.
+    static func recordEncoder(zone: TimeZone) -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.dateEncodingStrategy = .custom { d, enc in var c = enc.singleValueContainer(); try c.encode(ISO8601.format(d, in: zone)) }
+        return e
+    }
+
     static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return make(data: data, contentType: "application/json; charset=utf-8", status: status, headers: headers)

@@ -47,10 +47,10 @@ public final class ServerMetrics: Sendable {
         }
         let overdue = try await store.count(CaseQuery(overdueAt: now, openOnly: true))
         Gauge(label: "kesu_cases_overdue", factory: factory).record(overdue)
-        let pending = try await store.outbox(status: .pending, limit: 1_000_000).count
-        let failed = try await store.outbox(status: .failed, limit: 1_000_000).count
-        Gauge(label: "kesu_outbox_backlog", dimensions: [("status", "pending")], factory: factory).record(pending)
-        Gauge(label: "kesu_outbox_backlog", dimensions: [("status", "failed")], factory: factory).record(failed)
+        let backlog = try await store.outboxCounts()
+        for status in [OutboxItem.Status.pending, .failed] {
+            Gauge(label: "kesu_outbox_backlog", dimensions: [("status", status.rawValue)], factory: factory).record(backlog[status] ?? 0)
+        }
         return registry.emitToString()
     }
 }

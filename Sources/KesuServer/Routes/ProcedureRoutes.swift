@@ -26,10 +26,7 @@ struct ProcedureRoutes {
     /// A Codable record as JSON, dates in the pack's zone.
     func encoded<T: Encodable>(_ value: T?, _ engine: Engine) -> JSONValue {
         guard let value else { return .null }
-        let zone = engine.planner.calendar.timeZone
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.dateEncodingStrategy = .custom { d, enc in var c = enc.singleValueContainer(); try c.encode(ISO8601.format(d, in: zone)) }
+        let e = JSONResponse.recordEncoder(zone: engine.planner.calendar.timeZone)
         return (try? e.encode(value)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } ?? .null
     }
 

@@ -66,10 +66,6 @@ struct ReportRoutes {
         if format == "html" {
             return JSONResponse.make(data: Data(report.html(zone: zone).utf8), contentType: "text/html; charset=utf-8")
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { d, e in var c = e.singleValueContainer(); try c.encode(ISO8601.format(d, in: zone)) }
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return JSONResponse.make(data: try encoder.encode(report), contentType: "application/json; charset=utf-8")
+        return JSONResponse.make(data: try JSONResponse.recordEncoder(zone: zone).encode(report), contentType: "application/json; charset=utf-8")
     }
 }
