@@ -178,6 +178,16 @@ public final class PostgresCaseStore: CaseStore, Sendable {
         }
     }
 
+    public func events(caseIDs: [Int64]) async throws -> [Event] {
+        let ids = Set(caseIDs).sorted()
+        guard !ids.isEmpty else { return [] }
+        return try await read("read the events of \(ids.count) cases") { c in
+            let decoder = JSONDecoder()
+            return try await c.query("SELECT \(unescaped: PostgresRows.eventColumns) FROM events WHERE case_id = ANY(\(ids)) ORDER BY case_id, seq",
+                                     logger: self.logger).collect().map { try PostgresRows.event($0, decoder: decoder) }
+        }
+    }
+
     public func summary(caseID: Int64) async throws -> CaseSummary? {
         try await read("read case \(caseID)") { c in try await self.fetchSummary(c, caseID) }
     }
@@ -256,6 +266,19 @@ public final class PostgresCaseStore: CaseStore, Sendable {
                 WHERE type = ANY(\(types.sorted())) AND occurred_at >= \(from.stored) AND occurred_at < \(to.stored)
                 ORDER BY case_id, seq
                 """, logger: self.logger).collect().map { try PostgresRows.event($0, decoder: decoder) }
+        }
+    }
+
+    public func caseIDs(eventTypes types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Int64] {
+        guard !types.isEmpty else { return [] }
+        return try await read("find the cases with events by type") { c in
+            var ids: [Int64] = []
+            for try await id in try await c.query("""
+                SELECT DISTINCT case_id FROM events
+                WHERE type = ANY(\(types.sorted())) AND occurred_at >= \(from.stored) AND occurred_at < \(to.stored)
+                ORDER BY case_id
+                """, logger: self.logger).decode(Int64.self) { ids.append(id) }
+            return ids
         }
     }
 

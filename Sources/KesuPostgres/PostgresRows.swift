@@ -72,7 +72,7 @@ enum PostgresRows {
         let json: String = try c("body")
         let body: EventBody
         do {
-            body = try decoder.decode(EventBody.self, from: Data(json.utf8))
+            body = try EventBody.decode(json: json, decoder: decoder)
         } catch {
             throw StoreError.failure(operation: "decode event \(seq) of case \(caseID)", detail: "\(error)")
         }

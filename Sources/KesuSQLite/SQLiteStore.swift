@@ -188,7 +188,18 @@ public final class SQLiteStore: CaseStore {
 
     public func events(caseID: Int64) async throws -> [Event] {
         try await read("read the events of case \(caseID)") { db in
-            try Self.fetchEvents(db, sql: "SELECT * FROM events WHERE case_id = ? ORDER BY seq", arguments: [caseID])
+            try Self.fetchEvents(db, sql: "SELECT \(Self.eventColumns) FROM events WHERE case_id = ? ORDER BY seq", arguments: [caseID])
+        }
+    }
+
+    public func events(caseIDs: [Int64]) async throws -> [Event] {
+        let ids = Set(caseIDs).sorted()
+        guard !ids.isEmpty else { return [] }
+        return try await read("read the events of \(ids.count) cases") { db in
+            // A JSON array of ids keeps the statement text (and its cached plan) the same for any count.
+            try Self.fetchEvents(db, sql: """
+                SELECT \(Self.eventColumns) FROM events WHERE case_id IN (SELECT value FROM json_each(?)) ORDER BY case_id, seq
+                """, arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]"])
         }
     }
 
@@ -229,6 +240,18 @@ public final class SQLiteStore: CaseStore {
         let (sql, arguments) = Self.eventsByTypeSQL(types, from, to)
         return try await read("read events by type") { db in
             try Self.fetchEvents(db, sql: sql, arguments: arguments)
+        }
+    }
+
+    public func caseIDs(eventTypes types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Int64] {
+        guard !types.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: types.count).joined(separator: ", ")
+        let args = StatementArguments(types.sorted()) + [from.timeIntervalSinceReferenceDate, to.timeIntervalSinceReferenceDate]
+        return try await read("find the cases with events by type") { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT DISTINCT case_id FROM events WHERE type IN (\(marks)) AND occurred_at >= ? AND occurred_at < ?
+                ORDER BY case_id
+                """, arguments: args)
         }
     }
 
@@ -496,7 +519,7 @@ public final class SQLiteStore: CaseStore {
         var args = StatementArguments(types.sorted())
         args += [from.timeIntervalSinceReferenceDate, to.timeIntervalSinceReferenceDate]
         return ("""
-            SELECT * FROM events WHERE type IN (\(marks)) AND occurred_at >= ? AND occurred_at < ?
+            SELECT \(eventColumns) FROM events WHERE type IN (\(marks)) AND occurred_at >= ? AND occurred_at < ?
             ORDER BY case_id, seq
             """, args)
     }
@@ -514,23 +537,27 @@ public final class SQLiteStore: CaseStore {
             packVersion: row["pack_version"])
     }
 
+    static let eventColumns = "case_id, seq, at, actor, rule_id, pack_version, body"
+
     private static func fetchEvents(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Event] {
         let decoder = JSONDecoder()
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        // Cached: reports run the same few statements many times.
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         var events: [Event] = []
+        // By position, in the order of `eventColumns`: looking columns up by name costs more than the row.
         while let row = try cursor.next() {
-            let caseID: Int64 = row["case_id"]
-            let seq: Int = row["seq"]
-            let json: String = row["body"]
+            let caseID: Int64 = row[0]
+            let seq: Int = row[1]
+            let json: String = row[6]
             let body: EventBody
             do {
-                body = try decoder.decode(EventBody.self, from: Data(json.utf8))
+                body = try EventBody.decode(json: json, decoder: decoder)
             } catch {
                 throw StoreError.failure(operation: "decode event \(seq) of case \(caseID)", detail: "\(error)")
             }
             events.append(Event(
-                caseID: caseID, seq: seq, at: Date(timeIntervalSinceReferenceDate: row["at"]),
-                actor: row["actor"], ruleID: row["rule_id"], packVersion: row["pack_version"], body: body))
+                caseID: caseID, seq: seq, at: Date(timeIntervalSinceReferenceDate: row[2]),
+                actor: row[3], ruleID: row[4], packVersion: row[5], body: body))
         }
         return events
     }

@@ -35,6 +35,7 @@ public enum StoreConformance {
         Check("list filters and count", listFilters),
         Check("due for sweep", dueForSweep),
         Check("events by type and occurrence time", eventsByType),
+        Check("histories of many cases in one read; cases by event type", historiesInOneRead),
         Check("pack versions", packVersions),
         Check("pack sources kept by version", packSources),
         Check("records append and read back exactly", recordsRoundTrip),
@@ -400,6 +401,31 @@ extension StoreConformance {
         try expectEqual(try await store.events(types: [], occurredFrom: t0 - day, to: t0 + 10 * day), [], "no types")
         try expectEqual(try await store.events(types: ["closed"], occurredFrom: t0 - day, to: t0 + 10 * day), [],
                         "a type with no events")
+    }
+
+    static func historiesInOneRead(_ store: any CaseStore) async throws {
+        let a = try await make(store, events: [intake(at: t0), event(.routed(unit: "u1", reason: "rule"), at: t0)])
+        let b = try await make(store, events: [intake(at: t0 + day)])
+        let c = try await make(store, events: [intake(at: t0 + 2 * day), event(.assigned(person: "p"), at: t0 + 5 * day)])
+        try await store.append(caseID: b.id, expectedVersion: 1, events: [event(.routed(unit: "u2", reason: "manual"), at: t0 + 3 * day)],
+                               summary: summary(version: 2), outbox: [])
+        let all = [a, b, c].map(\.id)
+        var expected: [Event] = []
+        for id in all { expected += try await store.events(caseID: id) }
+        try expectEqual(try await store.events(caseIDs: all), expected, "every event of every case, in case and sequence order")
+        try expectEqual(try await store.events(caseIDs: [c.id, a.id, c.id]), expected.filter { $0.caseID != b.id },
+                        "ids in any order, repeated ids once")
+        try expectEqual(try await store.events(caseIDs: []), [], "no ids")
+        try expectEqual(try await store.events(caseIDs: [999_999]), [], "an unknown id reads nothing")
+        try expectEqual(try await store.events(caseIDs: [b.id]).map(\.seq), [1, 2], "an appended event is read with its case")
+
+        try expectEqual(try await store.caseIDs(eventTypes: ["routed"], occurredFrom: t0, to: t0 + 10 * day), [a.id, b.id],
+                        "cases with the type in the range, ascending, each once")
+        try expectEqual(try await store.caseIDs(eventTypes: ["routed", "assigned"], occurredFrom: t0 + day, to: t0 + 5 * day), [b.id],
+                        "from inclusive, to exclusive")
+        try expectEqual(try await store.caseIDs(eventTypes: ["intake", "routed"], occurredFrom: t0, to: t0 + 10 * day), [a.id, b.id, c.id],
+                        "a case with two matching events appears once")
+        try expectEqual(try await store.caseIDs(eventTypes: [], occurredFrom: t0, to: t0 + 10 * day), [], "no types")
     }
 
     static func packVersions(_ store: any CaseStore) async throws {

@@ -145,6 +145,14 @@ struct StoreGenerator {
                 try step("accept", ["assignee": handler], by: liaison, after: rng.int(30...300))
             }
             if stage > 3 {
+                // About one closed complaint in eight is answered late: the sweep fired its
+                // reminders, escalations, violations and deductions before the answer came.
+                if !isOpen && rng.chance(0.12) {
+                    t = t.addingTimeInterval(Double(rng.int(4...15) * 86_400))
+                    let fired = try planner.planSweep(on: state, at: t)
+                    for x in fired { state.apply(x) }
+                    events += fired
+                }
                 try step("answer", [
                     "handled_by": pack.person(handler)?.name ?? handler,
                     "handled_at": Self.iso8601(t.addingTimeInterval(3_600), offset: planner.calendar.timeZone.secondsFromGMT(for: t)),

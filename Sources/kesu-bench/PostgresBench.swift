@@ -16,6 +16,13 @@ import PostgresNIO
 
 func postgresBench(_ o: Options) async throws {
     guard let url = o.url else { throw BenchError("postgres needs --url postgres://user@host:port/db") }
+    print("machine: \(machine())")
+    let rows = try await postgresRows(o, url: url)
+    print()
+    print(table(rows))
+}
+
+func postgresRows(_ o: Options, url: String) async throws -> [Row3] {
     let loaded = try RulePackLoader().load(directory: o.rules)
     let n = o.intakes ?? (o.quick ? 400 : 2_000)
     let logger: Logger = {
@@ -30,7 +37,6 @@ func postgresBench(_ o: Options) async throws {
     #if DEBUG
     print("warning: a debug build; figures are only meaningful with `swift run -c release kesu-bench postgres`")
     #endif
-    print("machine: \(machine())")
     print("PostgreSQL: \(url.replacingOccurrences(of: #"//[^@/]*@"#, with: "//…@", options: .regularExpression)), \(n) intakes per run\n")
     var rows: [Row3] = []
     for writers in [1, 8] {
@@ -90,6 +96,5 @@ func postgresBench(_ o: Options) async throws {
         try await sql("DROP SCHEMA \(engineSchema) CASCADE")
         try await sql("DROP SCHEMA \(rawSchema) CASCADE")
     }
-    print()
-    print(table(rows))
+    return rows
 }

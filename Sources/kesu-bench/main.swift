@@ -22,6 +22,9 @@ struct Options {
     var intakes: Int?
     var seed: UInt64 = 20_261_129
     var url: String?
+    var quarter = "2026Q3"
+    var reuse = false
+    var httpSeconds = 10
 
     init(_ args: [String]) throws {
         var it = args.makeIterator()
@@ -36,9 +39,13 @@ struct Options {
         }
         while let a = it.next() {
             switch a {
-            case "generate", "all", "postgres": command = a
+            case "generate", "all", "postgres", "report": command = a
+            case "--quarter": quarter = try value(a)
             case "--url": url = try value(a)
             case "--quick": quick = true
+            case "--reuse": reuse = true
+            case "--http-seconds": httpSeconds = try int(a)
+            case "--postgres-url": url = try value(a)
             case "--rules": rules = try value(a)
             case "--dir": dir = try value(a)
             case "--db": db = try value(a)
@@ -49,7 +56,9 @@ struct Options {
             case "-h", "--help":
                 print("""
                     usage: kesu-bench [all] [--quick] [--rules DIR] [--dir DIR] [--seed N] [--intakes N] [--cases N] [--open N]
+                                      [--db FILE --reuse] [--postgres-url URL] [--http-seconds N (0: skip)] [--quarter 2026Q3]
                            kesu-bench generate [--quick] --db FILE [--cases N] [--open N] [--seed N]
+                           kesu-bench report --db FILE [--quarter 2026Q3]
                            kesu-bench postgres --url postgres://user@host:port/db [--intakes N] [--quick]
                     """)
                 exit(0)
@@ -232,6 +241,24 @@ func sweepRows(path: String) async throws -> ([Row3], String) {
     return (rows, planText)
 }
 
+/// Fires everything due at the bench's "now" through the Engine (reminders, escalations,
+/// violations, deductions, outbox), one transaction per case, and times it.
+func fireSweep(loaded: LoadedPack, path: String) async throws -> Row3 {
+    let store = try SQLiteStore(path: path)
+    defer { try? store.close() }
+    let engine = try Engine(pack: loaded.pack, store: store, snapshot: loaded.snapshot)
+    let clock = ContinuousClock()
+    var examined = 0, fired = 0, problems = 0
+    let elapsed = try await clock.measure {
+        let report = try await engine.sweep(at: benchNow)
+        examined = report.casesExamined; fired = report.fired.count; problems = report.problems.count
+    }
+    let perCase = examined == 0 ? 0 : ms(elapsed) / Double(examined)
+    return Row3(figure: "sweep: find and fire everything due (\(examined) cases, \(fired) reminders, escalations and violations), one transaction per case",
+                measured: "\(fmt(ms(elapsed), 0)) ms (\(fmt(perCase, 2)) ms a case)", reference: "— (the query part: see above)",
+                ratio: "—", verdict: problems == 0 ? "" : "\(problems) problems")
+}
+
 // MARK: Output
 
 func table(_ rows: [Row3]) -> String {
@@ -297,13 +324,47 @@ func bench(_ o: Options) async throws {
         let a = try g1.makeCase(index: k, total: cases, open: open), b = try g2.makeCase(index: k, total: cases, open: open)
         guard a.events == b.events, a.summary == b.summary else { throw BenchError("generator not deterministic at case \(k)") }
     }
-    let (gt, gev) = try await generate(loaded: loaded, path: path, cases: cases, open: open, seed: o.seed)
-    rows.append(Row3(figure: "generate a seeded store: \(cases) cases (\(open) open), \(gev) events",
-                     measured: "\(fmt(seconds(gt), 1)) s (\(fmt(Double(cases) / seconds(gt), 0)) cases/s)",
-                     reference: "—", ratio: "—", verdict: ""))
-    let (sweep, plan) = try await sweepRows(path: path)
+    var large = path
+    if o.reuse, FileManager.default.fileExists(atPath: path) {
+        // Firing the sweep writes to the store: work on a copy, so the store can be reused.
+        large = tempPath(dir, "large-copy.db")
+        try FileManager.default.copyItem(atPath: path, toPath: large)
+        print("3. reusing \(path) (a copy: \(large)); generation not timed in this run")
+    } else {
+        let (gt, gev) = try await generate(loaded: loaded, path: path, cases: cases, open: open, seed: o.seed)
+        rows.append(Row3(figure: "generate a seeded store: \(cases) cases (\(open) open), \(gev) events",
+                         measured: "\(fmt(seconds(gt), 1)) s (\(fmt(Double(cases) / seconds(gt), 0)) cases/s)",
+                         reference: "—", ratio: "—", verdict: ""))
+    }
+    let (sweep, plan) = try await sweepRows(path: large)
     rows += sweep
     print("\nsweep query plan:\n\(plan)\n")
+
+    // 4. Reports over the large store, then the sweep's firing (it writes).
+    print("4. quarterly summary and score export over \(large)")
+    rows += try await reportRows(loaded: loaded, path: large, quarter: o.quarter)
+    print("5. firing the sweep")
+    rows.append(try await fireSweep(loaded: loaded, path: large))
+
+    // 6. PostgreSQL, when a server is given.
+    if let url = o.url {
+        print("6. PostgreSQL intake")
+        rows += try await postgresRows(o, url: url)
+    } else {
+        print("6. PostgreSQL: skipped (no --postgres-url)")
+    }
+
+    // 7. HTTP through the release `kesu` beside this executable, with wrk.
+    if o.httpSeconds > 0 {
+        guard let kesu = siblingKesu() else { throw BenchError("no release `kesu` beside kesu-bench: swift build -c release --product kesu (or --http-seconds 0)") }
+        guard let wrk = which("wrk") else { throw BenchError("wrk is not installed: apt-get install wrk (or --http-seconds 0)") }
+        print("7. HTTP intake")
+        rows += try await httpRows(kesu: kesu, wrk: wrk, db: tempPath(dir, "http.db"), rules: o.rules, seconds: o.httpSeconds,
+                                   connections: [1, 8], label: "fresh SQLite store")
+        rows += try await httpRows(kesu: kesu, wrk: wrk, db: large, rules: o.rules, seconds: o.httpSeconds,
+                                   connections: [8], label: "the \(cases)-case store")
+    }
+    print()
     print(table(rows))
     if o.dir == nil { try? FileManager.default.removeItem(atPath: dir) }
 }
@@ -325,6 +386,7 @@ do {
     switch o.command {
     case "generate": try await generateOnly(o)
     case "postgres": try await postgresBench(o)
+    case "report": try await reportOnly(o)
     default: try await bench(o)
     }
 } catch {

@@ -48,75 +48,141 @@ public struct MeasuresReport: Sendable, Equatable {
     public subscript(_ id: String) -> Measures { rows[ScoreSubject(by, id)] ?? Measures() }
 }
 
+/// One period's measures, counted while case histories are folded event by event, so one pass
+/// over the histories can feed several periods (the quarterly report reads two quarters).
+struct MeasuresTally {
+    let period: Period
+    let kind: ScoreSubject.Kind
+    let rules: ReportingDef
+    let onTimeViolation: String?
+    var rows: [ScoreSubject: Measures] = [:]
+    var total = Measures()
+    var received: [ScoreSubject: Set<Int64>] = [:]
+    var receivedTotal = Set<Int64>()
+
+    init(period: Period, kind: ScoreSubject.Kind, pack: RulePack) {
+        self.period = period
+        self.kind = kind
+        rules = pack.reporting
+        onTimeViolation = pack.reporting.onTimeClock.flatMap { pack.clock($0)?.violation }
+    }
+
+    func subject(unit: String?, person: String?) -> ScoreSubject? {
+        switch kind {
+        case .unit: unit.map { ScoreSubject(.unit, $0) }
+        case .person: person.map { ScoreSubject(.person, $0) }
+        }
+    }
+
+    mutating func add(_ s: ScoreSubject?, _ change: (inout Measures) -> Void) {
+        change(&total)
+        if let s { change(&rows[s, default: Measures()]) }
+    }
+
+    /// Event `e` of case `id`: `unitBefore` and `assigneeBefore` are the case's before it, `after`
+    /// its state after it; `becameSubstantiated` says whether `e` made the complaint substantiated.
+    mutating func count(_ e: Event, caseID id: Int64, unitBefore: String?, assigneeBefore: String?,
+                        after state: CaseState, becameSubstantiated: Bool) {
+        guard e.occurredAt >= period.start, e.occurredAt < period.end else { return }
+        let r = rules
+        if becameSubstantiated {
+            add(subject(unit: state.handlingUnit, person: state.assignee)) { $0.substantiated += 1 }
+        }
+        switch e.body {
+        case let .routed(unit, _) where kind == .unit:
+            received[ScoreSubject(.unit, unit), default: []].insert(id)
+            receivedTotal.insert(id)
+        case let .assigned(person) where kind == .person && !person.isEmpty:
+            received[ScoreSubject(.person, person), default: []].insert(id)
+            receivedTotal.insert(id)
+        case let .clockStopped(run, late) where run.clock == r.onTimeClock:
+            add(subject(unit: unitBefore, person: assigneeBefore)) {
+                $0.answered += 1
+                if !late { $0.answeredOnTime += 1 }
+            }
+        case let .violation(v, run, unit, person, _) where run?.clock == r.onTimeClock && v == onTimeViolation:
+            add(subject(unit: unit, person: person)) { $0.overdue += 1 }
+        case let .transition(t, _, _, _):
+            let who = subject(unit: unitBefore, person: assigneeBefore)
+            if r.callbackTransitions.contains(t) { add(who) { $0.callbacks += 1 } }
+            if r.redispatchTransitions.contains(t) { add(who) { $0.redispatched += 1 } }
+        case let .outcome(o, unit, person) where o == r.unsatisfiedOutcome:
+            add(subject(unit: unit, person: person)) {
+                $0.unsatisfied += 1
+                if r.redispatchTransitions.isEmpty { $0.redispatched += 1 }
+            }
+        case .clockExtended:
+            add(subject(unit: state.handlingUnit, person: state.assignee)) { $0.extensions += 1 }
+        default:
+            break
+        }
+    }
+
+    var report: MeasuresReport {
+        var rows = rows
+        for (s, cases) in received { rows[s, default: Measures()].received = cases.count }
+        var total = total
+        total.received = receivedTotal.count
+        return MeasuresReport(period: period, by: kind, rows: rows, total: total)
+    }
+}
+
 extension Engine {
+    /// The event types a measure counts: a case without one of them in a period adds nothing to it.
+    static let countedEventTypes: Set<String> = ["routed", "assigned", "transition", "outcome", "clock_stopped", "violation", "clock_extended"]
+
     /// Counts, for each unit (or person), what happened in the period: a unit answers for what
     /// happens while it handles the case, a person for what happens while the case is assigned
     /// to them (violations and outcomes name their own unit and person).
     public func measures(period: Period, by kind: ScoreSubject.Kind) async throws -> MeasuresReport {
-        let types: Set<String> = ["routed", "assigned", "transition", "outcome", "clock_stopped", "violation", "clock_extended"]
-        let touched = Set(try await store.events(types: types, occurredFrom: period.start, to: period.end).map(\.caseID))
-        var rows: [ScoreSubject: Measures] = [:]
-        var total = Measures()
-        var received: [ScoreSubject: Set<Int64>] = [:]
-        var receivedTotal = Set<Int64>()
+        var tally = MeasuresTally(period: period, kind: kind, pack: pack)
+        let touched = try await store.caseIDs(eventTypes: Self.countedEventTypes, occurredFrom: period.start, to: period.end)
+        try await foldHistories(touched) { id, e, unitBefore, assigneeBefore, state, became in
+            tally.count(e, caseID: id, unitBefore: unitBefore, assigneeBefore: assigneeBefore, after: state, becameSubstantiated: became)
+        }
+        return tally.report
+    }
+
+    /// Folds the histories of the cases `ids`, reading `batch` cases at a time, and calls `visit`
+    /// with every event, the case's handling unit and assignee before it, its state after it, and
+    /// whether the event made the complaint substantiated (`reporting.substantiated`); then `done`
+    /// with the case's events and final state.
+    func foldHistories(
+        _ ids: [Int64], batch: Int = 500,
+        visit: (Int64, Event, String?, String?, CaseState, Bool) throws -> Void,
+        done: (Int64, ArraySlice<Event>, CaseState) throws -> Void = { _, _, _ in }
+    ) async throws {
         let r = pack.reporting
-        let onTimeViolation = r.onTimeClock.flatMap { pack.clock($0)?.violation }
-        for id in touched.sorted() {
-            let events = try await store.events(caseID: id)
-            var state = CaseState()
-            var wasSubstantiated = false
-            for e in events {
-                let before = state
-                state.apply(e)
-                let isSubstantiated = Self.substantiated(state, rules: r)
-                defer { wasSubstantiated = isSubstantiated }
-                guard e.occurredAt >= period.start, e.occurredAt < period.end else { continue }
-                func subject(unit: String?, person: String?) -> ScoreSubject? {
-                    switch kind {
-                    case .unit: unit.map { ScoreSubject(.unit, $0) }
-                    case .person: person.map { ScoreSubject(.person, $0) }
-                    }
+        let store = store
+        let chunks = stride(from: 0, to: ids.count, by: batch).map { Array(ids[$0..<min(ids.count, $0 + batch)]) }
+        guard !chunks.isEmpty else { return }
+        var pending = Task { try await store.events(caseIDs: chunks[0]) }
+        for k in chunks.indices {
+            let events = try await pending.value
+            // The next batch is read (and decoded) while this one is folded: the two halves of
+            // the work run on two cores.
+            if k + 1 < chunks.count {
+                let next = chunks[k + 1]
+                pending = Task { try await store.events(caseIDs: next) }
+            }
+            var i = 0
+            while i < events.count {
+                let id = events[i].caseID
+                let first = i
+                var state = CaseState()
+                var wasSubstantiated = false
+                while i < events.count, events[i].caseID == id {
+                    let e = events[i]
+                    let unitBefore = state.handlingUnit, assigneeBefore = state.assignee
+                    state.apply(e)
+                    let isSubstantiated = Self.substantiated(state, rules: r)
+                    try visit(id, e, unitBefore, assigneeBefore, state, isSubstantiated && !wasSubstantiated)
+                    wasSubstantiated = isSubstantiated
+                    i += 1
                 }
-                func count(_ s: ScoreSubject?, _ change: (inout Measures) -> Void) {
-                    change(&total)
-                    if let s { change(&rows[s, default: Measures()]) }
-                }
-                if isSubstantiated && !wasSubstantiated {
-                    count(subject(unit: state.handlingUnit, person: state.assignee)) { $0.substantiated += 1 }
-                }
-                switch e.body {
-                case let .routed(unit, _) where kind == .unit:
-                    received[ScoreSubject(.unit, unit), default: []].insert(id)
-                    receivedTotal.insert(id)
-                case let .assigned(person) where kind == .person && !person.isEmpty:
-                    received[ScoreSubject(.person, person), default: []].insert(id)
-                    receivedTotal.insert(id)
-                case let .clockStopped(run, late) where run.clock == r.onTimeClock:
-                    count(subject(unit: before.handlingUnit, person: before.assignee)) {
-                        $0.answered += 1
-                        if !late { $0.answeredOnTime += 1 }
-                    }
-                case let .violation(v, run, unit, person, _) where run?.clock == r.onTimeClock && v == onTimeViolation:
-                    count(subject(unit: unit, person: person)) { $0.overdue += 1 }
-                case let .transition(t, _, _, _):
-                    let who = subject(unit: before.handlingUnit, person: before.assignee)
-                    if r.callbackTransitions.contains(t) { count(who) { $0.callbacks += 1 } }
-                    if r.redispatchTransitions.contains(t) { count(who) { $0.redispatched += 1 } }
-                case let .outcome(o, unit, person) where o == r.unsatisfiedOutcome:
-                    count(subject(unit: unit, person: person)) {
-                        $0.unsatisfied += 1
-                        if r.redispatchTransitions.isEmpty { $0.redispatched += 1 }
-                    }
-                case .clockExtended:
-                    count(subject(unit: state.handlingUnit, person: state.assignee)) { $0.extensions += 1 }
-                default:
-                    break
-                }
+                try done(id, events[first..<i], state)
             }
         }
-        for (s, cases) in received { rows[s, default: Measures()].received = cases.count }
-        total.received = receivedTotal.count
-        return MeasuresReport(period: period, by: kind, rows: rows, total: total)
     }
 
     static func substantiated(_ s: CaseState, rules r: ReportingDef) -> Bool {

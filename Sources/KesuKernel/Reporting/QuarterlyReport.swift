@@ -168,8 +168,7 @@ extension Engine {
         }
         let calendar = planner.calendar
         let previous = try period.previousQuarter(calendar: calendar)
-        let current = try await openedCases(in: period)
-        let before = try await openedCases(in: previous)
+        let (current, before, m, pm) = try await foldQuarters(period, previous)
 
         // Counts by field, every value the pack knows in pack order, then any other value seen.
         let fields: [(String, String, [(String, String)])] = [
@@ -199,8 +198,6 @@ extension Engine {
             breakdowns.append(QuarterlyReport.Breakdown(field: field, name: name, lines: lines))
         }
 
-        let m = try await measures(period: period, by: .unit)
-        let pm = try await measures(period: previous, by: .unit)
         var unitIDs = pack.units.map(\.id)
         unitIDs += Set(m.rows.keys.map(\.id)).subtracting(unitIDs).sorted()
         let units = unitIDs.map { id -> QuarterlyReport.UnitRates in
@@ -266,31 +263,55 @@ extension Engine {
         var redispatched: Int
     }
 
-    /// Cases opened in the period, each folded up to the period's end.
-    func openedCases(in period: Period) async throws -> [OpenedCase] {
-        var out: [OpenedCase] = []
-        let page = 500
-        var offset = 0
+    /// One pass over every case the report reads (opened in either quarter, or with a counted
+    /// event in either): the cases opened in each quarter, each as it stood at that quarter's
+    /// end, and each quarter's measures by unit.
+    func foldQuarters(_ period: Period, _ previous: Period) async throws
+        -> (current: [OpenedCase], before: [OpenedCase], measures: MeasuresReport, previousMeasures: MeasuresReport) {
         let r = pack.reporting
-        while true {
-            let batch = try await store.list(CaseQuery(openedFrom: period.start, openedBefore: period.end, limit: page, offset: offset))
-            for summary in batch {
-                var state = CaseState()
-                var redispatched = 0
-                for e in try await store.events(caseID: summary.id) where e.occurredAt < period.end {
-                    state.apply(e)
-                    switch e.body {
-                    case let .transition(t, _, _, _) where r.redispatchTransitions.contains(t): redispatched += 1
-                    case let .outcome(o, _, _) where r.redispatchTransitions.isEmpty && o == r.unsatisfiedOutcome: redispatched += 1
-                    default: break
-                    }
-                }
-                out.append(OpenedCase(state: state, redispatched: redispatched))
-            }
-            if batch.count < page { break }
-            offset += page
+        var openedIn: [Int64: Period] = [:]
+        for p in [previous, period] {
+            for id in try await openedCaseIDs(in: p) { openedIn[id] = p }
         }
-        return out
+        let touched = try await store.caseIDs(eventTypes: Self.countedEventTypes, occurredFrom: previous.start, to: period.end)
+        let ids = Set(touched).union(openedIn.keys).sorted()
+        var tallies = [MeasuresTally(period: period, kind: .unit, pack: pack), MeasuresTally(period: previous, kind: .unit, pack: pack)]
+        var current: [OpenedCase] = [], before: [OpenedCase] = []
+        try await foldHistories(ids) { id, e, unitBefore, assigneeBefore, state, became in
+            for k in tallies.indices {
+                tallies[k].count(e, caseID: id, unitBefore: unitBefore, assigneeBefore: assigneeBefore, after: state, becameSubstantiated: became)
+            }
+        } done: { id, events, final in
+            guard let p = openedIn[id] else { return }
+            // The case as it stood at the quarter's end: its final state unless something happened since.
+            var state = final
+            if events.contains(where: { $0.occurredAt >= p.end }) {
+                state = CaseState()
+                for e in events where e.occurredAt < p.end { state.apply(e) }
+            }
+            var redispatched = 0
+            for e in events where e.occurredAt < p.end {
+                switch e.body {
+                case let .transition(t, _, _, _) where r.redispatchTransitions.contains(t): redispatched += 1
+                case let .outcome(o, _, _) where r.redispatchTransitions.isEmpty && o == r.unsatisfiedOutcome: redispatched += 1
+                default: break
+                }
+            }
+            let c = OpenedCase(state: state, redispatched: redispatched)
+            if p == period { current.append(c) } else { before.append(c) }
+        }
+        return (current, before, tallies[0].report, tallies[1].report)
+    }
+
+    /// Ids of the cases opened in the period, ascending.
+    func openedCaseIDs(in period: Period) async throws -> [Int64] {
+        var ids: [Int64] = []
+        let page = 5_000
+        while true {
+            let batch = try await store.list(CaseQuery(openedFrom: period.start, openedBefore: period.end, limit: page, offset: ids.count))
+            ids += batch.map(\.id)
+            if batch.count < page { return ids }
+        }
     }
 
     /// `reporting.typical_cases`: cases matching `when`, those with any of `outcomes` first, then

@@ -122,6 +122,9 @@ public protocol CaseStore: Sendable {
     func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws
 
     func events(caseID: Int64) async throws -> [Event]
+    /// The events of several cases in one read, in case and sequence order (reports fold many
+    /// histories; one read per case would cost a round trip each).
+    func events(caseIDs: [Int64]) async throws -> [Event]
     func summary(caseID: Int64) async throws -> CaseSummary?
     func caseID(number: String) async throws -> Int64?
     func list(_ query: CaseQuery) async throws -> [CaseSummary]
@@ -130,6 +133,8 @@ public protocol CaseStore: Sendable {
     func dueForSweep(at now: Date, limit: Int) async throws -> [Int64]
     /// Events of these types whose `occurredAt` lies in `[from, to)`, in case and sequence order.
     func events(types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Event]
+    /// The cases with an event of these types whose `occurredAt` lies in `[from, to)`, ascending.
+    func caseIDs(eventTypes types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Int64]
     /// Pack versions seen in the events, with the first and last time each was used and the
     /// cases that run under each.
     func packVersions() async throws -> [PackVersionUse]

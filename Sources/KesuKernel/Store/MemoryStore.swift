@@ -71,6 +71,7 @@ public actor MemoryStore: CaseStore {
     }
 
     public func events(caseID: Int64) async throws -> [Event] { history[caseID] ?? [] }
+    public func events(caseIDs: [Int64]) async throws -> [Event] { Set(caseIDs).sorted().flatMap { history[$0] ?? [] } }
     public func summary(caseID: Int64) async throws -> CaseSummary? { cases[caseID] }
     public func caseID(number: String) async throws -> Int64? { numbers[number] }
 
@@ -93,6 +94,12 @@ public actor MemoryStore: CaseStore {
     public func events(types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Event] {
         history.keys.sorted().flatMap { id in
             history[id]!.filter { types.contains($0.type) && $0.occurredAt >= from && $0.occurredAt < to }
+        }
+    }
+
+    public func caseIDs(eventTypes types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Int64] {
+        history.keys.sorted().filter { id in
+            history[id]!.contains { types.contains($0.type) && $0.occurredAt >= from && $0.occurredAt < to }
         }
     }
 
