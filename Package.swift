@@ -112,7 +112,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "KesuCLITests",
-            dependencies: ["kesu", "KesuKernel", "KesuYAML", "KesuSQLite", "KesuNotifiers"],
+            dependencies: ["kesu", "KesuKernel", "KesuYAML", "KesuSQLite", "KesuNotifiers", "KesuTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "KesuPluginsTests",

@@ -1,10 +1,13 @@
 import Foundation
 import KesuKernel
 import KesuSQLite
+import KesuTestSupport
+import KesuYAML
 import Testing
 
 /// `kesu` runs killed with SIGKILL in the middle of their work: a write is all or nothing, and
-/// the retry with the same Idempotency-Key finishes the job without a duplicate.
+/// the retry with the same Idempotency-Key finishes the job without a duplicate; a notification is
+/// in the outbox exactly when the events calling for it are stored, however the run was cut.
 @Suite("kesu killed mid-write")
 struct CLICrashTests {
     @Test("intakes killed at random moments, then retried: one whole case per key")
@@ -55,5 +58,132 @@ struct CLICrashTests {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         check.waitUntilExit()
         #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+    }
+    /// Starts `kesu` with `args` and kills it with SIGKILL as soon as `cut` holds (polled every
+    /// 2 ms), unless it has ended by then. True when it was killed.
+    static func killed(_ args: [String], in dir: URL, when cut: () async throws -> Bool) async throws -> Bool {
+        let p = Process()
+        p.executableURL = KesuCLI.binary
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        var env = ProcessInfo.processInfo.environment
+        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_DATABASE_URL", "KESU_CONFIG"] { env[k] = nil }
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while p.isRunning, ContinuousClock.now < deadline, !(try await cut()) { try await Task.sleep(for: .milliseconds(2)) }
+        let running = p.isRunning
+        if running { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        return running
+    }
+
+    @Test("act and sweep runs killed mid-write, then rerun: each notification in the outbox exactly once")
+    func killedSweepsAndActs() async throws {
+        let started = ContinuousClock.now
+        let cli = try KesuCLI()
+        let rules = KesuCLI.pack("tobacco-prefecture")
+        // Two channels: `log`, a JSON-lines file, and `down`, whose "file" is a folder, so every
+        // delivery on it fails and its items stay in the outbox (a notifier that is down).
+        try FileManager.default.createDirectory(at: cli.dir.appendingPathComponent("down"), withIntermediateDirectories: true)
+        let config = cli.dir.appendingPathComponent("kesu.yaml").path
+        let logFile = cli.dir.appendingPathComponent("notifications.jsonl").path
+        try """
+        notifiers:
+          - {name: log, driver: outbox-file, path: notifications.jsonl}
+          - {name: down, driver: outbox-file, path: down}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let loaded = try RulePackLoader().load(directory: rules)
+        func engine(_ store: any CaseStore) throws -> Engine {
+            try Engine(pack: loaded.pack, store: store, notifiers: ["log": CollectingNotifier(), "down": CollectingNotifier()],
+                       snapshot: loaded.snapshot)
+        }
+        // Provincial complaints dispatched on Monday 2 November at 09:00: acceptance due 15:30, the
+        // answer ladder Wednesday 08:45, Thursday 18:00 (with late_answer) and eight working hours
+        // later, Monday 9 November 09:30 (escalation, stalling), the provincial feedback that day 18:00.
+        let count = 30
+        var numbers: [String] = []
+        let store = try SQLiteStore(path: cli.db)
+        let t0 = ISO8601.parse("2026-11-02T09:00:00+08:00")!
+        for i in 0..<count {
+            let e = try engine(store)
+            let fields = ["channel": "provincial", "kind": "complaint", "complainant_type": "retailer", "region": i % 2 == 0 ? "county_a" : "county_b",
+                          "category": "marketing_service", "subject": "派单 \(i)", "description": "送货不及时", "complainant_phone": "13812345678"]
+            let number = try await e.intake(fields: fields, by: "zhao_min", at: t0).state.number
+            try await e.act(number, transition: "substantiate", fields: ["substantiated": "yes", "category": "marketing_service", "level": "general"],
+                            by: "zhao_min", at: t0)
+            try await e.act(number, transition: "approve_dispatch", by: "qian_jin", at: t0)
+            numbers.append(number)
+        }
+        let global = ["--rules", rules, "--db", cli.db, "--config", config]
+        func items() async throws -> Int { try await store.outboxCounts().values.reduce(0, +) }
+        func events() async throws -> Int { try await store.list(CaseQuery(limit: 1000)).reduce(0) { $0 + $1.version } }
+        func lines() -> Int { ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: "\n").count }
+
+        // Late acceptances (the sweep has not run yet): each `kesu act` records a violation, its
+        // deductions and its notifications in one commit, then delivers. Half the first attempts
+        // are killed at a random moment (often before the commit), half as soon as their events
+        // are seen committed (before the delivery; and before anything written after the commit).
+        // The retry with --expect-version is refused when the first did commit.
+        var killedActs = 0, actsCutAfterCommit = 0
+        for (i, number) in numbers.prefix(10).enumerated() {
+            let state = try await engine(store).find(number)
+            let unit = try #require(state.handlingUnit)
+            let liaison = try #require(loaded.pack.unit(unit)?.liaison)
+            let handler = try #require(loaded.pack.people.first { $0.unit == unit && $0.roles.contains("handler") }).id
+            let args = ["act", number, "accept", "--field", "assignee=\(handler)", "--expect-version", String(state.version),
+                        "--as", liaison, "--now", "2026-11-02T17:00:00+08:00", "--json"]
+            let at = ContinuousClock.now + .milliseconds(Int.random(in: 20...150))
+            let cut: () async throws -> Bool = i % 2 == 0 ? { ContinuousClock.now >= at } : { try await store.summary(caseID: state.id)!.version > state.version }
+            if try await Self.killed(args + global, in: cli.dir, when: cut) { killedActs += 1 }
+            if try await store.outbox(status: .pending, limit: 1000).contains(where: { $0.channel == "log" && $0.notification.caseNumber == number }) {
+                actsCutAfterCommit += 1
+            }
+            let retry = try cli.run(args + ["--config", config])
+            #expect(try await engine(store).find(number).state == "in_progress", "\(number): \(retry.stderr)")
+            #expect(retry.status == 0 || (retry.json["error"] as? [String: Any])?["code"] as? String == "conflict", "\(number): \(retry.stdout) \(retry.stderr)")
+        }
+
+        // Sweeps (every case has something due at each), each killed mid-write — as soon as a few
+        // cases' events are seen committed, or after a few of its deliveries — and run again at the
+        // same time to finish.
+        var cutSweeps = 0
+        for (i, now) in ["2026-11-04T10:00:00+08:00", "2026-11-06T09:00:00+08:00", "2026-11-09T10:00:00+08:00", "2026-11-10T09:00:00+08:00"].enumerated() {
+            let at = ISO8601.parse(now)!
+            let args = ["sweep", "--json", "--now", now]
+            let (eventsBefore, linesBefore, n) = (try await events(), lines(), Int.random(in: 1...10))
+            let cut: () async throws -> Bool = i % 2 == 0 ? { try await events() >= eventsBefore + n } : { lines() >= linesBefore + n }
+            let killed = try await Self.killed(args + global, in: cli.dir, when: cut)
+            let mine = { (items: [OutboxItem]) in items.filter { $0.notification.at == at } }
+            let left = mine(try await store.outbox(status: nil, limit: 100_000))
+            let rerun = try cli.run(args + ["--config", config])
+            #expect(rerun.status == 0, "\(rerun.stderr)")
+            let done = mine(try await store.outbox(status: nil, limit: 100_000))
+            // Cut mid-write: it had enqueued some of this sweep's notifications but not all, or had
+            // not delivered all it enqueued; the rerun finished the job.
+            if killed && !left.isEmpty && (left.count < done.count || left.contains { $0.channel == "log" && $0.status == .pending }) { cutSweeps += 1 }
+        }
+        #expect(actsCutAfterCommit > 0 && cutSweeps >= 3, "the kills must land mid-write for this test to mean anything")
+
+        for s in try await store.list(CaseQuery(limit: 100)) {
+            let events = try await store.events(caseID: s.id)
+            #expect(events.count == s.version && events.map(\.seq) == Array(1...events.count), "\(s.number): events and summary agree")
+        }
+        let audit = try await OutboxAudit.check(store, engine: try engine(store))
+        #expect(audit.problems.isEmpty, "\(audit.problems.count) outbox disagreements, e.g.\n\(audit.problems.prefix(10).joined(separator: "\n"))")
+        #expect(audit.expected > 4 * count, "the workload must produce notifications for this test to mean anything (\(audit.expected))")
+        #expect(audit.items.count == audit.expected)
+        let log = audit.items.filter { $0.channel == "log" }, down = audit.items.filter { $0.channel == "down" }
+        #expect(down.count == log.count && down.allSatisfy { $0.status != .delivered }, "the down channel keeps every item")
+        // The reruns delivered everything on `log`, each written to the file at least once.
+        #expect(log.allSatisfy { $0.status == .delivered })
+        let file = try OutboxAudit.fileLines(logFile)
+        #expect(file.unreadable == 0)
+        for item in log { #expect(file.keys[OutboxAudit.fileKey(item.notification), default: 0] >= 1, "delivered item \(item.id) is not in the file") }
+        #expect(Set(file.keys.keys) == Set(log.map { OutboxAudit.fileKey($0.notification) }))
+        print("cli crash: \(killedActs) of 10 acts killed (\(actsCutAfterCommit) between commit and delivery), \(cutSweeps) of 4 sweeps cut mid-write; "
+            + "\(audit.expected) outbox items, \(file.keys.values.reduce(0, +) - file.keys.count) delivered twice; \(ContinuousClock.now - started)")
     }
 }

@@ -9,7 +9,8 @@ import Testing
 /// crosses National Day and Mid-Autumn; people take random available transitions after random
 /// delays (often late); the sweep runs every simulated hour. After every simulated day the
 /// invariants hold: no case lost, no reminder, escalation, violation or deduction written twice,
-/// no open case stuck without a way out; at the end, nothing due is left unfired.
+/// no open case stuck without a way out; at the end, nothing due is left unfired, every ladder step
+/// that fell due fired once, and every violation was recorded and scored once.
 @Suite("Simulated quarter")
 struct SimulatedQuarterTests {
     struct Run {
@@ -107,8 +108,105 @@ struct SimulatedQuarterTests {
             let state = try await engine.state(of: s.id)
             #expect(try planner.planSweep(on: state, at: end).isEmpty, "\(s.number) still has something due")
         }
-        print("simulated quarter: \(registered) cases, \(taken) transitions, \(refused) refusals, \(fired) reminders/escalations/violations")
+        let audit = try await Self.everyStepAndViolation(store, planner: planner, start: start, end: end)
+        print("simulated quarter: \(registered) cases, \(taken) transitions, \(refused) refusals, \(fired) reminders/escalations/violations; "
+            + "checked \(audit.steps) ladder steps fired, \(audit.violations) violations and \(audit.deductions) deductions")
         #expect(registered > cases / 2 && taken > registered && fired > 0)
+        #expect(audit.steps > 0 && audit.violations > 0 && audit.deductions > audit.violations)
+    }
+
+    /// From each case's history alone (not from the planner's sweep): every ladder step that fell
+    /// due while its clock ran fired exactly once, as the pack's reminder or escalation, at the
+    /// first hourly sweep at or after its instant; every clock that ran late has its violation
+    /// exactly once (and a step's violation is there exactly when the step fired); every violation
+    /// and outcome is scored exactly once — the deductions the pack's scoring rules give it, no
+    /// more, no fewer, and no deduction without its cause. Returns how many of each were checked.
+    static func everyStepAndViolation(
+        _ store: any CaseStore, planner: Planner, start: Date, end: Date
+    ) async throws -> (steps: Int, violations: Int, deductions: Int) {
+        let pack = planner.pack
+        // The simulation sweeps at every hour from `start` (after that hour's actions) until `end`.
+        func firstSweep(atOrAfter t: Date) -> Date {
+            start.addingTimeInterval((t.timeIntervalSince(start) / 3600).rounded(.up) * 3600)
+        }
+        var steps = 0, violations = 0, deductions = 0
+        for s in try await store.list(CaseQuery(limit: 100_000)) {
+            var state = CaseState()
+            var runs: [(ClockState, stoppedAt: Date?)] = []
+            var fired: [String: [(at: Date, due: Date, escalation: Bool)]] = [:]
+            var recorded: [String: Int] = [:]
+            var scored: [String: Int] = [:], deducted: [String: Int] = [:]
+            func score(_ kind: ScoringFact.Kind, unit: String?, person: String?, at: Date, fields: [String: String]) throws {
+                let fact = ScoringFact(kind: kind, unit: unit, person: person, occurredAt: at, fields: fields)
+                for x in try planner.scorer.deductions(for: fact, pack: pack) {
+                    scored["\(kind.cause) \(x.subject.kind) \(x.subject.id) \(x.points) \(x.ruleID) \(at.timeIntervalSince1970)", default: 0] += 1
+                }
+            }
+            for e in try await store.events(caseID: s.id) {
+                state.apply(e)
+                switch e.body {
+                case let .clockStarted(run, _, _):
+                    runs.append((state.clocks[run.clock]!, stoppedAt: nil))
+                case let .clockStopped(run, _):
+                    if let i = runs.lastIndex(where: { $0.0.run == run }) { runs[i].stoppedAt = e.at }
+                case .clockPaused, .clockResumed, .clockExtended:
+                    Issue.record("\(s.number): \(e.type): this check assumes clocks run from start to stop unchanged (the simulation neither pauses nor extends)")
+                case let .reminder(run, step, due, _):
+                    fired["\(run) \(step)", default: []].append((at: e.at, due: due, escalation: false))
+                case let .escalation(run, step, due, _):
+                    fired["\(run) \(step)", default: []].append((at: e.at, due: due, escalation: true))
+                case let .violation(id, run, unit, person, occurredAt):
+                    recorded["\(id) \(run?.description ?? "-")", default: 0] += 1
+                    violations += 1
+                    try score(.violation(id), unit: unit, person: person, at: occurredAt, fields: state.fields)
+                case let .outcome(id, unit, person):
+                    try score(.outcome(id), unit: unit, person: person, at: e.at, fields: state.fields)
+                case let .deduction(cause, subject, points, occurredAt):
+                    deducted["\(cause) \(subject.kind) \(subject.id) \(points) \(e.ruleID ?? "-") \(occurredAt.timeIntervalSince1970)", default: 0] += 1
+                    deductions += 1
+                default: break
+                }
+            }
+            // What each clock run called for, from its start, due time and stop alone.
+            var expectedViolations = Set<String>()
+            for (clock, stoppedAt) in runs {
+                guard let def = pack.clock(clock.run.clock) else { continue }
+                // A sweep at hour H saw the run running when H came before its stop (a stop in that
+                // hour is an action, taken before the sweep) or, never stopped, before the end.
+                let seenRunning = { (h: Date) in h < (stoppedAt ?? end) }
+                if let ladder = def.ladder.flatMap(pack.ladder) {
+                    for (i, step) in ladder.steps.enumerated() {
+                        let instant = try planner.stepInstant(step, clock: clock)
+                        let sweep = firstSweep(atOrAfter: instant)
+                        let got = fired["\(clock.run) \(i)"] ?? []
+                        if seenRunning(sweep) {
+                            steps += 1
+                            #expect(got.count == 1, "\(s.number): \(clock.run) step \(i + 1) fell due at \(instant), fired \(got.count) times")
+                            if let f = got.first {
+                                #expect(f.at == sweep && f.due == instant, "\(s.number): \(clock.run) step \(i + 1) due \(instant) fired at \(f.at) (the sweep at \(sweep) should have)")
+                                #expect(f.escalation == !step.escalateTo.isEmpty, "\(s.number): \(clock.run) step \(i + 1) fired as the wrong kind")
+                            }
+                            if let v = step.violation { expectedViolations.insert("\(v) \(clock.run)") }
+                        } else {
+                            #expect(got.isEmpty, "\(s.number): \(clock.run) step \(i + 1) fired though its clock stopped before it fell due")
+                        }
+                    }
+                }
+                if let v = def.violation {
+                    // Late: stopped after its due time, or still running at a sweep after it.
+                    let late = stoppedAt.map { $0 > clock.dueAt } ?? seenRunning(firstSweep(atOrAfter: clock.dueAt))
+                    if late { expectedViolations.insert("\(v) \(clock.run)") }
+                }
+            }
+            for key in expectedViolations where recorded[key] != 1 {
+                Issue.record("\(s.number): violation \(key) recorded \(recorded[key] ?? 0) times, once expected")
+            }
+            for (key, n) in recorded where !expectedViolations.contains(key) {
+                Issue.record("\(s.number): violation \(key) recorded \(n) times though its clock was never late")
+            }
+            #expect(scored == deducted, "\(s.number): deductions \(deducted.sorted { $0.key < $1.key }), the scoring rules give \(scored.sorted { $0.key < $1.key })")
+        }
+        return (steps, violations, deductions)
     }
 
     /// No case lost; nothing written twice; every case's events numbered without gaps.
@@ -121,8 +219,8 @@ struct SimulatedQuarterTests {
             var seen = Set<String>()
             for e in events {
                 let key: String? = switch e.body {
-                case let .reminder(run, step, _, _): "reminder \(run) \(step)"
-                case let .escalation(run, step, _, _): "escalation \(run) \(step)"
+                // A ladder step fires once, as a reminder or an escalation, never both.
+                case let .reminder(run, step, _, _), let .escalation(run, step, _, _): "ladder step \(run) \(step)"
                 case let .violation(id, run, _, _, _): "violation \(id) \(run)"
                 case let .deduction(cause, subject, _, at): "deduction \(cause) \(subject.kind) \(subject.id) \(e.ruleID ?? "") \(at.timeIntervalSince1970)"
                 default: nil
