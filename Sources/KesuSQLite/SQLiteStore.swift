@@ -91,7 +91,7 @@ public final class SQLiteStore: CaseStore {
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> (summary: CaseSummary, created: Bool) {
         try await write("create a case for idempotency key '\(key)'") { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT case_id, fingerprint FROM idempotency_keys WHERE key = ?", arguments: [key]) {
+            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT case_id, fingerprint FROM idempotency_keys WHERE key = ?"), arguments: [key]) {
                 let id: Int64 = row["case_id"]
                 guard (row["fingerprint"] as String) == fingerprint else { throw StoreError.idempotencyMismatch(key: key, caseID: id) }
                 guard let existing = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [id]).map(Self.summary) else {
@@ -100,8 +100,8 @@ public final class SQLiteStore: CaseStore {
                 return (existing, false)
             }
             let summary = try Self.insertCase(db, numberPrefix: numberPrefix, year: year, build: build)
-            try db.execute(sql: "INSERT INTO idempotency_keys (key, case_id, fingerprint) VALUES (?, ?, ?)",
-                           arguments: [key, summary.id, fingerprint])
+            try db.cachedStatement(sql: "INSERT INTO idempotency_keys (key, case_id, fingerprint) VALUES (?, ?, ?)")
+                .execute(arguments: [key, summary.id, fingerprint])
             return (summary, true)
         }
     }
@@ -111,25 +111,23 @@ public final class SQLiteStore: CaseStore {
         _ db: Database, numberPrefix: String, year: Int, build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) throws -> CaseSummary {
         let key = "\(numberPrefix)-\(year)"
-        let seq = try (Int.fetchOne(db, sql: "SELECT value FROM counters WHERE key = ?", arguments: [key]) ?? 0) + 1
-        let id = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM cases") ?? 1
+        // Cached statements: every intake runs these same ones.
+        let seq = try (Int.fetchOne(db.cachedStatement(sql: "SELECT value FROM counters WHERE key = ?"), arguments: [key]) ?? 0) + 1
+        let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM cases")) ?? 1
         let number = String(format: "%@-%04d-%06d", numberPrefix, year, seq)
         let new: NewCase
         do { new = try build(id, number) } catch { throw BuildFailure(underlying: error) }  // rolls back
-        try db.execute(
-            sql: "INSERT INTO counters(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [key, seq])
+        try db.cachedStatement(sql: "INSERT INTO counters(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [key, seq])
         var summary = new.summary
         summary.id = id
         summary.number = number
         summary.version = new.events.count
-        try db.execute(
-            sql: """
-                INSERT INTO cases (id, number, state, handling_unit, kind, category, level, channel, text,
-                    opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [id, number] + summaryColumns(summary))
+        try db.cachedStatement(sql: """
+            INSERT INTO cases (id, number, state, handling_unit, kind, category, level, channel, text,
+                opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [id, number] + summaryColumns(summary))
         try insert(db, events: new.events, caseID: id, firstSeq: 1)
         try enqueue(db, new.outbox, caseID: id)
         return summary

@@ -39,7 +39,7 @@ struct Options {
         }
         while let a = it.next() {
             switch a {
-            case "generate", "all", "postgres", "report": command = a
+            case "generate", "all", "postgres", "report", "intake": command = a
             case "--quarter": quarter = try value(a)
             case "--url": url = try value(a)
             case "--quick": quick = true
@@ -58,6 +58,7 @@ struct Options {
                     usage: kesu-bench [all] [--quick] [--rules DIR] [--dir DIR] [--seed N] [--intakes N] [--cases N] [--open N]
                                       [--db FILE --reuse] [--postgres-url URL] [--http-seconds N (0: skip)] [--quarter 2026Q3]
                            kesu-bench generate [--quick] --db FILE [--cases N] [--open N] [--seed N]
+                           kesu-bench intake [--intakes N]          (routing and SQLite intake only)
                            kesu-bench report --db FILE [--quarter 2026Q3]
                            kesu-bench postgres --url postgres://user@host:port/db [--intakes N] [--quick]
                     """)
@@ -144,8 +145,9 @@ func rawConfiguration() -> Configuration {
     return config
 }
 
-/// The same cases and events rows the engine wrote, inserted with plain GRDB: one case row and
-/// its event rows per transaction, same schema and pragmas (WAL, synchronous = FULL).
+/// The same rows the engine wrote, inserted with plain GRDB: per transaction one case row, its
+/// event rows and its numbering counter's row (the engine's outbox had none for these intakes),
+/// same schema and pragmas (WAL, synchronous = FULL).
 func rawIntake(from source: String, path: String) throws -> (Duration, Int) {
     let src = try DatabaseQueue(path: source)
     let cases = try src.read { db in try GRDB.Row.fetchAll(db, sql: "SELECT * FROM cases WHERE id > 1 ORDER BY id") }
@@ -164,11 +166,22 @@ func rawIntake(from source: String, path: String) throws -> (Duration, Int) {
     }
     let caseArgs = cases.map { row in StatementArguments(caseCols.map { row[$0] as DatabaseValue }) }
     let eventArgs = cases.map { row in (byCase[row["id"]] ?? []).map { e in StatementArguments(eventCols.map { e[$0] as DatabaseValue }) } }
+    // The counter row each case's number took (`YC-2026-000123` → key `YC-2026`, value 123).
+    let numbers = cases.map { row -> (String, Int) in
+        let number: String = row["number"]
+        let parts = number.split(separator: "-")
+        return (parts.dropLast().joined(separator: "-"), Int(parts.last ?? "0") ?? 0)
+    }
+    guard let counterKey = numbers.first?.0 else { throw BenchError("the engine wrote no cases") }
+    let outboxRows = try DatabaseQueue(path: source).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    guard outboxRows == 0 else { throw BenchError("the engine wrote \(outboxRows) outbox rows; the raw writer copies none") }
     let clock = ContinuousClock()
     let elapsed = try clock.measure {
-        for (c, evs) in zip(caseArgs, eventArgs) {
+        for (k, (c, evs)) in zip(caseArgs, eventArgs).enumerated() {
             try pool.write { db in
                 try db.cachedStatement(sql: sql("cases", caseCols)).execute(arguments: c)
+                try db.cachedStatement(sql: "INSERT INTO counters(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                    .execute(arguments: [counterKey, numbers[k].1])
                 let s = try db.cachedStatement(sql: sql("events", eventCols))
                 for e in evs { try s.execute(arguments: e) }
             }
@@ -311,6 +324,12 @@ func bench(_ o: Options) async throws {
         figure: "durable intake through the Engine, 1 case/transaction, WAL + synchronous=FULL (2 × \(n) cases, \(fmt(Double(engineEvents) / Double(2 * n), 2)) events/case)",
         measured: "\(fmt(engineRate, 0)) cases/s", reference: "raw GRDB insert of the same rows: \(fmt(rawRate, 0)) cases/s; target ratio ≥ 0.5",
         ratio: fmt(engineRate / rawRate, 2), verdict: engineRate / rawRate >= 0.5 ? "ok" : "BELOW"))
+
+    if o.command == "intake" {
+        print()
+        print(table(rows))
+        return
+    }
 
     // 3.
     let cases = o.cases ?? (o.quick ? 100_000 : 1_000_000)
