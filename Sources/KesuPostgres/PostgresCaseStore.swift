@@ -257,6 +257,22 @@ public final class PostgresCaseStore: CaseStore, Sendable {
         }
     }
 
+    /// The plan PostgreSQL picks for the sweep's query (`EXPLAIN`), to check that it uses the
+    /// partial index `cases_sweep`.
+    public func dueForSweepQueryPlan(at now: Date, limit: Int) async throws -> String {
+        try await read("explain the sweep's query") { c in
+            var binds = PostgresBindings()
+            binds.append(now.stored); binds.append(Int64(max(0, limit)))
+            return try await c.query(PostgresQuery(unsafeSQL: "EXPLAIN " + Self.sweepSQL, binds: binds), logger: self.logger).collect()
+                .map { try $0.decode(String.self) }.joined(separator: "\n")
+        }
+    }
+
+    /// Refreshes the planner's statistics (`ANALYZE`).
+    public func analyze() async throws {
+        try await read("analyze the tables") { c in _ = try await c.query("ANALYZE", logger: self.logger).collect() }
+    }
+
     public func events(types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Event] {
         guard !types.isEmpty else { return [] }
         return try await read("read events by type") { c in

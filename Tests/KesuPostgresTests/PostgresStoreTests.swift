@@ -164,6 +164,30 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("the sweep's query uses the partial index, before and after ANALYZE, over 20,000 closed cases")
+    func sweepUsesThePartialIndex() async throws {
+        try await TestSchema.with { schema in
+            let store = try schema.store()
+            try await store.create(numberPrefix: "KS", year: 2025) { _, _ in newCase() }  // migrates
+            // Many closed cases and a few open ones: the shape of a store after some years.
+            try await PostgresTestServer.execute(schema.base, ["""
+                INSERT INTO \(schema.name).cases (id, number, state, opened_at, updated_at, closed_at, next_wakeup, version, pack_version)
+                SELECT g, 'KS-2024-' || g, CASE WHEN g % 100 = 0 THEN 'open' ELSE 'closed' END, g, g,
+                       CASE WHEN g % 100 = 0 THEN NULL ELSE g + 10 END, g + 3600, 1, '2025.1'
+                FROM generate_series(2, 20001) AS g
+                """])
+            let now = Date(timeIntervalSinceReferenceDate: 10_000)
+            for phase in ["before ANALYZE", "after ANALYZE"] {
+                if phase == "after ANALYZE" { try await store.analyze() }
+                let plan = try await store.dueForSweepQueryPlan(at: now, limit: 500)
+                #expect(plan.contains("cases_sweep"), "sweep plan \(phase):\n\(plan)")
+                #expect(!plan.contains("Seq Scan"), "sweep plan \(phase):\n\(plan)")
+            }
+            // Open cases 100, 200, … wake at id + 3600 seconds: those up to 6,400 are due.
+            #expect(try await store.dueForSweep(at: now, limit: 500) == Array(stride(from: Int64(100), through: 6_400, by: 100)))
+        }
+    }
+
     @Test("database errors name the operation")
     func errorsNameTheOperation() async throws {
         try await TestSchema.with { schema in
