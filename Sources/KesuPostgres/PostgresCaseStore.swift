@@ -188,6 +188,17 @@ public final class PostgresCaseStore: CaseStore, Sendable {
         }
     }
 
+    public func numbers(caseIDs: [Int64]) async throws -> [Int64: String] {
+        let ids = Set(caseIDs).sorted()
+        guard !ids.isEmpty else { return [:] }
+        return try await read("read the numbers of \(ids.count) cases") { c in
+            var out: [Int64: String] = [:]
+            for try await (id, number) in try await c.query("SELECT id, number FROM cases WHERE id = ANY(\(ids))", logger: self.logger)
+                .decode((Int64, String).self) { out[id] = number }
+            return out
+        }
+    }
+
     public func summary(caseID: Int64) async throws -> CaseSummary? {
         try await read("read case \(caseID)") { c in try await self.fetchSummary(c, caseID) }
     }

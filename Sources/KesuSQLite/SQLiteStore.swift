@@ -207,6 +207,18 @@ public final class SQLiteStore: CaseStore {
         }
     }
 
+    public func numbers(caseIDs: [Int64]) async throws -> [Int64: String] {
+        let ids = Set(caseIDs).sorted()
+        guard !ids.isEmpty else { return [:] }
+        return try await read("read the numbers of \(ids.count) cases") { db in
+            var out: [Int64: String] = [:]
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT id, number FROM cases WHERE id IN (SELECT value FROM json_each(?))"),
+                                           arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]"])
+            while let row = try rows.next() { out[row[0]] = row[1] }
+            return out
+        }
+    }
+
     public func caseID(number: String) async throws -> Int64? {
         try await read("look up case \(number)") { db in
             try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE number = ?", arguments: [number])

@@ -35,7 +35,7 @@ public enum StoreConformance {
         Check("list filters and count", listFilters),
         Check("due for sweep", dueForSweep),
         Check("events by type and occurrence time", eventsByType),
-        Check("histories of many cases in one read; cases by event type", historiesInOneRead),
+        Check("histories and numbers of many cases in one read; cases by event type", historiesInOneRead),
         Check("pack versions", packVersions),
         Check("pack sources kept by version", packSources),
         Check("records append and read back exactly", recordsRoundTrip),
@@ -426,6 +426,10 @@ extension StoreConformance {
         try expectEqual(try await store.caseIDs(eventTypes: ["intake", "routed"], occurredFrom: t0, to: t0 + 10 * day), [a.id, b.id, c.id],
                         "a case with two matching events appears once")
         try expectEqual(try await store.caseIDs(eventTypes: [], occurredFrom: t0, to: t0 + 10 * day), [], "no types")
+
+        try expectEqual(try await store.numbers(caseIDs: [c.id, a.id, 999_999, a.id]), [a.id: a.number, c.id: c.number],
+                        "numbers by id; an unknown id left out")
+        try expectEqual(try await store.numbers(caseIDs: []), [:], "no ids")
     }
 
     static func packVersions(_ store: any CaseStore) async throws {

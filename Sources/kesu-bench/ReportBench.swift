@@ -88,6 +88,10 @@ func measureReports(loaded: LoadedPack, path: String, quarter label: String) asy
     let quarterly = try await clock.measure { report = try await engine.quarterlyReport(period: quarter) }
 
     let exportBaseline = try clock.measure { exportRows = try groupBy([quarter], opened: false, deductions: true) }
+    // Where the export's time goes, for the profile of the record (not part of the ratio).
+    let parts = (try await clock.measure { _ = try await engine.scores(period: quarter, by: .unit) },
+                 try await clock.measure { _ = try await engine.measures(period: quarter, by: .unit) })
+    print("   score export parts: deductions and line items \(fmt(ms(parts.0), 0)) ms, measures \(fmt(ms(parts.1), 0)) ms")
     var bytes = 0, deductions = 0
     let export = try await clock.measure {
         let e = try await engine.scoreExport(period: quarter, by: .unit)

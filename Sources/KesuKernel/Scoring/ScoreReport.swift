@@ -88,13 +88,12 @@ extension Engine {
     /// violation or outcome happened, so rerunning a closed period gives the same figures.
     public func scores(period: Period, by kind: ScoreSubject.Kind) async throws -> ScoreReport {
         let events = try await store.events(types: ["deduction"], occurredFrom: period.start, to: period.end)
-        var numbers: [Int64: String] = [:]
+        let numbers = try await store.numbers(caseIDs: events.map(\.caseID))
         var items: [ScoreSubject: [ScoreReport.LineItem]] = [:]
         for e in events {
             guard case let .deduction(cause, subject, points, occurredAt) = e.body, subject.kind == kind else { continue }
-            if numbers[e.caseID] == nil { numbers[e.caseID] = try await store.summary(caseID: e.caseID)?.number ?? "#\(e.caseID)" }
             items[subject, default: []].append(.init(
-                caseNumber: numbers[e.caseID]!, cause: cause, ruleID: e.ruleID ?? "", points: points,
+                caseNumber: numbers[e.caseID] ?? "#\(e.caseID)", cause: cause, ruleID: e.ruleID ?? "", points: points,
                 occurredAt: occurredAt, packVersion: e.packVersion))
         }
         // Everyone the pack knows appears, with a full score if nothing was deducted.

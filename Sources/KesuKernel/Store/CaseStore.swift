@@ -126,6 +126,8 @@ public protocol CaseStore: Sendable {
     /// histories; one read per case would cost a round trip each).
     func events(caseIDs: [Int64]) async throws -> [Event]
     func summary(caseID: Int64) async throws -> CaseSummary?
+    /// The numbers of these cases, by id (unknown ids are left out): one read for a report's line items.
+    func numbers(caseIDs: [Int64]) async throws -> [Int64: String]
     func caseID(number: String) async throws -> Int64?
     func list(_ query: CaseQuery) async throws -> [CaseSummary]
     func count(_ query: CaseQuery) async throws -> Int

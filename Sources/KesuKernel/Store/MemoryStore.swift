@@ -73,6 +73,11 @@ public actor MemoryStore: CaseStore {
     public func events(caseID: Int64) async throws -> [Event] { history[caseID] ?? [] }
     public func events(caseIDs: [Int64]) async throws -> [Event] { Set(caseIDs).sorted().flatMap { history[$0] ?? [] } }
     public func summary(caseID: Int64) async throws -> CaseSummary? { cases[caseID] }
+    public func numbers(caseIDs: [Int64]) async throws -> [Int64: String] {
+        var out: [Int64: String] = [:]
+        for id in caseIDs { if let c = cases[id] { out[id] = c.number } }
+        return out
+    }
     public func caseID(number: String) async throws -> Int64? { numbers[number] }
 
     public func list(_ query: CaseQuery) async throws -> [CaseSummary] {
