@@ -58,15 +58,26 @@ func parseWrk(_ text: String) throws -> WrkResult {
 
 /// Starts `kesu serve` on `db`, loads it with wrk at each connection count for `seconds`, and
 /// returns the rows; the server is stopped afterwards.
-func httpRows(kesu: String, wrk: String, db: String, rules: String, seconds secs: Int, connections: [Int], label: String) async throws -> [Row3] {
-    let token = try run(kesu, ["users", "add", "--person", "zhao_min", "--db", db, "--rules", rules, "--json"])
+/// Where the server keeps its cases: a SQLite file, or PostgreSQL at a URL.
+enum HTTPStorage {
+    case sqlite(String)
+    case postgres(String)
+
+    var arguments: [String] { if case let .sqlite(path) = self { ["--db", path] } else { [] } }
+    var environment: [String: String] { if case let .postgres(url) = self { ["KESU_DATABASE_URL": url] } else { [:] } }
+}
+
+func httpRows(kesu: String, wrk: String, storage: HTTPStorage, rules: String, seconds secs: Int, connections: [Int], label: String) async throws -> [Row3] {
+    let token = try run(kesu, ["users", "add", "--person", "zhao_min", "--rules", rules, "--json"] + storage.arguments,
+                        environment: storage.environment)
     guard let object = try JSONSerialization.jsonObject(with: Data(token.utf8)) as? [String: Any], let t = object["token"] as? String else {
         throw BenchError("kesu users add gave no token: \(token)")
     }
     let port = 20_000 + Int(getpid() % 20_000)
     let serve = Process()
     serve.executableURL = URL(fileURLWithPath: kesu)
-    serve.arguments = ["serve", "--db", db, "--rules", rules, "--port", String(port), "--log-level", "warning", "--sweep-every", "3600"]
+    serve.environment = ProcessInfo.processInfo.environment.merging(storage.environment) { $1 }
+    serve.arguments = ["serve"] + storage.arguments + ["--rules", rules, "--port", String(port), "--log-level", "warning", "--sweep-every", "3600"]
     serve.standardOutput = FileHandle.nullDevice
     serve.standardError = FileHandle.nullDevice
     try serve.run()
@@ -86,6 +97,15 @@ func httpRows(kesu: String, wrk: String, db: String, rules: String, seconds secs
         let w = try parseWrk(out)
         print("HTTP \(label), \(c) connection(s): \(fmt(w.rps, 0)) requests/s, p50 \(fmt(w.p50, 2)) ms, p99 \(fmt(w.p99, 2)) ms")
         let ok = w.rps >= 1_000 && w.p99 < 50 && w.errors == 0 && w.non2xx == 0
+        if case .postgres = storage {
+            // The target is set for SQLite; on PostgreSQL the engine's own intake rate (above) is the bound.
+            rows.append(Row3(
+                figure: "HTTP intake through `kesu serve` (\(label)), wrk \(c) connection(s), \(secs) s: p50 \(fmt(w.p50, 2)) ms, \(w.requests) requests, \(w.errors) errors, \(w.non2xx) non-2xx",
+                measured: "\(fmt(w.rps, 0)) requests/s, p99 \(fmt(w.p99, 2)) ms",
+                reference: "— (the 1,000/s target is for SQLite; compare the engine's PostgreSQL intake above)", ratio: "—",
+                verdict: w.errors == 0 && w.non2xx == 0 ? "" : "ERRORS"))
+            continue
+        }
         rows.append(Row3(
             figure: "HTTP intake through `kesu serve` (\(label)), wrk \(c) connection(s), \(secs) s: p50 \(fmt(w.p50, 2)) ms, \(w.requests) requests, \(w.errors) errors, \(w.non2xx) non-2xx",
             measured: "\(fmt(w.rps, 0)) requests/s, p99 \(fmt(w.p99, 2)) ms",

@@ -22,6 +22,16 @@ func postgresBench(_ o: Options) async throws {
     print(table(rows))
 }
 
+/// Runs statements on the server at `url` (schemas for the HTTP run).
+func postgresSQL(_ url: String, _ statements: [String]) async throws {
+    var logger = Logger(label: "kesu-bench")
+    logger.logLevel = .error
+    let client = PostgresClient(configuration: try PostgresURL(url).clientConfiguration(poolSize: 1), backgroundLogger: logger)
+    let task = Task { await client.run() }
+    defer { task.cancel() }
+    for s in statements { try await client.query(PostgresQuery(unsafeSQL: s), logger: logger) }
+}
+
 func postgresRows(_ o: Options, url: String) async throws -> [Row3] {
     let loaded = try RulePackLoader().load(directory: o.rules)
     let n = o.intakes ?? (o.quick ? 400 : 2_000)

@@ -378,10 +378,17 @@ func bench(_ o: Options) async throws {
         guard let kesu = siblingKesu() else { throw BenchError("no release `kesu` beside kesu-bench: swift build -c release --product kesu (or --http-seconds 0)") }
         guard let wrk = which("wrk") else { throw BenchError("wrk is not installed: apt-get install wrk (or --http-seconds 0)") }
         print("7. HTTP intake")
-        rows += try await httpRows(kesu: kesu, wrk: wrk, db: tempPath(dir, "http.db"), rules: o.rules, seconds: o.httpSeconds,
+        rows += try await httpRows(kesu: kesu, wrk: wrk, storage: .sqlite(tempPath(dir, "http.db")), rules: o.rules, seconds: o.httpSeconds,
                                    connections: [1, 8], label: "fresh SQLite store")
-        rows += try await httpRows(kesu: kesu, wrk: wrk, db: large, rules: o.rules, seconds: o.httpSeconds,
+        rows += try await httpRows(kesu: kesu, wrk: wrk, storage: .sqlite(large), rules: o.rules, seconds: o.httpSeconds,
                                    connections: [8], label: "the \(cases)-case store")
+        if let url = o.url {
+            let schema = "bench_http_\(getpid())"
+            try await postgresSQL(url, ["DROP SCHEMA IF EXISTS \(schema) CASCADE", "CREATE SCHEMA \(schema)"])
+            rows += try await httpRows(kesu: kesu, wrk: wrk, storage: .postgres(url + (url.contains("?") ? "&" : "?") + "search_path=\(schema)"),
+                                       rules: o.rules, seconds: o.httpSeconds, connections: [8], label: "fresh PostgreSQL schema")
+            try await postgresSQL(url, ["DROP SCHEMA \(schema) CASCADE"])
+        }
     }
     print()
     print(table(rows))
