@@ -97,6 +97,11 @@ let package = Package(
             ],
             swiftSettings: strict),
         // Benchmarks (issue 7): `swift run -c release kesu-bench [--quick]`. Not part of `swift test`.
+        // libFuzzer target over the pack loader (scripts/fuzz-pack); built normally, it replays inputs.
+        .executableTarget(
+            name: "kesu-fuzz-pack",
+            dependencies: ["KesuKernel", "KesuYAML"],
+            swiftSettings: strict),
         .executableTarget(
             name: "kesu-bench",
             dependencies: [
