@@ -66,9 +66,7 @@ struct CLICrashTests {
         p.executableURL = KesuCLI.binary
         p.arguments = args
         p.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_DATABASE_URL", "KESU_CONFIG"] { env[k] = nil }
-        p.environment = env
+        p.environment = KesuCLI.cleanEnvironment
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()

@@ -27,6 +27,14 @@ struct KesuCLI {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
 
+    /// This process's environment without the variables that would steer `kesu` (rules, store,
+    /// clock, user, config), so each test says what it means.
+    static var cleanEnvironment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_DATABASE_URL", "KESU_CONFIG"] { env[k] = nil }
+        return env
+    }
+
     static func pack(_ name: String) -> String { packageRoot.appendingPathComponent("rules/\(name)").path }
 
     @discardableResult
@@ -38,9 +46,7 @@ struct KesuCLI {
         if let user { all += ["--as", user] }
         p.arguments = all
         p.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_DATABASE_URL"] { env[k] = nil }
-        p.environment = env
+        p.environment = KesuCLI.cleanEnvironment
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

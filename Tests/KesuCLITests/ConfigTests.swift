@@ -25,8 +25,7 @@ struct ConfigCLI {
         p.executableURL = KesuCLI.binary
         p.arguments = args
         p.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_CONFIG", "KESU_DATABASE_URL"] { env[k] = nil }
+        var env = KesuCLI.cleanEnvironment
         for (k, v) in extra { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()
