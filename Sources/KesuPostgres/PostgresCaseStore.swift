@@ -394,6 +394,15 @@ public final class PostgresCaseStore: CaseStore, Sendable {
         }
     }
 
+    public func recordsVersion(stream: String) async throws -> Int {
+        try await read("read the version of record stream \(stream)") { c in
+            var version: Int64 = 0
+            for try await v in try await c.query("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM records WHERE stream = \(stream)", logger: self.logger)
+                .decode(Int64.self) { version = v }
+            return Int(version)
+        }
+    }
+
     public func records(streamPrefix: String) async throws -> [RecordEvent] {
         // starts_with: a plain prefix, no LIKE wildcard to escape; the lower bound lets the primary
         // key narrow the scan. The column's "C" collation orders streams by their UTF-8 bytes.

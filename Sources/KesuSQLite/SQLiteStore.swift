@@ -343,6 +343,12 @@ public final class SQLiteStore: CaseStore {
         }
     }
 
+    public func recordsVersion(stream: String) async throws -> Int {
+        try await read("read the version of record stream \(stream)") { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) FROM records WHERE stream = ?"), arguments: [stream]) ?? 0
+        }
+    }
+
     public func records(streamPrefix: String) async throws -> [RecordEvent] {
         // A byte prefix of the UTF-8, so no LIKE or GLOB wildcard needs escaping; the lower bound
         // lets the primary key narrow the scan. BINARY collation orders streams by their UTF-8 bytes.

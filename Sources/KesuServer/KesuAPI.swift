@@ -12,13 +12,15 @@ public struct KesuAPI: Sendable {
     public let logger: Logger
     /// The clock: the system's in a deployment, a fixed or stepped one in tests.
     public let now: @Sendable () -> Date
+    /// The accounts folded once and kept until their stream grows (one per server).
+    let accountsCache = Accounts.Cache()
 
     public init(rules: LiveRules, settings: ServerSettings, metrics: ServerMetrics = ServerMetrics(), logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.rules = rules; self.settings = settings; self.metrics = metrics; self.logger = logger; self.now = now
     }
 
-    public var accounts: Accounts { Accounts(store: rules.engine.store) }
+    public var accounts: Accounts { Accounts(store: rules.engine.store, cache: accountsCache) }
     public var sweeper: SweepService { SweepService(api: self) }
 
     /// Puts the pack folder's rules in force, or keeps the old ones and throws the pack's errors.

@@ -484,6 +484,7 @@ private func numbered(_ events: [RecordEvent], stream: String, from first: Int =
 extension StoreConformance {
     static func recordsRoundTrip(_ store: any CaseStore) async throws {
         try expectEqual(try await store.records(stream: "penalty:x"), [], "a stream never written is empty")
+        try expectEqual(try await store.recordsVersion(stream: "penalty:x"), 0, "a stream never written is at version 0")
         let odd = Date(timeIntervalSinceReferenceDate: 757_400_000.987_654_321)
         let body = #"{"evidence":[{"case":"KS-2025-000001","points":1.5}],"reason":"屡次拖延 — \"书面警告\"\n第二行","x":null}"#
         let first = [
@@ -501,6 +502,8 @@ extension StoreConformance {
         try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p1").last?.packVersion, "2025.2", "pack version kept")
         try await store.appendRecords(stream: "penalty:2025Q1-person-p1", expectedVersion: 3, events: [])
         try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p1").count, 3, "an empty batch adds nothing")
+        try expectEqual(try await store.recordsVersion(stream: "penalty:2025Q1-person-p1"), 3, "the version is the count of records")
+        try expectEqual(try await store.recordsVersion(stream: "penalty:2025Q1-person-p"), 0, "a prefix of a stream is another stream")
         try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p2"), [], "another stream is untouched")
         // Records are not cases: nothing shows in case listings or pack versions.
         try expectEqual(try await store.count(CaseQuery()), 0, "no case was created")

@@ -1,5 +1,5 @@
 import Foundation
-import KesuKernel
+@testable import KesuKernel
 import KesuTestSupport
 import Testing
 
@@ -197,6 +197,24 @@ import Testing
         #expect(try await store.records(stream: Accounts.stream).count == 3)
         #expect(try await accounts.list().first?.revokedAt == later)
         await #expect(throws: KesuError.self) { try await accounts.revoke(id: "u9", by: "chief", at: later) }
+    }
+
+    @Test("a server's cached accounts see another process's additions and revocations on the next request")
+    func cachedAccountsFollowTheStream() async throws {
+        let store = MemoryStore()
+        let cache = Accounts.Cache()
+        let server = Accounts(store: store, cache: cache)
+        let cli = Accounts(store: store)  // `kesu users …` in another process: no cache
+        let one = try await cli.add(person: "clerk1", label: nil, pack: pack, by: "chief", at: t0)
+        #expect(try await server.authenticate(token: one.token)?.id == "u1")
+        #expect(await cache.folded?.version == 1, "the fold is kept with the version it was made at")
+        let two = try await cli.add(person: "a_liaison", label: nil, pack: pack, by: "chief", at: t0)
+        #expect(try await server.authenticate(token: two.token)?.id == "u2", "an account added elsewhere works at once")
+        try await cli.revoke(id: "u1", by: "chief", at: t0.addingTimeInterval(60))
+        #expect(try await server.authenticate(token: one.token) == nil, "a revocation elsewhere takes effect on the next request")
+        #expect(try await server.authenticate(token: two.token)?.id == "u2")
+        #expect(await cache.folded?.version == 3)
+        #expect(try await server.authenticate(token: "kesu_unknown") == nil)
     }
 
     @Test func unknownPersonIsRefusedAndNothingWritten() async throws {

@@ -26,8 +26,30 @@ public struct Accounts: Sendable {
     public static let tokenPrefix = "kesu_"
 
     let store: any CaseStore
+    let cache: Cache?
 
-    public init(store: any CaseStore) { self.store = store }
+    /// `cache`, shared by every request of a server, keeps the folded accounts until the stream
+    /// grows: a request then costs one version read instead of reading every account record.
+    public init(store: any CaseStore, cache: Cache? = nil) {
+        self.store = store
+        self.cache = cache
+    }
+
+    /// The accounts as last folded, with the stream version they were folded at.
+    public actor Cache {
+        var folded: Folded?
+
+        public init() {}
+
+        func current(_ accounts: Accounts) async throws -> Folded {
+            let version = try await accounts.store.recordsVersion(stream: Accounts.stream)
+            if let f = folded, f.version == version { return f }
+            let f = try await accounts.fold()
+            // Keep the newer of two folds that raced.
+            if folded == nil || f.version >= folded!.version { folded = f }
+            return f
+        }
+    }
 
     /// What a `created` record holds.
     struct Created: Codable {
@@ -42,7 +64,7 @@ public struct Accounts: Sendable {
     struct Revoked: Codable { var id: String }
 
     /// The accounts and their token hashes, folded from the stream.
-    struct Folded {
+    struct Folded: Sendable {
         var accounts: [Account] = []
         var hashes: [String: String] = [:]   // account id → token hash
         var version = 0
@@ -122,7 +144,9 @@ public struct Accounts: Sendable {
         let token = token.trimmingCharacters(in: .whitespaces)
         guard token.hasPrefix(Self.tokenPrefix), token.count > Self.tokenPrefix.count else { return nil }
         let hash = Self.hash(token: token)
-        let f = try await fold()
+        // A revocation appends a record, so a cached fold is never used once the stream has grown.
+        let f: Folded
+        if let cache { f = try await cache.current(self) } else { f = try await fold() }
         // Compare every live account's hash in full, so timing says nothing about which bytes matched.
         var found: Account?
         for a in f.accounts where a.revokedAt == nil {

@@ -154,6 +154,9 @@ public protocol CaseStore: Sendable {
     func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent], outbox: [OutboxEntry]) async throws
     /// A stream's records in order; empty for a stream never written.
     func records(stream: String) async throws -> [RecordEvent]
+    /// How many records a stream holds (its version; 0 for a stream never written), without
+    /// reading them: lets a reader keep a fold of the stream and know when it is stale.
+    func recordsVersion(stream: String) async throws -> Int
     /// The records of every stream whose name starts with `streamPrefix` (plain text, no
     /// wildcards), ordered by stream name (byte order of its UTF-8) and then by seq.
     func records(streamPrefix: String) async throws -> [RecordEvent]

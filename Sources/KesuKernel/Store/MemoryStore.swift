@@ -144,6 +144,7 @@ public actor MemoryStore: CaseStore {
     }
 
     public func records(stream: String) async throws -> [RecordEvent] { streams[stream] ?? [] }
+    public func recordsVersion(stream: String) async throws -> Int { streams[stream]?.count ?? 0 }
 
     public func records(streamPrefix: String) async throws -> [RecordEvent] {
         streams.keys.filter { $0.utf8.starts(with: streamPrefix.utf8) }
