@@ -129,7 +129,7 @@ struct MeasuresTally {
 
 extension Engine {
     /// The event types a measure counts: a case without one of them in a period adds nothing to it.
-    static let countedEventTypes: Set<String> = ["routed", "assigned", "transition", "outcome", "clock_stopped", "violation", "clock_extended"]
+    public static let countedEventTypes: Set<String> = ["routed", "assigned", "transition", "outcome", "clock_stopped", "violation", "clock_extended"]
 
     /// Counts, for each unit (or person), what happened in the period: a unit answers for what
     /// happens while it handles the case, a person for what happens while the case is assigned
