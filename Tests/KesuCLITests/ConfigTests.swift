@@ -1,4 +1,5 @@
 import Foundation
+import KesuTestSupport
 import KesuKernel
 import KesuNotifiers
 import KesuYAML
@@ -21,21 +22,7 @@ struct ConfigCLI {
 
     @discardableResult
     func run(_ args: [String], env extra: [String: String] = [:]) throws -> KesuCLI.Result {
-        let p = Process()
-        p.executableURL = KesuCLI.binary
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        var env = KesuCLI.cleanEnvironment
-        for (k, v) in extra { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return .init(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try KesuProcess.run(args, in: dir, environment: extra)
     }
 }
 

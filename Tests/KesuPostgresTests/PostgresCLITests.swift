@@ -1,44 +1,16 @@
 import Foundation
 import KesuKernel
 import KesuPostgresTestSupport
+import KesuTestSupport
 import Testing
 @testable import KesuPostgres
 
 /// The `kesu` program on a PostgreSQL database chosen by kesu.yaml (`storage: {driver: postgres}`).
 @Suite("kesu on PostgreSQL")
 struct PostgresCLITests {
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    /// The built `kesu` (`swift test` builds it for the CLI tests).
-    static var binary: URL {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kesu")
-        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-        return packageRoot.appendingPathComponent(".build/debug/kesu")
-    }
-
-    struct Result { var status: Int32; var stdout: String; var stderr: String
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:] }
-    }
-
-    static func run(_ args: [String], in dir: URL) throws -> Result {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_CONFIG", "KESU_DATABASE_URL"] { env[k] = nil }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    static var packageRoot: URL { KesuProcess.packageRoot }
+    static var binary: URL { KesuProcess.binary }
+    static func run(_ args: [String], in dir: URL) throws -> KesuProcess.Result { try KesuProcess.run(args, in: dir) }
 
     static func folder(yaml: String) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-pg-cli-\(UUID().uuidString)")

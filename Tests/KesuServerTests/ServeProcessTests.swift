@@ -4,17 +4,14 @@ import FoundationNetworking
 #endif
 import KesuKernel
 import KesuSQLite
+import KesuTestSupport
 import Testing
 
 /// `kesu serve` as a process: it starts on the README's defaults, answers over a socket, reloads
 /// its rules on SIGHUP (refusing a broken pack) and shuts down cleanly on SIGTERM.
 @Suite("kesu serve (process)")
 struct ServeProcessTests {
-    static var binary: URL {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kesu")
-        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-        return Paths.root.appendingPathComponent(".build/debug/kesu")
-    }
+    static var binary: URL { KesuProcess.binary }
 
     final class Server: @unchecked Sendable {
         let process = Process()
@@ -27,9 +24,7 @@ struct ServeProcessTests {
             process.executableURL = ServeProcessTests.binary
             process.arguments = ["serve", "--rules", rules, "--db", db, "--port", String(port), "--sweep-every", "1"] + extra
             process.currentDirectoryURL = dir
-            var env = ProcessInfo.processInfo.environment
-            for k in ["KESU_RULES", "KESU_DB", "KESU_NOW", "KESU_USER", "KESU_CONFIG", "KESU_PORT"] { env[k] = nil }
-            process.environment = env
+            process.environment = KesuProcess.cleanEnvironment
             let handle = try FileHandle(forWritingTo: log)
             handle.seekToEndOfFile()
             process.standardError = handle
