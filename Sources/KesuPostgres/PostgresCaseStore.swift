@@ -332,9 +332,7 @@ public final class PostgresCaseStore: CaseStore, Sendable {
     // MARK: - Packs
 
     public func savePack(_ snapshot: PackSnapshot, at: Date) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let files = String(decoding: try encoder.encode(snapshot.files), as: UTF8.self)
+        let files = try snapshot.storedFiles()
         try await transaction("save pack version \(snapshot.version.prefix(12))") { c in
             _ = try await c.query("""
                 INSERT INTO packs (version, pack_id, name, root, files, saved_at)
@@ -350,13 +348,7 @@ public final class PostgresCaseStore: CaseStore, Sendable {
                 .collect().first?.decode((String, String, String, String).self)
         }
         guard let (packID, name, root, json) = found else { return nil }
-        let files: [String: String]
-        do {
-            files = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
-        } catch {
-            throw StoreError.failure(operation: "decode the files of pack version \(version.prefix(12))", detail: "\(error)")
-        }
-        return PackSnapshot(version: version, packID: packID, name: name, root: root, files: files)
+        return try PackSnapshot.stored(version: version, packID: packID, name: name, root: root, files: json)
     }
 
     // MARK: - Record streams

@@ -194,10 +194,9 @@ public final class SQLiteStore: CaseStore {
         let ids = Set(caseIDs).sorted()
         guard !ids.isEmpty else { return [] }
         return try await read("read the events of \(ids.count) cases") { db in
-            // A JSON array of ids keeps the statement text (and its cached plan) the same for any count.
             try Self.fetchEvents(db, sql: """
                 SELECT \(Self.eventColumns) FROM events WHERE case_id IN (SELECT value FROM json_each(?)) ORDER BY case_id, seq
-                """, arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]"])
+                """, arguments: [Self.jsonArray(ids)])
         }
     }
 
@@ -213,7 +212,7 @@ public final class SQLiteStore: CaseStore {
         return try await read("read the numbers of \(ids.count) cases") { db in
             var out: [Int64: String] = [:]
             let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT id, number FROM cases WHERE id IN (SELECT value FROM json_each(?))"),
-                                           arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]"])
+                                           arguments: [Self.jsonArray(ids)])
             while let row = try rows.next() { out[row[0]] = row[1] }
             return out
         }
@@ -289,9 +288,7 @@ public final class SQLiteStore: CaseStore {
     }
 
     public func savePack(_ snapshot: PackSnapshot, at: Date) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let files = String(decoding: try encoder.encode(snapshot.files), as: UTF8.self)
+        let files = try snapshot.storedFiles()
         try await write("save pack version \(snapshot.version.prefix(12))") { db in
             try db.execute(sql: """
                 INSERT INTO packs (version, pack_id, name, root, files, saved_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -308,13 +305,7 @@ public final class SQLiteStore: CaseStore {
             return (row["pack_id"], row["name"], row["root"], row["files"])
         }
         guard let (packID, name, root, json) = found else { return nil }
-        let files: [String: String]
-        do {
-            files = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
-        } catch {
-            throw StoreError.failure(operation: "decode the files of pack version \(version.prefix(12))", detail: "\(error)")
-        }
-        return PackSnapshot(version: version, packID: packID, name: name, root: root, files: files)
+        return try PackSnapshot.stored(version: version, packID: packID, name: name, root: root, files: json)
     }
 
     // MARK: - Record streams
@@ -552,6 +543,10 @@ public final class SQLiteStore: CaseStore {
             earliestDue: date("earliest_due"), nextWakeup: date("next_wakeup"), version: row["version"],
             packVersion: row["pack_version"])
     }
+
+    /// Ids as one JSON array argument, read with `json_each`: the statement text (and its cached
+    /// plan) stays the same for any number of ids.
+    static func jsonArray(_ ids: [Int64]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
 
     static let eventColumns = "case_id, seq, at, actor, rule_id, pack_version, body"
 

@@ -126,7 +126,7 @@ struct JSONBytes {
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
                     guard let u = Unicode.Scalar(scalar) else { throw GiveUp() }
-                    out.append(contentsOf: Array(String(Character(u)).utf8))
+                    UTF8.encode(u) { out.append($0) }
                 default: throw GiveUp()
                 }
             default:
@@ -207,8 +207,6 @@ struct JSONBytes {
     }
 
     mutating func optionalString() throws -> String? { null() ? nil : try string() }
-
-    mutating func date() throws -> Date { Date(timeIntervalSinceReferenceDate: try number()) }
 
     mutating func strings() throws -> [String] {
         try eat(UInt8(ascii: "["))

@@ -105,11 +105,11 @@ struct MeasuresTally {
         case let .transition(t, _, _, _):
             let who = subject(unit: unitBefore, person: assigneeBefore)
             if r.callbackTransitions.contains(t) { add(who) { $0.callbacks += 1 } }
-            if r.redispatchTransitions.contains(t) { add(who) { $0.redispatched += 1 } }
+            if r.isRedispatch(e.body) { add(who) { $0.redispatched += 1 } }
         case let .outcome(o, unit, person) where o == r.unsatisfiedOutcome:
             add(subject(unit: unit, person: person)) {
                 $0.unsatisfied += 1
-                if r.redispatchTransitions.isEmpty { $0.redispatched += 1 }
+                if r.isRedispatch(e.body) { $0.redispatched += 1 }
             }
         case .clockExtended:
             add(subject(unit: state.handlingUnit, person: state.assignee)) { $0.extensions += 1 }
@@ -188,5 +188,17 @@ extension Engine {
     static func substantiated(_ s: CaseState, rules r: ReportingDef) -> Bool {
         if let o = r.substantiatedOutcome, s.outcomes.contains(o) { return true }
         return !r.substantiatedWhen.isEmpty && r.substantiatedWhen.allHold(on: s.fields)
+    }
+}
+
+extension ReportingDef {
+    /// Whether the event sent the case back to be handled again: one of `redispatch`'s
+    /// transitions, or, when the pack names none, an unsatisfied callback outcome.
+    func isRedispatch(_ body: EventBody) -> Bool {
+        switch body {
+        case let .transition(t, _, _, _): redispatchTransitions.contains(t)
+        case let .outcome(o, _, _): redispatchTransitions.isEmpty && o == unsatisfiedOutcome
+        default: false
+        }
     }
 }

@@ -289,14 +289,7 @@ extension Engine {
                 state = CaseState()
                 for e in events where e.occurredAt < p.end { state.apply(e) }
             }
-            var redispatched = 0
-            for e in events where e.occurredAt < p.end {
-                switch e.body {
-                case let .transition(t, _, _, _) where r.redispatchTransitions.contains(t): redispatched += 1
-                case let .outcome(o, _, _) where r.redispatchTransitions.isEmpty && o == r.unsatisfiedOutcome: redispatched += 1
-                default: break
-                }
-            }
+            let redispatched = events.filter { $0.occurredAt < p.end && r.isRedispatch($0.body) }.count
             let c = OpenedCase(state: state, redispatched: redispatched)
             if p == period { current.append(c) } else { before.append(c) }
         }

@@ -19,3 +19,24 @@ public struct PackSnapshot: Sendable, Codable, Equatable {
         self.version = version; self.packID = packID; self.name = name; self.root = root; self.files = files
     }
 }
+
+extension PackSnapshot {
+    /// The files as the stores keep them: one JSON object of path → text, keys sorted, so the
+    /// same pack is always the same bytes.
+    public func storedFiles() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(files), as: UTF8.self)
+    }
+
+    /// A snapshot read back from a store's row, its files as `storedFiles()` wrote them.
+    public static func stored(version: String, packID: String, name: String, root: String, files json: String) throws -> PackSnapshot {
+        let files: [String: String]
+        do {
+            files = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        } catch {
+            throw StoreError.failure(operation: "decode the files of pack version \(version.prefix(12))", detail: "\(error)")
+        }
+        return PackSnapshot(version: version, packID: packID, name: name, root: root, files: files)
+    }
+}
