@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KesuSQLite", targets: ["KesuSQLite"]),
         .library(name: "KesuNotifiers", targets: ["KesuNotifiers"]),
         .library(name: "KesuPlugins", targets: ["KesuPlugins"]),
+        .library(name: "KesuRendering", targets: ["KesuRendering"]),
         .executable(name: "kesu", targets: ["kesu"]),
     ],
     dependencies: [
@@ -39,6 +40,8 @@ let package = Package(
             name: "KesuSQLite",
             dependencies: ["KesuKernel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // What people read, rendered from the kernel's facts: Chinese wording, documents, times.
+        .target(name: "KesuRendering", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Built-in notification channels (console, outbox-file, webhook): HTTP lives here, not in the kernel.
         .target(name: "KesuNotifiers", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library.
@@ -89,7 +92,7 @@ let package = Package(
             name: "kesu",
             dependencies: [
                 "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuNotifiers", "KesuPlugins",
-                "KesuPostgres", "KesuServer",
+                "KesuPostgres", "KesuServer", "KesuRendering",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -108,6 +111,10 @@ let package = Package(
                 "KesuKernel", "KesuYAML", "KesuSQLite", "KesuPostgres", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KesuRenderingTests",
+            dependencies: ["KesuRendering", "KesuKernel", "KesuTestSupport", "KesuNotifiers", "KesuPlugins"],
             swiftSettings: strict),
         .testTarget(name: "KesuKernelTests", dependencies: ["KesuKernel", "KesuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KesuYAMLTests", dependencies: ["KesuYAML", "KesuKernel", "KesuTestSupport"], swiftSettings: strict),

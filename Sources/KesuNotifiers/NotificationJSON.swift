@@ -1,24 +1,12 @@
 import Foundation
 import KesuKernel
 
-/// The JSON form of a notification that files and webhooks receive:
-/// `{"at":"2026-10-12T01:00:00Z","case":"YC-2026-000001","kind":"reminder","recipients":[…],"text":"…"}`.
+/// The JSON form of a notification that files and webhooks receive: `Notification.payload`,
+/// the same object exec plugins get in `notify` — `{"at":…,"case":"YC-2026-000001","kind":"reminder",…}`.
 public enum NotificationJSON {
-    public static func object(_ n: KesuKernel.Notification, channel: String? = nil) -> [String: Any] {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        var o: [String: Any] = [
-            "kind": n.kind.rawValue, "case": n.caseNumber, "recipients": n.recipients, "text": n.text,
-            "at": f.string(from: n.at),
-        ]
-        if let channel { o["channel"] = channel }
-        return o
-    }
-
     /// One line of compact JSON with sorted keys (no trailing newline).
-    public static func data(_ n: KesuKernel.Notification, channel: String? = nil) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object(n, channel: channel), options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8)
+    public static func data(_ n: KesuKernel.Notification) -> Data {
+        Data(n.payload.compact.utf8)
     }
 }
 

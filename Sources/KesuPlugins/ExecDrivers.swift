@@ -20,12 +20,9 @@ public struct ExecNotifier: Notifier {
         try self.init(plugin: ExecPlugin(directory: directory, options: options, backoff: backoff, log: log))
     }
 
+    /// `notify`'s params: the notification's one JSON form (`Notification.payload`), as files and webhooks get it.
     public static func params(_ n: KesuKernel.Notification) -> JSONValue {
-        ["notification": [
-            "kind": .string(n.kind.rawValue), "caseNumber": .string(n.caseNumber),
-            "recipients": .array(n.recipients.map(JSONValue.string)), "text": .string(n.text),
-            "at": .string(ExecScorer.time(n.at)),
-        ]]
+        ["notification": n.payload]
     }
 
     public func deliver(_ notification: KesuKernel.Notification) async throws {

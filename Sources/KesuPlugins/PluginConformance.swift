@@ -14,7 +14,8 @@ public struct PluginCheck: Sendable, Equatable, CustomStringConvertible {
 public enum PluginConformance {
     public static let sampleNotification = KesuKernel.Notification(
         kind: .reminder, caseNumber: "KIT-0001", recipients: ["kit-user"], text: "conformance kit: a sample reminder",
-        at: Date(timeIntervalSince1970: 1_790_000_000))
+        at: Date(timeIntervalSince1970: 1_790_000_000), clock: "answer", run: 1, rule: "answer_ladder#1", step: 1,
+        dueAt: Date(timeIntervalSince1970: 1_790_100_000), unit: "unit-a", id: 1)
 
     public static let sampleFact = ScoringFact(
         kind: .violation("answer_late"), unit: "unit-a", person: "person-a",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
 import KesuNotifiers
 import KesuPlugins
 import KesuPostgres
@@ -223,7 +224,7 @@ struct DeploymentParts: Sendable {
     /// the sources the store kept.
     func engine(_ loaded: LoadedPack) throws -> Engine {
         try Engine(pack: loaded.pack, store: store, scorer: scorer, notifiers: channels,
-                   snapshot: loaded.snapshot, resolver: StoredPackResolver(store: store))
+                   snapshot: loaded.snapshot, resolver: StoredPackResolver(store: store), wording: ChineseNotificationWording())
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
 import KesuSQLite
 import KesuYAML
 
@@ -28,7 +29,7 @@ struct Demo: AsyncParsableCommand {
             }
             let store = try SQLiteStore(path: dbPath)
             let engine = try Engine(pack: loaded.pack, store: store, notifier: nil, snapshot: loaded.snapshot,
-                                    resolver: StoredPackResolver(store: store))
+                                    resolver: StoredPackResolver(store: store), wording: ChineseNotificationWording())
             let r = CaseRenderer(engine: engine)
             let pack = loaded.pack
             if !global.json {

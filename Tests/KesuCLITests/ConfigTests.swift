@@ -287,6 +287,8 @@ final class RecordingServer {
         #expect(got.allSatisfy { $0["case"] as? String == "YC-2026-000001" && $0["kind"] as? String == "reminder" })
         #expect(got.first?["recipients"] as? [String] == ["liu_yang"])
         #expect(got.first?["text"] as? String == "请及时办理")
+        // The webhook body is the notification's one JSON form, as exec plugins and files get it.
+        #expect(Set(got.first?.keys.map { $0 } ?? []) == Set(n.payload.object?.keys.map { $0 } ?? ["?"]))
     }
 
     @Test func failsAfterTheLastRetry() async throws {

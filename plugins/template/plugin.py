@@ -42,7 +42,7 @@ def notify(params):
     n = params.get("notification")
     if not isinstance(n, dict) or not isinstance(n.get("text"), str):
         raise RpcError(-32602, "params.notification.text is required")
-    log("%s: [%s] case %s to %s: %s" % (options.get("greeting", "kesu"), n.get("kind"), n.get("caseNumber"),
+    log("%s: [%s] case %s to %s: %s" % (options.get("greeting", "kesu"), n.get("kind"), n.get("case"),
                                          ",".join(n.get("recipients") or []), n["text"]))
     return {"delivered": True}
 

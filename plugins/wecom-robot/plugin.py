@@ -52,8 +52,12 @@ def initialize(params):
 
 
 def content(n):
+    """Kesu's own texts already open with their label and name the case; others get both added."""
+    text = n.get("text", "")
+    if text.startswith("【"):
+        return text
     label = {"reminder": "提醒", "escalation": "督办", "violation": "超时"}.get(n.get("kind"), n.get("kind"))
-    return "【%s】%s %s" % (label, n.get("caseNumber", ""), n.get("text", ""))
+    return "【%s】%s %s" % (label, n.get("case", ""), text)
 
 
 def payload(n):
@@ -88,7 +92,7 @@ def notify(params):
     # both robots answer {"errcode": 0, "errmsg": "ok"} on success
     if answer.get("errcode", 0) != 0:
         raise RpcError(-32012, "robot refused the message: errcode %s %s" % (answer.get("errcode"), answer.get("errmsg")))
-    log("posted %s for case %s" % (n.get("kind"), n.get("caseNumber")))
+    log("posted %s for case %s (outbox item %s)" % (n.get("kind"), n.get("case"), n.get("id")))
     return {"delivered": True}
 
 

@@ -10,6 +10,8 @@ public struct Engine: Sendable {
     public let notifiers: [String: any Notifier]
     /// How `deliverOutbox` retries a channel that fails.
     public var retryPolicy: RetryPolicy = .standard
+    /// Writes the text of each notification (front ends give their language's wording).
+    public let wording: any NotificationWording
     let shelf: RuleShelf
 
     /// The channel an engine built with `notifier:` delivers on.
@@ -27,7 +29,7 @@ public struct Engine: Sendable {
     public init(
         pack: RulePack, store: any CaseStore, scorer: any Scorer = PointsScorer(), notifier: (any Notifier)? = nil,
         notifiers: [String: any Notifier] = [:], snapshot: PackSnapshot? = nil, resolver: (any PackResolver)? = nil,
-        retryPolicy: RetryPolicy = .standard
+        retryPolicy: RetryPolicy = .standard, wording: any NotificationWording = PlainNotificationWording()
     ) throws {
         self.planner = try Planner(pack: pack, scorer: scorer)
         self.store = store
@@ -35,6 +37,7 @@ public struct Engine: Sendable {
         if let notifier { channels[Self.defaultChannel] = notifier }
         self.notifiers = channels
         self.retryPolicy = retryPolicy
+        self.wording = wording
         self.shelf = RuleShelf(current: planner, snapshot: snapshot, resolver: resolver)
     }
 
@@ -98,7 +101,7 @@ public struct Engine: Sendable {
             var summary = planner.summary(of: CaseState(events: events))
             summary.id = id
             summary.number = number
-            let outbox = engine.outboxEntries(engine.notifications(for: events, number: number, at: now), caseID: id)
+            let outbox = engine.outboxEntries(engine.notifications(for: events, after: CaseState(), number: number, at: now), caseID: id)
             return NewCase(events: events, summary: summary, outbox: outbox)
         }
         if let key = idempotencyKey {
@@ -182,7 +185,8 @@ public struct Engine: Sendable {
         if rules.pack.version == pack.version { try await shelf.ensureSaved(in: store, at: events.first?.at ?? current.updatedAt) }
         do {
             let at = events.last?.at ?? current.updatedAt
-            let outbox = outboxEntries(notifications(for: events, number: current.number, at: at), caseID: current.id)
+            let outbox = outboxEntries(notifications(for: events, after: current, number: current.number, at: at, rules: rules.pack),
+                                       caseID: current.id)
             try await store.append(caseID: current.id, expectedVersion: current.version, events: events,
                                    summary: rules.summary(of: next), outbox: outbox)
         } catch let StoreError.conflict(_, expected, actual) {
@@ -261,22 +265,34 @@ public struct Engine: Sendable {
     }
 
     /// The notifications the events call for (reminders, escalations, violations), dated `now`.
-    public func notifications(for events: [Event], number: String, at now: Date) -> [Notification] {
-        events.compactMap { e in
-            let n: Notification? = switch e.body {
-            case let .reminder(run, _, due, to):
-                Notification(kind: .reminder, caseNumber: number, recipients: to,
-                             text: "案件 \(number) 的\(clockName(run.clock))将于 \(ISO8601.format(due, in: planner.calendar.timeZone)) 前到期或已到期,请及时办理", at: now)
-            case let .escalation(run, _, _, to):
-                Notification(kind: .escalation, caseNumber: number, recipients: to,
-                             text: "案件 \(number) 的\(clockName(run.clock))已逾期,现升级处理", at: now)
-            case let .violation(id, _, unit, person, _):
-                Notification(kind: .violation, caseNumber: number, recipients: [person].compactMap { $0 },
-                             text: "案件 \(number): \(unit) 记录违规 \(pack.scoring.violations.first { $0.id == id }?.name ?? id)", at: now)
-            default: nil
+    /// `before` is the case as it was before the events (an empty state for a new case): a
+    /// notification gives its clock's real due time at that point, after extensions and pauses.
+    /// `rules` is the pack the case runs under (names in the text); the pack in force by default.
+    public func notifications(for events: [Event], after before: CaseState, number: String, at now: Date,
+                              rules: RulePack? = nil) -> [Notification] {
+        let pack = rules ?? self.pack
+        var state = before
+        var out: [Notification] = []
+        for e in events {
+            state.apply(e)
+            var n: Notification
+            switch e.body {
+            case let .reminder(run, step, _, to), let .escalation(run, step, _, to):
+                let clock = state.clocks[run.clock]
+                let unit = pack.clock(run.clock).flatMap { planner.ownerUnit($0, state: state) }
+                n = Notification(kind: e.type == "reminder" ? .reminder : .escalation, caseNumber: number, recipients: to, at: now,
+                                 clock: run.clock, run: run.run, rule: e.ruleID, step: step + 1, dueAt: clock?.dueAt, unit: unit)
+            case let .violation(id, run, unit, person, occurredAt):
+                let due = run.flatMap { state.clocks[$0.clock]?.run == $0 ? state.clocks[$0.clock]?.dueAt : nil } ?? occurredAt
+                n = Notification(kind: .violation, caseNumber: number, recipients: [person].compactMap { $0 }, at: now,
+                                 clock: run?.clock, run: run?.run, rule: e.ruleID, violation: id, dueAt: due, unit: unit, person: person)
+            default:
+                continue
             }
-            return n
+            n.text = wording.text(for: n, pack: pack, zone: planner.calendar.timeZone)
+            out.append(n)
         }
+        return out
     }
 
     /// One outbox entry per notification and configured channel (channels in name order).
@@ -304,7 +320,9 @@ public struct Engine: Sendable {
                 continue
             }
             do {
-                try await notifier.deliver(item.notification)
+                var notification = item.notification
+                notification.id = item.id
+                try await notifier.deliver(notification)
                 try await store.markDelivered(id: item.id, at: now)
                 report.attempts.append(.init(id: item.id, channel: item.channel, outcome: .delivered, error: nil, nextAttemptAt: nil))
             } catch {
@@ -325,5 +343,4 @@ public struct Engine: Sendable {
         return "\(error)"
     }
 
-    func clockName(_ id: String) -> String { pack.clock(id)?.name ?? id }
 }

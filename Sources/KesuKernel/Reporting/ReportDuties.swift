@@ -146,11 +146,11 @@ extension Engine {
                 let version = try await store.records(stream: duty.stream).count
                 // The notifications go into the outbox in the same transaction as the records.
                 let notes = fired.filter { $0.unit == duty.unit && $0.reportID == duty.reportID && $0.quarter == label }.map { item in
-                    let text = item.kind == .reminded
-                        ? "《\(duty.reportName)》(\(label)) 将于 \(ISO8601.format(duty.due, in: planner.calendar.timeZone)) 到期, 请按时上报"
-                        : "《\(duty.reportName)》(\(label)) 已逾期未报"
-                    return Notification(kind: item.kind == .reminded ? .reminder : .violation,
-                                        caseNumber: duty.stream, recipients: recipients, text: text, at: now)
+                    var n = Notification(kind: item.kind == .reminded ? .reminder : .violation, caseNumber: duty.stream,
+                                         recipients: recipients, at: now, dueAt: duty.due, unit: duty.unit,
+                                         report: duty.reportID, period: label)
+                    n.text = wording.text(for: n, pack: pack, zone: planner.calendar.timeZone)
+                    return n
                 }
                 do {
                     try await store.appendRecords(stream: duty.stream, expectedVersion: version, events: events,

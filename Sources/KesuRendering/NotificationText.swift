@@ -1,0 +1,50 @@
+import Foundation
+import KesuKernel
+
+/// The Chinese text of reminders, escalations and violation notices, written from the
+/// notification's facts: names instead of ids, the clock's real due time, and whether it has
+/// passed when the message is made.
+///
+///     【催办】案件 YC-2026-000001「答复时限」将于2026年10月13日 18:00到期，承办单位：物流中心，请及时办理。
+public struct ChineseNotificationWording: NotificationWording {
+    public init() {}
+
+    public func text(for n: KesuKernel.Notification, pack: RulePack, zone: TimeZone) -> String {
+        let due = n.dueAt.map { ChineseTime.format($0, in: zone) }
+        let unit = n.unit.map { pack.unit($0)?.name ?? $0 }
+        if let reportID = n.report {
+            let name = pack.reporting.reports.first { $0.id == reportID }?.name ?? reportID
+            let period = n.period.map(Self.quarter) ?? ""
+            let owner = unit.map { "（\($0)）" } ?? ""
+            switch n.kind {
+            case .reminder:
+                return "【报表提醒】《\(name)》\(period)将于\(due ?? "")到期\(owner)，请按时上报。"
+            case .escalation, .violation:
+                return "【报表逾期】《\(name)》\(period)已于\(due ?? "")到期未报\(owner)。"
+            }
+        }
+        let clock = n.clock.map { "「\(pack.clock($0)?.name ?? $0)」" } ?? ""
+        let subject = "案件 \(n.caseNumber)\(clock)"
+        let when = due.map { n.isPastDue ? "已于\($0)到期（已逾期）" : "将于\($0)到期" } ?? ""
+        switch n.kind {
+        case .reminder:
+            let owner = unit.map { "，承办单位：\($0)" } ?? ""
+            return "【催办】\(subject)\(when)\(owner)，请\(n.isPastDue ? "尽快" : "及时")办理。"
+        case .escalation:
+            let owner = unit.map { "，承办单位\($0)尚未办结" } ?? "，尚未办结"
+            return "【督办】\(subject)\(when)\(owner)，现升级督办。"
+        case .violation:
+            let name = n.violation.map { id in pack.scoring.violations.first { $0.id == id }?.name ?? id } ?? ""
+            let who = [unit, n.person.map { pack.person($0)?.name ?? $0 }].compactMap { $0 }.joined(separator: "·")
+            let deadline = due.map { "（时限\($0)）" } ?? ""
+            return "【违规记录】案件 \(n.caseNumber)：\(who)「\(name)」\(deadline)，已记录违规。"
+        }
+    }
+
+    /// `2026Q4` → `（2026年第四季度）`.
+    static func quarter(_ label: String) -> String {
+        let parts = label.split(separator: "Q")
+        guard parts.count == 2, let q = Int(parts[1]), (1...4).contains(q) else { return "（\(label)）" }
+        return "（\(parts[0])年第\(["一", "二", "三", "四"][q - 1])季度）"
+    }
+}
