@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "KesuNotifiers", targets: ["KesuNotifiers"]),
         .library(name: "KesuPlugins", targets: ["KesuPlugins"]),
         .library(name: "KesuRendering", targets: ["KesuRendering"]),
+        .library(name: "KesuViews", targets: ["KesuViews"]),
         .executable(name: "kesu", targets: ["kesu"]),
     ],
     dependencies: [
@@ -40,6 +41,9 @@ let package = Package(
             name: "KesuSQLite",
             dependencies: ["KesuKernel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // Typed views of what people see (a case, its history, clocks, transitions, listings), built
+        // once from the kernel for the CLI, the JSON API and the console alike.
+        .target(name: "KesuViews", dependencies: ["KesuKernel"], swiftSettings: strict),
         // What people read, rendered from the kernel's facts: Chinese wording, documents, times.
         .target(name: "KesuRendering", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Built-in notification channels (console, outbox-file, webhook): HTTP lives here, not in the kernel.
@@ -75,7 +79,7 @@ let package = Package(
         .target(
             name: "KesuServer",
             dependencies: [
-                "KesuKernel", "KesuYAML",
+                "KesuKernel", "KesuYAML", "KesuViews",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -92,7 +96,7 @@ let package = Package(
             name: "kesu",
             dependencies: [
                 "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuNotifiers", "KesuPlugins",
-                "KesuPostgres", "KesuServer", "KesuRendering",
+                "KesuPostgres", "KesuServer", "KesuRendering", "KesuViews",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuViews
 import KesuSQLite
 import KesuYAML
 
@@ -86,10 +87,11 @@ struct Intake: AsyncParsableCommand {
             await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine, viewer: try global.viewer(engine.pack))
             if global.json {
-                Output.json(r.json(result.state, extra: ["proposed_category": .opt(result.proposedCategory), "replayed": .bool(result.replayed)]))
+                Output.json(await r.json(result.state, at: now, extra: [
+                    "proposed_category": .opt(result.proposedCategory), "replayed": .bool(result.replayed)]))
             } else {
                 if result.replayed { print("(already registered with this idempotency key: nothing new was written)") }
-                print(r.text(result.state))
+                print(await r.text(result.state, at: now))
                 if let c = result.proposedCategory {
                     print("  proposed category: \(r.label("category", c)) (from keywords; confirm it when classifying)")
                 }
@@ -112,7 +114,8 @@ struct Show: AsyncParsableCommand {
                 throw KesuError(.forbidden, "\(viewer.id)'s roles (\(viewer.person.roles.joined(separator: ", "))) see only the cases \(viewer.unit) handles; \(state.number) is handled by \(state.handlingUnit ?? "no unit yet")")
             }
             let r = CaseRenderer(engine: engine, viewer: viewer)
-            if global.json { Output.json(r.json(state, events: events)) } else { print(r.text(state, events: events)) }
+            let now = try global.currentTime()
+            if global.json { Output.json(await r.json(state, events: events, at: now)) } else { print(await r.text(state, events: events, at: now)) }
         }
     }
 }
@@ -161,14 +164,8 @@ struct List: AsyncParsableCommand {
             let total = try await engine.store.count(q)
             let r = CaseRenderer(engine: engine)
             if global.json {
-                Output.json(["total": .int(total), "cases": .array(rows.map { s in
-                    .object([
-                        "id": .int(Int(s.id)), "number": .string(s.number), "state": .string(s.state),
-                        "handling_unit": .opt(s.handlingUnit), "kind": .opt(s.kind), "category": .opt(s.category),
-                        "level": .opt(s.level), "opened_at": r.timeJSON(s.openedAt), "closed_at": r.timeJSON(s.closedAt),
-                        "earliest_due": r.timeJSON(s.earliestDue), "version": .int(s.version),
-                    ])
-                })])
+                let page = r.views(at: try global.currentTime()).list(rows, total: total, limit: limit, offset: offset)
+                if case let .object(o) = try ViewJSON.value(page) { Output.json(o.mapValues(JSON.init)) }
             } else {
                 for s in rows {
                     print("\(s.number)  \(pack.state(s.state)?.name ?? s.state)  \(s.handlingUnit.map { pack.unit($0)?.name ?? $0 } ?? "-")  opened \(r.time(s.openedAt))  due \(r.time(s.earliestDue))")
@@ -198,7 +195,7 @@ struct Act: AsyncParsableCommand {
                                          at: now, expectedVersion: expectVersion)
             await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine, viewer: try global.viewer(engine.pack))
-            if global.json { Output.json(r.json(s)) } else { print(r.text(s)) }
+            if global.json { Output.json(await r.json(s, at: now)) } else { print(await r.text(s, at: now)) }
         }
     }
 }
@@ -226,7 +223,7 @@ struct Extend: AsyncParsableCommand {
                                             approver: try global.actor(), at: now)
             await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine, viewer: try global.viewer(engine.pack))
-            if global.json { Output.json(r.json(s)) } else { print(r.text(s)) }
+            if global.json { Output.json(await r.json(s, at: now)) } else { print(await r.text(s, at: now)) }
         }
     }
 }

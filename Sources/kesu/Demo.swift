@@ -71,7 +71,7 @@ struct Demo: AsyncParsableCommand {
                              "steps": .array(steps), "failures": .int(failures)])
             } else if let number = lastNumber {
                 let (state, events) = try await engine.history(number)
-                print("\n" + r.text(state, events: events))
+                print("\n" + (await r.text(state, events: events, at: results.last.flatMap { ISO8601.parse($0.step.at) } ?? state.updatedAt)))
                 print("\n\(results.count) steps, \(failures) unmet expectation(s). Explore the case:")
                 print("  kesu show \(number) --rules \(global.rulesPath) --db \(dbPath)")
             }

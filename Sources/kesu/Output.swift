@@ -1,5 +1,6 @@
 import Foundation
 import KesuKernel
+import KesuViews
 
 /// A JSON value, so commands can build documents with a fixed shape.
 indirect enum JSON: Encodable {
@@ -20,6 +21,17 @@ indirect enum JSON: Encodable {
     }
 
     static func opt(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+
+    init(_ v: JSONValue) {
+        switch v {
+        case .null: self = .null
+        case let .bool(b): self = .bool(b)
+        case let .number(n): self = n.rounded() == n && abs(n) < 1e15 ? .int(Int(n)) : .number(n)
+        case let .string(s): self = .string(s)
+        case let .array(a): self = .array(a.map(JSON.init))
+        case let .object(o): self = .object(o.mapValues(JSON.init))
+        }
+    }
 }
 
 enum Output {
@@ -59,50 +71,18 @@ struct CaseRenderer {
     func time(_ d: Date?) -> String { d.map { ISO8601.format($0, in: zone) } ?? "-" }
     func timeJSON(_ d: Date?) -> JSON { d.map { .string(time($0)) } ?? .null }
 
-    func clocksJSON(_ s: CaseState) -> JSON {
-        .array(s.clocks.values.sorted { $0.run.clock < $1.run.clock }.map { c in
-            .object([
-                "id": .string(c.run.clock), "name": .string(pack.clock(c.run.clock)?.name ?? c.run.clock),
-                "run": .int(c.run.run), "status": .string(c.status.rawValue),
-                "started_at": timeJSON(c.startedAt), "due_at": timeJSON(c.dueAt),
-                "stopped_at": timeJSON(c.stoppedAt), "late": .bool(c.late),
-                "extensions": .int(c.extensions.count),
-            ])
-        })
-    }
+    /// The shared views (KesuViews) for this reader at `now`: what `kesu serve` answers too.
+    func views(at now: Date) -> CaseViewBuilder { CaseViewBuilder(engine: engine, viewer: viewer, now: now) }
 
-    func json(_ original: CaseState, events: [Event]? = nil, extra: [String: JSON] = [:]) -> [String: JSON] {
-        let s = visible(original)
-        var o: [String: JSON] = [
-            "id": .int(Int(s.id)), "number": .string(s.number), "state": .string(s.state),
-            "state_name": .string(pack.state(s.state)?.name ?? s.state),
-            "handling_unit": .opt(s.handlingUnit), "routing_rule": .opt(s.routingRule),
-            "assignee": .opt(s.assignee), "version": .int(s.version),
-            "opened_at": timeJSON(s.openedAt), "closed_at": timeJSON(s.closedAt),
-            "fields": .object(s.fields.mapValues(JSON.string)),
-            "clocks": clocksJSON(s),
-            "running_clocks": .array(s.runningClocks.map { .object(["id": .string($0.run.clock), "due_at": timeJSON($0.dueAt)]) }),
-            "violations": .array(s.violations.map { .string($0.id) }),
-            "outcomes": .array(s.outcomes.map(JSON.string)),
-            "available_transitions": .array(engine.planner.available(for: original).map { .string($0.id) }),
-            "pack_version": .string(s.packVersion),
-        ]
-        if let events { o["events"] = .array(events.map(eventJSON)) }
+    /// The case as `GET /v1/cases/{number}` gives it (with `events` when given), plus `extra` keys.
+    func json(_ state: CaseState, events: [Event]? = nil, at now: Date, extra: [String: JSON] = [:]) async -> [String: JSON] {
+        let view = await views(at: now).view(state, events: events)
+        var o: [String: JSON] = [:]
+        if case let .object(fields) = (try? ViewJSON.value(view)) ?? .null {
+            for (k, v) in fields { o[k] = JSON(v) }
+        }
         for (k, v) in extra { o[k] = v }
         return o
-    }
-
-    func eventJSON(_ original: Event) -> JSON {
-        let e = visible(original)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(e.body)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return .object([
-            "seq": .int(e.seq), "at": timeJSON(e.at), "actor": .string(e.actor), "type": .string(e.type),
-            "rule_id": .opt(e.ruleID), "pack_version": .string(e.packVersion),
-            "summary": .string(describe(e)),
-            "body": .string(body),
-        ])
     }
 
     func label(_ field: String, _ value: String?) -> String {
@@ -134,9 +114,11 @@ struct CaseRenderer {
         }
     }
 
-    func text(_ original: CaseState, events: [Event]? = nil) -> String {
+    /// The case for people: fields with labels, clocks, the transitions its own rules offer now, history.
+    func text(_ original: CaseState, events: [Event]? = nil, at now: Date) async -> String {
+        let view = await views(at: now).view(original, events: nil)
         let s = visible(original)
-        var lines = ["\(s.number)  \(pack.state(s.state)?.name ?? s.state) (\(s.state))"]
+        var lines = ["\(s.number)  \(view.stateName) (\(s.state))"]
         for f in ["kind", "category", "level", "complainant_type", "channel", "region"] where s.fields[f] != nil {
             lines.append("  \(f): \(label(f, s.fields[f]))")
         }
@@ -145,15 +127,14 @@ struct CaseRenderer {
         }
         lines.append("  handling_unit: \(label("handling_unit", s.handlingUnit))\(s.routingRule.map { "  (rule \($0))" } ?? "")")
         if let a = s.assignee { lines.append("  assignee: \(label("assignee", a))") }
-        if !s.clocks.isEmpty {
+        if !view.clocks.isEmpty {
             lines.append("  clocks:")
-            for c in s.clocks.values.sorted(by: { $0.run.clock < $1.run.clock }) {
-                lines.append("    \(c.run.clock) \(pack.clock(c.run.clock)?.name ?? "") #\(c.run.run) \(c.status.rawValue) due \(time(c.dueAt))\(c.late ? " LATE" : "")")
+            for c in view.clocks {
+                lines.append("    \(c.id) \(c.name) #\(c.run) \(c.status) due \(c.dueAt)\(c.late ? " LATE" : "")")
             }
         }
-        let next = engine.planner.available(for: original)
-        if !next.isEmpty, !s.isClosed {
-            lines.append("  next: " + next.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))
+        if !view.availableTransitions.isEmpty {
+            lines.append("  next: " + view.availableTransitions.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))
         }
         if let events {
             lines.append("  history:")

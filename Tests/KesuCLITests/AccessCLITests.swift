@@ -90,7 +90,7 @@ import Testing
         for secret in ["欧阳娜娜", "13812345678", "阳娜"] {
             #expect(!masked.stdout.contains(secret), "--as deng_qing --json shows \(secret)")
         }
-        let bodies = (masked.json["events"] as? [[String: Any]] ?? []).compactMap { $0["body"] as? String }
+        let bodies = (masked.json["events"] as? [[String: Any]] ?? []).map { jsonText($0["body"]) }
         #expect(bodies.contains { $0.contains("138****5678") && $0.contains("欧***") })
 
         let text = try cli.run(["show", number], as: "deng_qing")

@@ -26,3 +26,10 @@ struct KesuCLI {
         return try KesuProcess.run(all, in: dir)
     }
 }
+
+/// A JSON value from a parsed document as compact text (event bodies are objects), for `contains` checks.
+func jsonText(_ value: Any?) -> String {
+    guard let value, JSONSerialization.isValidJSONObject(value),
+          let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "" }
+    return String(decoding: data, as: UTF8.self)
+}

@@ -29,7 +29,7 @@ import Testing
         let show = try cli.run(["show", number, "--json"], rules: KesuCLI.pack(pack))
         #expect(show.json["closed_at"] is String)
         let events = show.json["events"] as? [[String: Any]] ?? []
-        #expect(events.contains { $0["type"] as? String == "outcome" && ($0["body"] as? String ?? "").contains("unsatisfied_callback") })
+        #expect(events.contains { $0["type"] as? String == "outcome" && jsonText($0["body"]).contains("unsatisfied_callback") })
         #expect(events.filter { $0["type"] as? String == "routed" }.count >= 1)
     }
 
@@ -45,14 +45,14 @@ import Testing
         #expect(j["state"] as? String == "registered")
         #expect(j["handling_unit"] as? String == "logistics_center")
         #expect(j["routing_rule"] as? String == "R2b-logistics")
-        #expect(j["running_clocks"] is [Any])
+        #expect(j["clocks"] is [Any])
 
         let sub = try cli.run(["act", "YC-2026-000001", "substantiate", "--json", "--field", "substantiated=yes",
                                "--field", "category=logistics_service", "--field", "level=important"],
                               now: "2026-09-30T10:10:00+08:00", as: "zhao_min")
         #expect(sub.json["state"] as? String == "awaiting_approval")
         let dispatch = try cli.run(["act", "YC-2026-000001", "approve_dispatch", "--json"], now: "2026-09-30T11:00:00+08:00", as: "qian_jin")
-        let running = dispatch.json["running_clocks"] as? [[String: Any]] ?? []
+        let running = (dispatch.json["clocks"] as? [[String: Any]] ?? []).filter { $0["status"] as? String == "running" }
         #expect(running.contains { $0["id"] as? String == "answer" && $0["due_at"] as? String == "2026-10-10T18:00:00+08:00" })
 
         let accept = try cli.run(["act", "YC-2026-000001", "accept", "--json", "--field", "assignee=zhang_tao"],

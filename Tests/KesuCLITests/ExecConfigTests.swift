@@ -44,7 +44,8 @@ import Testing
         let deductions = events.filter { $0["type"] as? String == "deduction" }
         // The 12345 formula: a late answer costs 40 / 200 = 0.2 points, to the unit only.
         #expect(deductions.compactMap { $0["rule_id"] as? String } == ["hotline.on_time"], "\(deductions)")
-        #expect((deductions.first?["body"] as? String ?? "").contains("0.2"))
+        let body = jsonText(deductions.first?["body"])
+        #expect(body.contains("0.2"))
     }
 
     @Test(arguments: ["crash", "garbage", "hang"])

@@ -24,7 +24,7 @@ import Testing
 
         let old = try cli.run(["act", number, "approve_dispatch", "--json"], rules: pack, now: "2026-10-12T11:00:00+08:00", as: "qian_jin")
         #expect(old.status == 0, "\(old.stderr)")
-        let due = (old.json["running_clocks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "answer" }?["due_at"] as? String
+        let due = (old.json["clocks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "answer" && $0["status"] as? String == "running" }?["due_at"] as? String
         #expect(due == "2026-10-15T18:00:00+08:00", "the case keeps its 3 working days")
 
         let fresh = try cli.run(["intake", "--json", "--field", "channel=phone", "--field", "kind=complaint", "--field", "complainant_type=retailer",
@@ -34,7 +34,7 @@ import Testing
         _ = try cli.run(["act", n2, "substantiate", "--field", "substantiated=yes", "--field", "category=logistics_service",
                          "--field", "level=general"], rules: pack, now: "2026-10-12T10:30:00+08:00", as: "zhao_min")
         let new = try cli.run(["act", n2, "approve_dispatch", "--json"], rules: pack, now: "2026-10-12T11:00:00+08:00", as: "qian_jin")
-        let due2 = (new.json["running_clocks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "answer" }?["due_at"] as? String
+        let due2 = (new.json["clocks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "answer" && $0["status"] as? String == "running" }?["due_at"] as? String
         #expect(due2 == "2026-10-14T18:00:00+08:00", "a new case follows the new rules")
 
         let history = try cli.run(["rules", "history", "--json"], rules: pack)
