@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "KesuKernel", targets: ["KesuKernel"]),
+        .library(name: "KesuRendering", targets: ["KesuRendering"]),
         .library(name: "KesuYAML", targets: ["KesuYAML"]),
         .library(name: "KesuSQLite", targets: ["KesuSQLite"]),
         .library(name: "KesuNotifiers", targets: ["KesuNotifiers"]),
@@ -31,6 +32,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "KesuKernel", swiftSettings: strict),
+        // Presentation over the kernel's facts: HTML/SVG documents, Chinese labels and wording, the
+        // human text of explanations. The kernel keeps keys and values; every front end renders here.
+        .target(name: "KesuRendering", dependencies: ["KesuKernel"], swiftSettings: strict),
         .target(
             name: "KesuYAML",
             dependencies: ["KesuKernel", .product(name: "Yams", package: "Yams")],
@@ -72,7 +76,7 @@ let package = Package(
         .target(
             name: "KesuServer",
             dependencies: [
-                "KesuKernel", "KesuYAML",
+                "KesuKernel", "KesuYAML", "KesuRendering",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -88,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "kesu",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuNotifiers", "KesuPlugins",
+                "KesuKernel", "KesuRendering", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuNotifiers", "KesuPlugins",
                 "KesuPostgres", "KesuServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,7 +113,9 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "KesuKernelTests", dependencies: ["KesuKernel", "KesuTestSupport"], swiftSettings: strict),
+        // KesuRendering too: the tests of the documents moved out of the kernel stay beside the facts they render.
+        .testTarget(
+            name: "KesuKernelTests", dependencies: ["KesuKernel", "KesuRendering", "KesuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KesuYAMLTests", dependencies: ["KesuYAML", "KesuKernel", "KesuTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KesuSQLiteTests",
@@ -117,7 +123,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "KesuCLITests",
-            dependencies: ["kesu", "KesuKernel", "KesuYAML", "KesuSQLite", "KesuNotifiers", "KesuTestSupport"],
+            dependencies: ["kesu", "KesuKernel", "KesuRendering", "KesuYAML", "KesuSQLite", "KesuNotifiers", "KesuTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "KesuPluginsTests",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
 
 /// `kesu penalties …`: the thresholds' recommendations, decisions on them, written notices, appeals.
 struct Penalties: AsyncParsableCommand {

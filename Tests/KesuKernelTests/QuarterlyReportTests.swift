@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import KesuKernel
+import KesuRendering
 import KesuTestSupport
 import Testing
 
@@ -220,7 +221,7 @@ import Testing
         let e = try await Self.fixture()
         let q4 = try await quarter(e, "2026Q4")
         let html = q4.html(zone: TestPack.zone)
-        #expect(html.contains("@page { size: A4; margin: 15mm }"))
+        #expect(html.contains("@page { size: A4; margin: 12mm }"))
         #expect(html.contains("page-break-before: always"))
         #expect(html.components(separatedBy: "<svg").count - 1 == 4)
         #expect(html.contains("甲部门") && html.contains("乙部门"))

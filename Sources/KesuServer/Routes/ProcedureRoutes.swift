@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KesuKernel
+import KesuRendering
 
 /// The rest of the procedure beyond single cases: periodic reports owed by units (第十二条),
 /// penalties decided on the thresholds' recommendations, and the notification outbox.

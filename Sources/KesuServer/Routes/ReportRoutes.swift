@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KesuKernel
+import KesuRendering
 
 /// Appraisal scores and the quarterly report, for callers with the `reports` permission.
 struct ReportRoutes {

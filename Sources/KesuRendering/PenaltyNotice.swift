@@ -1,4 +1,5 @@
 import Foundation
+import KesuKernel
 
 /// The written notice of a penalty decision (处罚决定通知书): who, the period, the deductions behind
 /// it case by case, what was recommended, what was decided and why, by whom and when, and how to
