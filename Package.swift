@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "kesu-bench",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuPostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                "KesuKernel", "KesuRendering", "KesuYAML", "KesuSQLite", "KesuPostgres", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

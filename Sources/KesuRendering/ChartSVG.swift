@@ -141,13 +141,13 @@ public enum ChartSVG {
 extension QuarterlyReport {
     /// Cases opened in the quarter by category.
     public var categoryChart: String {
-        ChartSVG.bars(title: "按分类 (\(period.label))", (breakdown("category")?.lines ?? []).map { .init($0.name, Double($0.count)) })
+        ChartSVG.bars(title: "按分类 (\(period.label))", (breakdown("category")?.lines ?? []).map { .init($0.label, Double($0.count)) })
     }
 
     /// Cases opened in the quarter by handling unit, units with none left out.
     public var unitChart: String {
         ChartSVG.bars(title: "按承办单位 (\(period.label))",
-                      (breakdown("handling_unit")?.lines ?? []).filter { $0.count > 0 || $0.previous > 0 }.map { .init($0.name, Double($0.count)) })
+                      (breakdown("handling_unit")?.lines ?? []).filter { $0.count > 0 || $0.previous > 0 }.map { .init($0.label, Double($0.count)) })
     }
 
     /// Cases opened per month over the previous quarter and this one.

@@ -258,7 +258,8 @@ public struct PenaltyNotice: Sendable {
         return f.string(from: t)
     }
 
-    static func points(_ x: Double) -> String {
+    /// `3`, `2.5`, `1.25`: points without trailing zeros.
+    public static func points(_ x: Double) -> String {
         x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x).replacingOccurrences(of: #"0+$"#, with: "", options: .regularExpression)
     }
 

@@ -6,11 +6,11 @@ extension QuarterlyReport {
     public var summaryRows: [[String]] {
         var rows: [[String]] = []
         for f in figures {
-            rows.append(["总体", f.name, f.currentText, f.previousText, f.changeText])
+            rows.append(["总体", f.label, f.currentText, f.previousText, f.changeText])
         }
         for b in breakdowns {
             for l in b.lines {
-                rows.append([b.name, l.name, String(l.count), String(l.previous), Figure.changeText(Double(l.change), rate: false)])
+                rows.append([b.label, l.label, String(l.count), String(l.previous), Figure.changeText(Double(l.change), rate: false)])
             }
         }
         for u in units where u.answered > 0 || u.callbacks > 0 || u.previousOnTimeRate != nil || u.previousSatisfactionRate != nil {
@@ -94,18 +94,18 @@ extension QuarterlyReport {
 
         """
         for f in figures {
-            h += "<tr><td>\(e(f.name))</td><td class=\"n\">\(f.currentText)</td><td class=\"n\">\(f.previousText)</td>"
+            h += "<tr><td>\(e(f.label))</td><td class=\"n\">\(f.currentText)</td><td class=\"n\">\(f.previousText)</td>"
                 + "<td class=\"n \(changeClass(f.change))\">\(e(f.changeText))</td></tr>\n"
         }
         h += "</tbody></table></div>\n"
         let numerals = ["二", "三", "四", "五", "六", "七", "八", "九", "十"]
         var section = 0
         for b in breakdowns {
-            h += "<div class=\"block\"><h2>\(numerals[section])、按\(e(b.name))</h2>\n"
+            h += "<div class=\"block\"><h2>\(numerals[section])、按\(e(b.label))</h2>\n"
             section += 1
-            h += "<table><thead><tr><th>\(e(b.name))</th><th>本季度</th><th>上季度</th><th>增减</th></tr></thead><tbody>\n"
+            h += "<table><thead><tr><th>\(e(b.label))</th><th>本季度</th><th>上季度</th><th>增减</th></tr></thead><tbody>\n"
             for l in b.lines {
-                h += "<tr><td>\(e(l.name))</td><td class=\"n\">\(l.count)</td><td class=\"n\">\(l.previous)</td>"
+                h += "<tr><td>\(e(l.label))</td><td class=\"n\">\(l.count)</td><td class=\"n\">\(l.previous)</td>"
                     + "<td class=\"n \(changeClass(Double(l.change)))\">\(e(Figure.changeText(Double(l.change), rate: false)))</td></tr>\n"
             }
             h += "<tr><th>合计</th><td class=\"n\">\(opened)</td><td class=\"n\">\(previousOpened)</td>"
@@ -172,7 +172,7 @@ extension QuarterlyReport {
 
     /// `, 其中投诉 3 件、咨询 1 件` from the kind figures.
     func pack(kinds figures: [Figure]) -> String {
-        let parts = figures.filter { $0.key.hasPrefix("kind:") }.map { "\(ChartSVG.escape($0.name)) \($0.currentText) 件" }
+        let parts = figures.filter { $0.key.hasPrefix("kind:") }.map { "\(ChartSVG.escape($0.label)) \($0.currentText) 件" }
         return parts.isEmpty ? "" : ", 其中" + parts.joined(separator: "、")
     }
 }

@@ -236,15 +236,3 @@ public struct PenaltyProceeding: Sendable {
     /// Who and what, from the recommendation or, once decided, as recorded.
     public var subjectName: String { decision?.subjectName ?? recommendation?.subjectName ?? id.subject.id }
 }
-
-extension PenaltyProceeding.Status {
-    /// The label people read.
-    public var name: String {
-        switch self {
-        case .open: "待决定"
-        case .decided: "已决定"
-        case .appealed: "申诉中"
-        case .final: "已生效"
-        }
-    }
-}
