@@ -12,7 +12,7 @@ struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "季度客户意见汇总表 and 客户投诉情况通报 for a quarter, with the previous quarter for comparison.",
             discussion: """
-            Formats: html (one self-contained page with charts, prints on A4), json (the figures), \
+            Formats: html (one self-contained file with charts; prints on three A4 pages: the 汇总表, then the 通报), json (the figures), \
             csv (UTF-8 with BOM: section, item, this quarter, previous, change), xlsx (needs --out).
             Example: kesu report quarterly --period 2026Q3 --format html --out 2026Q3.html
             """)
