@@ -10,11 +10,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "KesuKernel", targets: ["KesuKernel"]),
+        .library(name: "KesuRendering", targets: ["KesuRendering"]),
         .library(name: "KesuYAML", targets: ["KesuYAML"]),
         .library(name: "KesuSQLite", targets: ["KesuSQLite"]),
         .library(name: "KesuNotifiers", targets: ["KesuNotifiers"]),
         .library(name: "KesuPlugins", targets: ["KesuPlugins"]),
-        .library(name: "KesuRendering", targets: ["KesuRendering"]),
         .library(name: "KesuViews", targets: ["KesuViews"]),
         .executable(name: "kesu", targets: ["kesu"]),
     ],
@@ -33,6 +33,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "KesuKernel", swiftSettings: strict),
+        // Presentation over the kernel's facts: HTML/SVG documents, Chinese labels and wording, the
+        // human text of explanations. The kernel keeps keys and values; every front end renders here.
+        .target(name: "KesuRendering", dependencies: ["KesuKernel"], swiftSettings: strict),
         .target(
             name: "KesuYAML",
             dependencies: ["KesuKernel", .product(name: "Yams", package: "Yams")],
@@ -44,8 +47,6 @@ let package = Package(
         // Typed views of what people see (a case, its history, clocks, transitions, listings), built
         // once from the kernel for the CLI, the JSON API and the console alike.
         .target(name: "KesuViews", dependencies: ["KesuKernel"], swiftSettings: strict),
-        // What people read, rendered from the kernel's facts: Chinese wording, documents, times.
-        .target(name: "KesuRendering", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Built-in notification channels (console, outbox-file, webhook): HTTP lives here, not in the kernel.
         .target(name: "KesuNotifiers", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library.
@@ -79,7 +80,7 @@ let package = Package(
         .target(
             name: "KesuServer",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuViews",
+                "KesuKernel", "KesuYAML", "KesuViews", "KesuRendering",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -95,8 +96,8 @@ let package = Package(
         .executableTarget(
             name: "kesu",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuNotifiers", "KesuPlugins",
-                "KesuPostgres", "KesuServer", "KesuRendering", "KesuViews",
+                "KesuKernel", "KesuRendering", "KesuViews", "KesuYAML", "KesuSQLite", "KesuXLSX", "KesuNotifiers", "KesuPlugins",
+                "KesuPostgres", "KesuServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -112,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "kesu-bench",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuSQLite", "KesuPostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                "KesuKernel", "KesuRendering", "KesuYAML", "KesuSQLite", "KesuPostgres", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -120,7 +121,9 @@ let package = Package(
             name: "KesuRenderingTests",
             dependencies: ["KesuRendering", "KesuKernel", "KesuTestSupport", "KesuNotifiers", "KesuPlugins"],
             swiftSettings: strict),
-        .testTarget(name: "KesuKernelTests", dependencies: ["KesuKernel", "KesuTestSupport"], swiftSettings: strict),
+        // KesuRendering too: the tests of the documents moved out of the kernel stay beside the facts they render.
+        .testTarget(
+            name: "KesuKernelTests", dependencies: ["KesuKernel", "KesuRendering", "KesuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KesuYAMLTests", dependencies: ["KesuYAML", "KesuKernel", "KesuTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KesuSQLiteTests",
@@ -128,7 +131,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "KesuCLITests",
-            dependencies: ["kesu", "KesuKernel", "KesuYAML", "KesuSQLite", "KesuNotifiers", "KesuTestSupport"],
+            dependencies: ["kesu", "KesuKernel", "KesuRendering", "KesuYAML", "KesuSQLite", "KesuNotifiers", "KesuTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "KesuPluginsTests",

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import KesuKernel
+import KesuRendering
 import KesuSQLite
 import KesuYAML
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
 
 extension Rules {
     /// `kesu rules explain`: which routing rule matched and why the earlier ones did not, and how

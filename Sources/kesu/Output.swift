@@ -1,5 +1,6 @@
 import Foundation
 import KesuKernel
+import KesuRendering
 import KesuViews
 
 /// A JSON value, so commands can build documents with a fixed shape.
@@ -144,6 +145,4 @@ struct CaseRenderer {
     }
 }
 
-func fmt(_ x: Double) -> String {
-    x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x).replacingOccurrences(of: #"0+$"#, with: "", options: .regularExpression)
-}
+func fmt(_ x: Double) -> String { PenaltyNotice.points(x) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
 
 /// `kesu penalties …`: the thresholds' recommendations, decisions on them, written notices, appeals.
 struct Penalties: AsyncParsableCommand {
@@ -209,7 +210,7 @@ struct PenaltyRenderer {
                          "deducted": .number(r.deducted), "evidence": evidenceJSON(r.evidence)])
             } ?? .null,
             "decision": p.decision.map { d in
-                .object(["decision": .string(d.decision), "decision_name": .string(d.decisionName),
+                .object(["decision": .string(d.decision), "decision_name": .string(d.decisionLabel),
                          "recommended": .string(d.recommended), "recommended_name": .string(d.recommendedName),
                          "threshold": .string(d.threshold), "reason": .string(d.reason),
                          "decided_by": .string(d.decidedBy), "decided_by_name": .string(d.decidedByName),
@@ -221,7 +222,7 @@ struct PenaltyRenderer {
                 .object(["by": .string(a.by), "by_name": .string(a.byName), "reason": .string(a.reason), "at": cases.timeJSON(p.appealedAt)])
             } ?? .null,
             "appeal_decision": p.appealDecision.map { a in
-                .object(["outcome": .string(a.outcome.rawValue), "decision": .string(a.decision), "decision_name": .string(a.decisionName),
+                .object(["outcome": .string(a.outcome.rawValue), "decision": .string(a.decision), "decision_name": .string(a.decisionLabel),
                          "reason": .string(a.reason), "decided_by": .string(a.decidedBy), "decided_by_name": .string(a.decidedByName),
                          "at": cases.timeJSON(p.appealDecidedAt)])
             } ?? .null,
@@ -253,7 +254,7 @@ struct PenaltyRenderer {
             if p.decision == nil { lines += evidenceLines(r.evidence) }
         }
         if let d = p.decision {
-            lines.append("    决定: \(d.decisionName) (\(d.decision))  by \(d.decidedByName) (\(d.decidedBy), \(d.decidedAsName))  \(time(p.decidedAt))")
+            lines.append("    决定: \(d.decisionLabel) (\(d.decision))  by \(d.decidedByName) (\(d.decidedBy), \(d.decidedAsName))  \(time(p.decidedAt))")
             lines.append("    理由: \(d.reason)")
             if d.decision != d.recommended { lines.append("    (建议为 \(d.recommendedName) (\(d.recommended)))") }
             lines.append("    依据: 扣 \(fmt(d.points)) 分")
@@ -264,7 +265,7 @@ struct PenaltyRenderer {
             lines.append("    申诉: \(a.byName) (\(a.by))  \(time(p.appealedAt))  理由: \(a.reason)")
         }
         if let a = p.appealDecision {
-            lines.append("    复核: \(a.outcome.rawValue) → \(a.decisionName) (\(a.decision))  by \(a.decidedByName) (\(a.decidedBy))  "
+            lines.append("    复核: \(a.outcome.rawValue) → \(a.decisionLabel) (\(a.decision))  by \(a.decidedByName) (\(a.decidedBy))  "
                 + "\(time(p.appealDecidedAt))  理由: \(a.reason)")
         }
         if records, !p.history.isEmpty {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
 import KesuXLSX
 
 struct Report: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "季度客户意见汇总表 and 客户投诉情况通报 for a quarter, with the previous quarter for comparison.",
             discussion: """
-            Formats: html (one self-contained page with charts, prints on A4), json (the figures), \
+            Formats: html (one self-contained file with charts; prints on three A4 pages: the 汇总表, then the 通报), json (the figures), \
             csv (UTF-8 with BOM: section, item, this quarter, previous, change), xlsx (needs --out).
             Example: kesu report quarterly --period 2026Q3 --format html --out 2026Q3.html
             """)
@@ -31,7 +32,7 @@ struct Report: AsyncParsableCommand {
                 }
                 let engine = try global.engine()
                 let p = try Period.parse(period, calendar: engine.planner.calendar)
-                let report = try await engine.quarterlyReport(period: p)
+                let report = try await engine.quarterlyReport(period: p).labelled
                 let zone = engine.planner.calendar.timeZone
                 let data: Data
                 switch fmt {
@@ -74,14 +75,14 @@ struct Report: AsyncParsableCommand {
                 let total = try wb.addTable("总体情况", columns: [C("项目", width: 16), C("本季度", .decimal), C("上季度", .decimal), C("增减", .decimal)])
                 let rates = try wb.addTable("总体比率", columns: [C("项目", width: 16), C("本季度", .percent), C("上季度", .percent), C("增减(百分点)", .decimal)])
                 for f in r.figures where !f.isRate {
-                    try total.append([.text(f.name), num(f.current), num(f.previous), num(f.change)])
+                    try total.append([.text(f.label), num(f.current), num(f.previous), num(f.change)])
                 }
                 for f in r.figures where f.isRate {
-                    try rates.append([.text(f.name), num(f.current), num(f.previous), num(f.change)])
+                    try rates.append([.text(f.label), num(f.current), num(f.previous), num(f.change)])
                 }
                 for b in r.breakdowns {
-                    let t = try wb.addTable("按" + b.name, columns: [C(b.name, width: 40), C("本季度", .integer), C("上季度", .integer), C("增减", .integer)])
-                    for l in b.lines { try t.append([.text(l.name), int(l.count), int(l.previous), int(l.change)]) }
+                    let t = try wb.addTable("按" + b.label, columns: [C(b.label, width: 40), C("本季度", .integer), C("上季度", .integer), C("增减", .integer)])
+                    for l in b.lines { try t.append([.text(l.label), int(l.count), int(l.previous), int(l.change)]) }
                 }
                 let u = try wb.addTable("各单位", columns: [
                     C("单位", width: 24), C("接收", .integer), C("办结", .integer), C("按时", .integer), C("超时", .integer),

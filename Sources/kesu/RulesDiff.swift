@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
 import KesuSQLite
 import KesuYAML
 

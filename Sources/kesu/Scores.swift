@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
 import KesuXLSX
 
 /// `kesu scores`: each unit's or person's points and appraisal measures for a period, with the

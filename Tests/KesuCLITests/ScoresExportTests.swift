@@ -1,5 +1,6 @@
 import Foundation
 import KesuKernel
+import KesuRendering
 import Testing
 @testable import kesu
 

@@ -1,5 +1,6 @@
 import Foundation
 import KesuKernel
+import KesuRendering
 import KesuTestSupport
 import Testing
 
@@ -156,6 +157,10 @@ import Testing
         let p = try await e.decidePenalty(Self.unit, decision: "no_penalty", reason: "超时系系统故障所致", by: "chief", at: at(Self.monday))
         #expect(p.status(at: at(Self.monday)) == .final)
         #expect(p.penaltyInForce == "no_penalty" && p.penaltyInForceName == "不予处罚")
+        // The kernel records no label for no_penalty (the pack has none); KesuRendering names it.
+        #expect(p.decision?.decisionName == nil && p.decision?.decisionLabel == "不予处罚")
+        #expect(p.decision?.labelled.decisionName == "不予处罚")
+        #expect(!(p.history.last?.body.contains("不予处罚") ?? true))
         #expect(p.decision?.appealDeadline == nil)
         try await expectRefused(.wrongState, ["dismissed", "nothing to appeal"], store: store) {
             try await e.appealPenalty(Self.unit, reason: "x", by: "a_head", at: at(Self.monday))

@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import KesuKernel
+import KesuRendering
 import KesuTestSupport
 import Testing
 
@@ -216,11 +217,29 @@ import Testing
         #expect(ChartSVG.bars(title: "空", []).contains("无数据"))
     }
 
+    @Test func kernelKeepsKeysAndRenderingLabelsThem() async throws {
+        let q4 = try await quarter(try await Self.fixture(), "2026Q4")
+        // The kernel's own figures and the fields it counts by carry keys only; pack values their pack label.
+        #expect(q4.figure("opened")?.name == nil && q4.figure("on_time_rate")?.name == nil)
+        #expect(q4.figure("kind:complaint")?.name == "投诉")
+        #expect(q4.breakdown("category")?.name == nil)
+        #expect(q4.breakdown("category")?.line("service")?.name == "服务")
+        let unset = try #require(q4.breakdown("complainant_type")?.line(""))
+        #expect(unset.name == nil)
+        // KesuRendering labels them, and `labelled` is what the JSON shows.
+        #expect(q4.figure("opened")?.label == "受理总数" && q4.figure("on_time_rate")?.label == "按时办结率")
+        #expect(q4.breakdown("category")?.label == "分类" && unset.label == "(未填)")
+        let labelled = q4.labelled
+        #expect(labelled.figures.allSatisfy { $0.name == $0.label && !$0.label.contains(":") })
+        #expect(labelled.breakdowns.map(\.name) == ["类型", "分类", "承办单位", "渠道", "客户类型"])
+        #expect(labelled.breakdown("complainant_type")?.line("")?.name == "(未填)")
+    }
+
     @Test func htmlAndCSV() async throws {
         let e = try await Self.fixture()
         let q4 = try await quarter(e, "2026Q4")
         let html = q4.html(zone: TestPack.zone)
-        #expect(html.contains("@page { size: A4; margin: 15mm }"))
+        #expect(html.contains("@page { size: A4; margin: 12mm }"))
         #expect(html.contains("page-break-before: always"))
         #expect(html.components(separatedBy: "<svg").count - 1 == 4)
         #expect(html.contains("甲部门") && html.contains("乙部门"))

@@ -1,5 +1,6 @@
 import Foundation
 import KesuKernel
+import KesuRendering
 import KesuTestSupport
 import Testing
 
@@ -69,6 +70,19 @@ import Testing
         #expect((h.deducted, h.measures.received, h.measures.answered, h.measures.answeredOnTime, h.measures.onTimeRate) == (0, 2, 2, 1, 0.5))
         let header = x.csv(x.summaryTable, lang: .zh).components(separatedBy: "\r\n")[0]
         #expect(header == "人员编号,姓名,所属单位编号,所属单位,基础分,扣分合计,得分,扣分明细条数,受理件数,投诉成立件数,办结件数,按时办结件数,按时办结率,逾期件数,回访件数,回访不满意件数,回访满意率,不满意重新派单件数,重新派单率,延期次数,建议处理,建议处理编号,触发阈值")
+    }
+
+    @Test func everyColumnHasAHeaderInBothLanguagesFromRendering() {
+        for by in [ScoreSubject.Kind.unit, .person] {
+            for c in ScoreExport.summaryColumns(by: by) + ScoreExport.itemColumns(by: by) {
+                #expect(c.subject == by)
+                // The kernel has keys only; a header that is the bare key means the renderer has no words for it.
+                #expect(c.title(.zh) != c.key && c.title(.en) != c.key, "\(c.key)")
+                #expect(c.title(.zh).unicodeScalars.contains { $0.value >= 0x4E00 }, "\(c.key): \(c.title(.zh))")
+            }
+        }
+        #expect(ScoreExport.summaryColumns(by: .person)[0].title(.zh) == "人员编号")
+        #expect(ScoreExport.summaryColumns(by: .unit)[1].title(.en) == "Name")
     }
 
     @Test func csvFilesStartWithTheByteOrderMarkAndRerunsAreIdentical() async throws {

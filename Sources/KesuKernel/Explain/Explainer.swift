@@ -267,7 +267,7 @@ public struct Explainer: Sendable {
                     if let walk = try? calendar.explainAdding(businessSeconds: p.remaining, to: e.at) {
                         p.resume = walk
                         if walk.due != dueAt {
-                            x.notes.append("the resume recorded due \(stamp(dueAt)) but \(ExplanationText.duration(p.remaining)) of business time from \(stamp(e.at)) gives \(stamp(walk.due)) under the current calendar")
+                            x.notes.append("the resume recorded due \(stamp(dueAt)) but \(Self.duration(p.remaining)) of business time from \(stamp(e.at)) gives \(stamp(walk.due)) under the current calendar")
                         }
                     }
                     x.changes[i] = .pause(p)
@@ -353,4 +353,17 @@ public struct Explainer: Sendable {
     static let regionMissing = "region is missing, so unit_from: region has no unit"
 
     func stamp(_ d: Date) -> String { ISO8601.format(d, in: calendar.timeZone) }
+}
+
+extension Explainer {
+    /// `1 h 40 min`, `7 h`, `40 min`, `30 s`; `0 min` for nothing (the notes an explanation carries).
+    public static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        let h = total / 3600, m = (total % 3600) / 60, s = total % 60
+        var parts: [String] = []
+        if h > 0 { parts.append("\(h) h") }
+        if m > 0 { parts.append("\(m) min") }
+        if s > 0 { parts.append("\(s) s") }
+        return parts.isEmpty ? "0 min" : parts.joined(separator: " ")
+    }
 }

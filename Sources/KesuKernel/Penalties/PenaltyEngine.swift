@@ -133,7 +133,7 @@ extension Engine {
         let actor = try planner.person(actorID)
         let role = try penaltyRole(actor, among: procedure.decidedBy, for: current.id, step: "decide penalty \(current.id)")
         if let done = current.decision {
-            throw KesuError(.wrongState, "penalty \(current.id) was already decided (\(done.decisionName), by \(done.decidedByName) at "
+            throw KesuError(.wrongState, "penalty \(current.id) was already decided (\(done.decisionName ?? done.decision), by \(done.decidedByName) at "
                 + "\(ISO8601.format(current.decidedAt!, in: planner.calendar.timeZone))); a decision is changed only by an appeal")
         }
         guard let rec = current.recommendation else {
@@ -234,7 +234,7 @@ extension Engine {
                 throw KesuError(.invalidValue, "'\(p)' is the penalty decided already; use --outcome upheld to keep it")
             }
         }
-        if outcome == .revoked { result = (PenaltyDecision.dismissed, PenaltyDecision.dismissedName) }
+        if outcome == .revoked { result = (PenaltyDecision.dismissed, nil) }
         let body = PenaltyAppealDecision(outcome: outcome, decision: result.0, decisionName: result.1, reason: try required(reason),
                                          decidedBy: actor.id, decidedByName: actor.name)
         return try await record(PenaltyRecordType.appealDecided, body, on: current, by: actor.id, at: now)
@@ -255,10 +255,10 @@ extension Engine {
         return try PenaltyProceeding(id: current.id, recommendation: current.recommendation, history: current.history + [numbered])
     }
 
-    /// A penalty id of the ladder (or `no_penalty`), with its label; did-you-mean otherwise.
-    func penaltyChoice(_ text: String, allowDismissal: Bool, option: String) throws -> (String, String) {
+    /// A penalty id of the ladder with its label, or `no_penalty` (no label); did-you-mean otherwise.
+    func penaltyChoice(_ text: String, allowDismissal: Bool, option: String) throws -> (String, String?) {
         let choice = text.trimmingCharacters(in: .whitespaces)
-        if allowDismissal, choice == PenaltyDecision.dismissed { return (choice, PenaltyDecision.dismissedName) }
+        if allowDismissal, choice == PenaltyDecision.dismissed { return (choice, nil) }
         if let p = pack.scoring.penalties.first(where: { $0.id == choice }) { return (p.id, p.name) }
         let known = pack.scoring.penalties.map(\.id) + (allowDismissal ? [PenaltyDecision.dismissed] : [])
         throw KesuError(.invalidValue, "\(option) '\(text)' is not a penalty of the pack's ladder"

@@ -95,10 +95,9 @@ public enum PenaltyRecordType {
 /// as they stood, and every name as it read then, so the record (and its notice) stays readable
 /// whatever later happens to the pack.
 public struct PenaltyDecision: Sendable, Codable, Equatable {
-    /// The decision not to penalise.
+    /// The decision not to penalise. It has no label in the pack: front ends name it
+    /// (KesuRendering's `decisionLabel`); records before this version carry the name they showed.
     public static let dismissed = "no_penalty"
-    /// Its label.
-    public static let dismissedName = "不予处罚"
 
     public var period: String
     public var periodStart: Date
@@ -109,7 +108,8 @@ public struct PenaltyDecision: Sendable, Codable, Equatable {
     public var unitName: String?
     /// A penalty id of the ladder, or `no_penalty`.
     public var decision: String
-    public var decisionName: String
+    /// The ladder penalty's label as it read then; nil for `no_penalty`.
+    public var decisionName: String?
     public var recommended: String
     public var recommendedName: String
     public var threshold: String
@@ -152,7 +152,8 @@ public struct PenaltyAppealDecision: Sendable, Codable, Equatable {
     public var outcome: PenaltyAppealOutcome
     /// The penalty in force after the appeal (`no_penalty` when revoked).
     public var decision: String
-    public var decisionName: String
+    /// The ladder penalty's label as it read then; nil for `no_penalty`.
+    public var decisionName: String?
     public var reason: String
     public var decidedBy: String
     public var decidedByName: String
@@ -231,20 +232,7 @@ public struct PenaltyProceeding: Sendable {
 
     /// The penalty in force: the appeal's result if there was one, else the decision (nil: open).
     public var penaltyInForce: String? { appealDecision?.decision ?? decision?.decision }
-    public var penaltyInForceName: String? { appealDecision?.decisionName ?? decision?.decisionName }
 
     /// Who and what, from the recommendation or, once decided, as recorded.
     public var subjectName: String { decision?.subjectName ?? recommendation?.subjectName ?? id.subject.id }
-}
-
-extension PenaltyProceeding.Status {
-    /// The label people read.
-    public var name: String {
-        switch self {
-        case .open: "待决定"
-        case .decided: "已决定"
-        case .appealed: "申诉中"
-        case .final: "已生效"
-        }
-    }
 }

@@ -10,15 +10,19 @@ public struct QuarterlyReport: Sendable, Codable, Equatable {
     /// One headline figure with the previous quarter's. Counts change by the difference; rates
     /// (fractions 0…1) change in percentage points.
     public struct Figure: Sendable, Codable, Equatable {
+        /// Stable: `opened`, `kind:complaint`, `substantiated`, `answered`, `overdue`, `on_time_rate`,
+        /// `callbacks`, `satisfaction_rate`, `redispatched`, `extensions`.
         public var key: String
-        public var name: String
+        /// The pack's label of what a `kind:` figure counts; nil for the report's own figures, which
+        /// front ends label by `key` (KesuRendering's `label`, and `labelled` for the JSON).
+        public var name: String?
         public var isRate: Bool
         public var current: Double?
         public var previous: Double?
         /// Difference; for rates in percentage points. Nil when either side is missing.
         public var change: Double?
 
-        public init(key: String, name: String, isRate: Bool, current: Double?, previous: Double?) {
+        public init(key: String, name: String? = nil, isRate: Bool, current: Double?, previous: Double?) {
             self.key = key; self.name = name; self.isRate = isRate; self.current = current; self.previous = previous
             if let c = current, let p = previous {
                 change = isRate ? ((c - p) * 1000).rounded() / 10 : c - p
@@ -49,8 +53,10 @@ public struct QuarterlyReport: Sendable, Codable, Equatable {
 
     /// One value of a field (a category, a unit…) with its count this quarter and the previous one.
     public struct Line: Sendable, Codable, Equatable {
+        /// The value; empty for cases that leave the field unset.
         public var id: String
-        public var name: String
+        /// The pack's label for the value; nil for a value the pack does not know and for the unset one.
+        public var name: String?
         public var count: Int
         public var previous: Int
         public var change: Int
@@ -59,7 +65,8 @@ public struct QuarterlyReport: Sendable, Codable, Equatable {
     /// Counts by one field: `kind`, `category`, `handling_unit`, `channel`, `complainant_type`.
     public struct Breakdown: Sendable, Codable, Equatable {
         public var field: String
-        public var name: String
+        /// Nil from the kernel: front ends label the field (KesuRendering's `label`, `labelled`).
+        public var name: String?
         public var lines: [Line]
         public func line(_ id: String) -> Line? { lines.first { $0.id == id } }
     }
@@ -171,18 +178,18 @@ extension Engine {
         let (current, before, m, pm) = try await foldQuarters(period, previous)
 
         // Counts by field, every value the pack knows in pack order, then any other value seen.
-        let fields: [(String, String, [(String, String)])] = [
-            ("kind", "类型", pack.kinds.map { ($0.id, $0.name) }),
-            ("category", "分类", pack.categories.map { ($0.id, $0.name) }),
-            ("handling_unit", "承办单位", pack.units.map { ($0.id, $0.name) }),
-            ("channel", "渠道", pack.channels.map { ($0.id, $0.name) }),
-            ("complainant_type", "客户类型", pack.complainantTypes.map { ($0.id, $0.name) }),
+        let fields: [(String, [(String, String)])] = [
+            ("kind", pack.kinds.map { ($0.id, $0.name) }),
+            ("category", pack.categories.map { ($0.id, $0.name) }),
+            ("handling_unit", pack.units.map { ($0.id, $0.name) }),
+            ("channel", pack.channels.map { ($0.id, $0.name) }),
+            ("complainant_type", pack.complainantTypes.map { ($0.id, $0.name) }),
         ]
         func value(_ s: CaseState, _ field: String) -> String {
             (field == "handling_unit" ? s.handlingUnit : s.fields[field]) ?? ""
         }
         var breakdowns: [QuarterlyReport.Breakdown] = []
-        for (field, name, known) in fields {
+        for (field, known) in fields {
             var now: [String: Int] = [:], then: [String: Int] = [:]
             for c in current { now[value(c.state, field), default: 0] += 1 }
             for c in before { then[value(c.state, field), default: 0] += 1 }
@@ -192,10 +199,9 @@ extension Engine {
             if now[""] != nil || then[""] != nil { ids.append("") }
             let lines = ids.map { id -> QuarterlyReport.Line in
                 let n = now[id] ?? 0, p = then[id] ?? 0
-                let label = id.isEmpty ? "(未填)" : (known.first { $0.0 == id }?.1 ?? id)
-                return QuarterlyReport.Line(id: id, name: label, count: n, previous: p, change: n - p)
+                return QuarterlyReport.Line(id: id, name: known.first { $0.0 == id }?.1, count: n, previous: p, change: n - p)
             }
-            breakdowns.append(QuarterlyReport.Breakdown(field: field, name: name, lines: lines))
+            breakdowns.append(QuarterlyReport.Breakdown(field: field, name: nil, lines: lines))
         }
 
         var unitIDs = pack.units.map(\.id)
@@ -213,23 +219,23 @@ extension Engine {
             Double(cases.filter { $0.state.fields["kind"] == kind }.count)
         }
         var figures: [QuarterlyReport.Figure] = [
-            .init(key: "opened", name: "受理总数", isRate: false, current: Double(current.count), previous: Double(before.count)),
+            .init(key: "opened", isRate: false, current: Double(current.count), previous: Double(before.count)),
         ]
         for k in pack.kinds {
             figures.append(.init(key: "kind:\(k.id)", name: k.name, isRate: false, current: count(k.id, current), previous: count(k.id, before)))
         }
         figures += [
-            .init(key: "substantiated", name: "投诉成立", isRate: false,
+            .init(key: "substantiated", isRate: false,
                   current: Double(m.total.substantiated), previous: Double(pm.total.substantiated)),
-            .init(key: "answered", name: "办结(答复)", isRate: false, current: Double(m.total.answered), previous: Double(pm.total.answered)),
-            .init(key: "overdue", name: "超时", isRate: false, current: Double(m.total.overdue), previous: Double(pm.total.overdue)),
-            .init(key: "on_time_rate", name: "按时办结率", isRate: true, current: m.total.onTimeRate, previous: pm.total.onTimeRate),
-            .init(key: "callbacks", name: "回访", isRate: false, current: Double(m.total.callbacks), previous: Double(pm.total.callbacks)),
-            .init(key: "satisfaction_rate", name: "回访满意率", isRate: true,
+            .init(key: "answered", isRate: false, current: Double(m.total.answered), previous: Double(pm.total.answered)),
+            .init(key: "overdue", isRate: false, current: Double(m.total.overdue), previous: Double(pm.total.overdue)),
+            .init(key: "on_time_rate", isRate: true, current: m.total.onTimeRate, previous: pm.total.onTimeRate),
+            .init(key: "callbacks", isRate: false, current: Double(m.total.callbacks), previous: Double(pm.total.callbacks)),
+            .init(key: "satisfaction_rate", isRate: true,
                   current: m.total.satisfactionRate, previous: pm.total.satisfactionRate),
-            .init(key: "redispatched", name: "重新派单", isRate: false,
+            .init(key: "redispatched", isRate: false,
                   current: Double(m.total.redispatched), previous: Double(pm.total.redispatched)),
-            .init(key: "extensions", name: "延期", isRate: false, current: Double(m.total.extensions), previous: Double(pm.total.extensions)),
+            .init(key: "extensions", isRate: false, current: Double(m.total.extensions), previous: Double(pm.total.extensions)),
         ]
 
         var months: [QuarterlyReport.Month] = []

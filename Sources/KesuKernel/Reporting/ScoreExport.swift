@@ -6,8 +6,6 @@ import Foundation
 /// case and rule) and nothing depends on the wall clock, so the same data and period export to
 /// the same bytes every time.
 public struct ScoreExport: Sendable, Equatable {
-    public enum Language: String, Sendable, CaseIterable { case zh, en }
-
     /// One summary row: the points and the measures of one unit or person.
     public struct Row: Sendable, Equatable {
         public var subject: ScoreSubject
@@ -127,15 +125,19 @@ public struct ScoreExport: Sendable, Equatable {
         case none
     }
 
+    /// A column by its stable key; its header in each language is KesuRendering's `title(_:)`.
     public struct Column: Sendable, Equatable {
         public enum Kind: Sendable, Equatable { case text, integer, decimal, percent, dateTime }
         public var key: String
-        public var zh: String
-        public var en: String
         public var kind: Kind
         /// Width in characters, for spreadsheets.
         public var width: Double
-        public func title(_ lang: Language) -> String { lang == .zh ? zh : en }
+        /// Whose table it is: `id` and `name` are a unit's or a person's.
+        public var subject: ScoreSubject.Kind
+
+        public init(key: String, kind: Kind, width: Double, subject: ScoreSubject.Kind) {
+            self.key = key; self.kind = kind; self.width = width; self.subject = subject
+        }
     }
 
     public struct Table: Sendable, Equatable {
@@ -143,57 +145,53 @@ public struct ScoreExport: Sendable, Equatable {
         public var rows: [[Value]]
     }
 
-    /// Sheet and file names.
-    public static func summaryName(_ lang: Language) -> String { lang == .zh ? "汇总" : "Summary" }
-    public static func itemsName(_ lang: Language) -> String { lang == .zh ? "明细" : "Line items" }
-    /// The suffix of the line-items CSV beside the summary (`scores.csv` → `scores-明细.csv`).
-    public static func itemsFileSuffix(_ lang: Language) -> String { lang == .zh ? "明细" : "items" }
-
     public static func summaryColumns(by kind: ScoreSubject.Kind) -> [Column] {
+        func C(_ key: String, _ k: Column.Kind, _ width: Double) -> Column { Column(key: key, kind: k, width: width, subject: kind) }
         var c: [Column] = [
-            Column(key: "id", zh: kind == .unit ? "单位编号" : "人员编号", en: kind == .unit ? "Unit ID" : "Person ID", kind: .text, width: 18),
-            Column(key: "name", zh: kind == .unit ? "单位名称" : "姓名", en: "Name", kind: .text, width: 22),
+            C("id", .text, 18),
+            C("name", .text, 22),
         ]
         if kind == .person {
-            c += [Column(key: "unit", zh: "所属单位编号", en: "Unit ID", kind: .text, width: 18),
-                  Column(key: "unit_name", zh: "所属单位", en: "Unit", kind: .text, width: 22)]
+            c += [C("unit", .text, 18),
+                  C("unit_name", .text, 22)]
         }
         c += [
-            Column(key: "baseline", zh: "基础分", en: "Baseline", kind: .decimal, width: 9),
-            Column(key: "deducted", zh: "扣分合计", en: "Deducted", kind: .decimal, width: 10),
-            Column(key: "score", zh: "得分", en: "Score", kind: .decimal, width: 9),
-            Column(key: "item_count", zh: "扣分明细条数", en: "Line items", kind: .integer, width: 12),
-            Column(key: "received", zh: "受理件数", en: "Received", kind: .integer, width: 10),
-            Column(key: "substantiated", zh: "投诉成立件数", en: "Substantiated", kind: .integer, width: 12),
-            Column(key: "answered", zh: "办结件数", en: "Answered", kind: .integer, width: 10),
-            Column(key: "answered_on_time", zh: "按时办结件数", en: "Answered on time", kind: .integer, width: 12),
-            Column(key: "on_time_rate", zh: "按时办结率", en: "On-time rate", kind: .percent, width: 11),
-            Column(key: "overdue", zh: "逾期件数", en: "Overdue", kind: .integer, width: 10),
-            Column(key: "callbacks", zh: "回访件数", en: "Callbacks", kind: .integer, width: 10),
-            Column(key: "unsatisfied", zh: "回访不满意件数", en: "Unsatisfied", kind: .integer, width: 14),
-            Column(key: "satisfaction_rate", zh: "回访满意率", en: "Satisfaction rate", kind: .percent, width: 11),
-            Column(key: "redispatched", zh: "不满意重新派单件数", en: "Re-dispatched", kind: .integer, width: 16),
-            Column(key: "redispatch_rate", zh: "重新派单率", en: "Re-dispatch rate", kind: .percent, width: 11),
-            Column(key: "extensions", zh: "延期次数", en: "Extensions", kind: .integer, width: 10),
-            Column(key: "recommendation_name", zh: "建议处理", en: "Recommendation", kind: .text, width: 14),
-            Column(key: "recommendation", zh: "建议处理编号", en: "Recommendation ID", kind: .text, width: 16),
-            Column(key: "threshold", zh: "触发阈值", en: "Threshold", kind: .text, width: 16),
+            C("baseline", .decimal, 9),
+            C("deducted", .decimal, 10),
+            C("score", .decimal, 9),
+            C("item_count", .integer, 12),
+            C("received", .integer, 10),
+            C("substantiated", .integer, 12),
+            C("answered", .integer, 10),
+            C("answered_on_time", .integer, 12),
+            C("on_time_rate", .percent, 11),
+            C("overdue", .integer, 10),
+            C("callbacks", .integer, 10),
+            C("unsatisfied", .integer, 14),
+            C("satisfaction_rate", .percent, 11),
+            C("redispatched", .integer, 16),
+            C("redispatch_rate", .percent, 11),
+            C("extensions", .integer, 10),
+            C("recommendation_name", .text, 14),
+            C("recommendation", .text, 16),
+            C("threshold", .text, 16),
         ]
         return c
     }
 
     public static func itemColumns(by kind: ScoreSubject.Kind) -> [Column] {
-        [
-            Column(key: "id", zh: kind == .unit ? "单位编号" : "人员编号", en: kind == .unit ? "Unit ID" : "Person ID", kind: .text, width: 18),
-            Column(key: "name", zh: kind == .unit ? "单位名称" : "姓名", en: "Name", kind: .text, width: 22),
-            Column(key: "case", zh: "案件编号", en: "Case", kind: .text, width: 16),
-            Column(key: "cause_kind", zh: "扣分原因类型", en: "Cause type", kind: .text, width: 12),
-            Column(key: "cause", zh: "扣分原因编号", en: "Cause ID", kind: .text, width: 22),
-            Column(key: "cause_name", zh: "扣分原因", en: "Cause", kind: .text, width: 22),
-            Column(key: "rule_id", zh: "考评规则", en: "Scoring rule", kind: .text, width: 22),
-            Column(key: "points", zh: "扣分", en: "Points", kind: .decimal, width: 8),
-            Column(key: "occurred_at", zh: "发生时间", en: "Occurred at", kind: .dateTime, width: 18),
-            Column(key: "pack_version", zh: "规则包版本", en: "Pack version", kind: .text, width: 16),
+        func C(_ key: String, _ k: Column.Kind, _ width: Double) -> Column { Column(key: key, kind: k, width: width, subject: kind) }
+        return [
+            C("id", .text, 18),
+            C("name", .text, 22),
+            C("case", .text, 16),
+            C("cause_kind", .text, 12),
+            C("cause", .text, 22),
+            C("cause_name", .text, 22),
+            C("rule_id", .text, 22),
+            C("points", .decimal, 8),
+            C("occurred_at", .dateTime, 18),
+            C("pack_version", .text, 16),
         ]
     }
 
@@ -225,27 +223,8 @@ public struct ScoreExport: Sendable, Equatable {
 
     // MARK: - CSV
 
-    /// A table as CSV text (RFC 4180: CRLF line ends, fields with a comma, quote, CR or LF
-    /// quoted, quotes doubled). Rates are fractions rounded to four places (0.6667), empty when
-    /// there is no denominator; times are `yyyy-MM-dd HH:mm:ss` in the pack's zone.
-    public func csv(_ table: Table, lang: Language) -> String {
-        var out = CSV.line(table.columns.map { $0.title(lang) })
-        for row in table.rows { out += CSV.line(row.map(csvText)) }
-        return out
-    }
-
     /// The UTF-8 byte-order mark, so Excel in a Chinese locale reads the file as UTF-8.
     public static let byteOrderMark = Data([0xEF, 0xBB, 0xBF])
-
-    /// Summary and line items as two CSV files' bytes, each starting with the byte-order mark.
-    public func csvFiles(lang: Language) -> (summary: Data, items: Data) {
-        (Self.byteOrderMark + Data(csv(summaryTable, lang: lang).utf8), Self.byteOrderMark + Data(csv(itemsTable, lang: lang).utf8))
-    }
-
-    /// Both tables in one stream (stdout): the mark, the summary, an empty line, the line items.
-    public func csvCombined(lang: Language) -> Data {
-        Self.byteOrderMark + Data((csv(summaryTable, lang: lang) + "\r\n" + csv(itemsTable, lang: lang)).utf8)
-    }
 
     public func csvText(_ v: Value) -> String {
         switch v {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KesuKernel
+import KesuRendering
 
 /// Intake, listing and search, one case with its history, transitions and extensions.
 struct CaseRoutes {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KesuKernel
+import KesuRendering
 
 /// The rest of the procedure beyond single cases: periodic reports owed by units (第十二条),
 /// penalties decided on the thresholds' recommendations, and the notification outbox.
@@ -81,8 +82,8 @@ struct ProcedureRoutes {
         return .object([
             "id": .string(p.id.description), "period": .string(p.id.period), "subject_kind": .string(p.id.subject.kind.rawValue),
             "subject": .string(p.id.subject.id), "subject_name": .string(p.subjectName), "status": .string(p.status(at: now).rawValue),
-            "recommendation": rec, "decision": encoded(p.decision, engine), "decided_at": time(p.decidedAt, engine),
-            "appeal": encoded(p.appeal, engine), "appeal_decision": encoded(p.appealDecision, engine),
+            "recommendation": rec, "decision": encoded(p.decision?.labelled, engine), "decided_at": time(p.decidedAt, engine),
+            "appeal": encoded(p.appeal, engine), "appeal_decision": encoded(p.appealDecision?.labelled, engine),
             "penalty_in_force": .opt(p.penaltyInForce), "penalty_in_force_name": .opt(p.penaltyInForceName),
         ])
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KesuKernel
+import KesuRendering
 
 /// Appraisal scores and the quarterly report, for callers with the `reports` permission.
 struct ReportRoutes {
@@ -61,7 +62,7 @@ struct ReportRoutes {
         let engine = api.rules.engine
         let p = try period(q, engine)
         let format = try q.oneOf("format", ["json", "html"], default: "json")
-        let report = try await engine.quarterlyReport(period: p)
+        let report = try await engine.quarterlyReport(period: p).labelled
         let zone = engine.planner.calendar.timeZone
         if format == "html" {
             return JSONResponse.make(data: Data(report.html(zone: zone).utf8), contentType: "text/html; charset=utf-8")

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KesuKernel
+import KesuRendering
 
 /// The rules in force, explaining intake fields, validating the pack folder and reloading it.
 struct RuleRoutes {

@@ -1,4 +1,5 @@
 import Foundation
+import KesuKernel
 
 /// Text for HTML and SVG documents Kesu writes (notices, reports, charts).
 public enum Markup {

@@ -1,4 +1,5 @@
 import Foundation
+import KesuKernel
 
 /// Renders explanations as lines for people: identifiers in English, labels (holiday names,
 /// unit and clock names) as the pack and calendar give them, usually Chinese.
@@ -236,14 +237,6 @@ public struct ExplanationText: Sendable {
 }
 
 extension ExplanationText {
-/// `1 h 40 min`, `7 h`, `40 min`, `30 s`; `0 min` for nothing.
-public static func duration(_ seconds: Double) -> String {
-    let total = Int(seconds.rounded())
-    let h = total / 3600, m = (total % 3600) / 60, s = total % 60
-    var parts: [String] = []
-    if h > 0 { parts.append("\(h) h") }
-    if m > 0 { parts.append("\(m) min") }
-    if s > 0 { parts.append("\(s) s") }
-    return parts.isEmpty ? "0 min" : parts.joined(separator: " ")
-}
+    /// `1 h 40 min`, `7 h`, `40 min`, `30 s`; `0 min` for nothing.
+    public static func duration(_ seconds: Double) -> String { Explainer.duration(seconds) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KesuKernel
 
 /// The written notice of a penalty decision (处罚决定通知书): who, the period, the deductions behind
 /// it case by case, what was recommended, what was decided and why, by whom and when, and how to
@@ -56,7 +57,7 @@ public struct PenaltyNotice: Sendable {
         decision = [
             Line(label: "建议处罚", value: "\(d.recommendedName) (\(d.recommended)): 本期扣分 \(Self.points(d.points)) 分, "
                 + "达到阈值 \(d.threshold) (\(Self.points(d.thresholdPoints)) 分)"),
-            Line(label: "处罚决定", value: "\(d.decisionName) (\(d.decision))"
+            Line(label: "处罚决定", value: "\(d.decisionLabel) (\(d.decision))"
                 + (d.decision == d.recommended ? "" : dismissed ? ", 不采纳处罚建议" : ", 与建议不同")),
             Line(label: "决定理由", value: d.reason),
             Line(label: "决定人", value: "\(d.decidedByName) (\(d.decidedBy)), \(d.decidedAsName)"),
@@ -72,7 +73,7 @@ public struct PenaltyNotice: Sendable {
             if let r = proceeding.appealDecision, let rat = proceeding.appealDecidedAt {
                 let outcome = switch r.outcome {
                 case .upheld: "维持原决定"
-                case .changed: "变更为 \(r.decisionName) (\(r.decision))"
+                case .changed: "变更为 \(r.decisionLabel) (\(r.decision))"
                 case .revoked: "撤销处罚"
                 }
                 appeal += [
@@ -80,7 +81,7 @@ public struct PenaltyNotice: Sendable {
                     Line(label: "复核理由", value: r.reason),
                     Line(label: "复核人", value: "\(r.decidedByName) (\(r.decidedBy))"),
                     Line(label: "复核时间", value: time(rat)),
-                    Line(label: "现行处罚", value: "\(r.decisionName) (\(r.decision))"),
+                    Line(label: "现行处罚", value: "\(r.decisionLabel) (\(r.decision))"),
                 ]
             } else {
                 appeal.append(Line(label: "复核结果", value: "待复核"))
@@ -257,7 +258,8 @@ public struct PenaltyNotice: Sendable {
         return f.string(from: t)
     }
 
-    static func points(_ x: Double) -> String {
+    /// `3`, `2.5`, `1.25`: points without trailing zeros.
+    public static func points(_ x: Double) -> String {
         x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x).replacingOccurrences(of: #"0+$"#, with: "", options: .regularExpression)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KesuKernel
 
 /// Charts for reports as inline SVG: pure functions of their data, no fonts or other files,
 /// sizes in viewBox units so a chart scales to its container and prints sharply. The same data
@@ -35,9 +36,10 @@ public enum ChartSVG {
         return String(format: "%.1f", r)
     }
 
-    /// Approximate width of text at font size `size`: CJK and other wide characters 1 em, the rest 0.6 em.
-    static func textWidth(_ s: String, size: Double) -> Double {
-        s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x2E80 ? size : size * 0.6) }
+    /// Approximate width of text at font size `size`, erring wide: CJK and other wide characters
+    /// 1 em, and so is general punctuation (`…`, `“”`), which CJK fonts draw full-width; the rest 0.6 em.
+    public static func textWidth(_ s: String, size: Double) -> Double {
+        s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x2E80 || (0x2000...0x206F).contains($1.value) ? size : size * 0.6) }
     }
 
     /// Cuts `s` to fit `width`, ending with `…`.
@@ -75,7 +77,9 @@ public enum ChartSVG {
         let size = 12.0, row = 24.0, top = 30.0
         let longest = items.map { textWidth($0.label, size: size) }.max() ?? 0
         let labelWidth = min(Swift.max(longest, 40), 260)
-        let left = labelWidth + 12
+        // Labels end `labelEnd` from the left edge, so the longest (cut to `labelWidth`) starts inside the chart.
+        let labelEnd = labelWidth + 4
+        let left = labelEnd + 8
         let valueRoom = 56.0
         let area = width - left - valueRoom
         let top0 = top
@@ -92,7 +96,7 @@ public enum ChartSVG {
             let label = fit(item.label, width: labelWidth, size: size)
             out += "<g class=\"item\">"
             out += "<title>\(escape(item.label)): \(n(item.value))\(escape(suffix))</title>"
-            out += "<text x=\"\(n(labelWidth))\" y=\"\(n(y + 16))\" text-anchor=\"end\" fill=\"#222\">\(escape(label))</text>"
+            out += "<text x=\"\(n(labelEnd))\" y=\"\(n(y + 16))\" text-anchor=\"end\" fill=\"#222\">\(escape(label))</text>"
             out += "<rect class=\"bar\" x=\"\(n(left))\" y=\"\(n(y + 4))\" width=\"\(n(w))\" height=\"16\" fill=\"#3b6fb6\" data-value=\"\(n(item.value))\"/>"
             out += "<text x=\"\(n(left + w + 4))\" y=\"\(n(y + 16))\" fill=\"#222\">\(n(item.value))\(escape(suffix))</text>"
             out += "</g>"
@@ -137,13 +141,13 @@ public enum ChartSVG {
 extension QuarterlyReport {
     /// Cases opened in the quarter by category.
     public var categoryChart: String {
-        ChartSVG.bars(title: "按分类 (\(period.label))", (breakdown("category")?.lines ?? []).map { .init($0.name, Double($0.count)) })
+        ChartSVG.bars(title: "按分类 (\(period.label))", (breakdown("category")?.lines ?? []).map { .init($0.label, Double($0.count)) })
     }
 
     /// Cases opened in the quarter by handling unit, units with none left out.
     public var unitChart: String {
         ChartSVG.bars(title: "按承办单位 (\(period.label))",
-                      (breakdown("handling_unit")?.lines ?? []).filter { $0.count > 0 || $0.previous > 0 }.map { .init($0.name, Double($0.count)) })
+                      (breakdown("handling_unit")?.lines ?? []).filter { $0.count > 0 || $0.previous > 0 }.map { .init($0.label, Double($0.count)) })
     }
 
     /// Cases opened per month over the previous quarter and this one.
