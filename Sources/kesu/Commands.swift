@@ -8,7 +8,7 @@ struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check and inspect rule packs.", subcommands: [Validate.self, RulesTest.self, RulesDiff.self, History.self, Explain.self])
 
-    struct Validate: AsyncParsableCommand {
+    struct Validate: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load a pack and report every problem as file:line:column: error|warning: message.")
         @OptionGroup var global: GlobalOptions
@@ -36,7 +36,7 @@ struct Rules: AsyncParsableCommand {
         }
     }
 
-    struct History: AsyncParsableCommand {
+    struct History: KesuCommand {
         static let configuration = CommandConfiguration(abstract: "Pack versions seen in the store, with first and last use.")
         @OptionGroup var global: GlobalOptions
 
@@ -68,7 +68,7 @@ struct Rules: AsyncParsableCommand {
     }
 }
 
-struct Intake: AsyncParsableCommand {
+struct Intake: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register a complaint, inquiry or suggestion.",
         discussion: "Example: kesu intake --as zhao_min --field channel=phone --field kind=complaint --field description=…")
@@ -98,7 +98,7 @@ struct Intake: AsyncParsableCommand {
     }
 }
 
-struct Show: AsyncParsableCommand {
+struct Show: KesuCommand {
     static let configuration = CommandConfiguration(abstract: "Show a case with its clocks and full history.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Case number or id.") var caseRef: String
@@ -117,7 +117,7 @@ struct Show: AsyncParsableCommand {
     }
 }
 
-struct List: AsyncParsableCommand {
+struct List: KesuCommand {
     static let configuration = CommandConfiguration(abstract: "List cases by state, unit, overdue, date or text.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only cases in this state.") var state: String?
@@ -179,7 +179,7 @@ struct List: AsyncParsableCommand {
     }
 }
 
-struct Act: AsyncParsableCommand {
+struct Act: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Take a transition on a case.",
         discussion: "Example: kesu act YC-2026-000001 callback --as zhao_min --field satisfaction=satisfied")
@@ -203,7 +203,7 @@ struct Act: AsyncParsableCommand {
     }
 }
 
-struct Extend: AsyncParsableCommand {
+struct Extend: KesuCommand {
     static let configuration = CommandConfiguration(abstract: "Extend a running clock, with a reason; the acting approver is recorded.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Case number or id.") var caseRef: String
@@ -231,7 +231,7 @@ struct Extend: AsyncParsableCommand {
     }
 }
 
-struct Sweep: AsyncParsableCommand {
+struct Sweep: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fire due reminders, escalations and violations (exactly once each, however often it runs), then deliver the outbox.")
     @OptionGroup var global: GlobalOptions

@@ -5,7 +5,7 @@ import KesuKernel
 extension Rules {
     /// `kesu rules explain`: which routing rule matched and why the earlier ones did not, and how
     /// every clock's due time was reached, day by day.
-    struct Explain: AsyncParsableCommand {
+    struct Explain: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Explain a case's routing and how each clock's due time was reached, day by day.",
             discussion: """

@@ -8,7 +8,7 @@ struct Notifications: AsyncParsableCommand {
         abstract: "Show and retry the notification outbox (pending, failed and delivered notifications).",
         subcommands: [ListOutbox.self, RetryOutbox.self])
 
-    struct ListOutbox: AsyncParsableCommand {
+    struct ListOutbox: KesuCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List outbox items, oldest first.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "pending, failed, delivered or all.") var status = "all"
@@ -33,7 +33,7 @@ struct Notifications: AsyncParsableCommand {
         }
     }
 
-    struct RetryOutbox: AsyncParsableCommand {
+    struct RetryOutbox: KesuCommand {
         static let configuration = CommandConfiguration(
             commandName: "retry", abstract: "Make failed (or pending) items due now, with fresh attempts, and deliver.")
         @OptionGroup var global: GlobalOptions

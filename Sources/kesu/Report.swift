@@ -7,7 +7,7 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Periodic reports: the quarterly summary and complaint bulletin.", subcommands: [Quarterly.self, Due.self, Submit.self])
 
-    struct Quarterly: AsyncParsableCommand {
+    struct Quarterly: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "季度客户意见汇总表 and 客户投诉情况通报 for a quarter, with the previous quarter for comparison.",
             discussion: """
@@ -111,7 +111,7 @@ struct Report: AsyncParsableCommand {
         }
     }
 
-    struct Due: AsyncParsableCommand {
+    struct Due: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Periodic reports owed in a quarter (reporting.reports): each unit's due time and whether it was handed in.",
             discussion: "Example: kesu report due --now 2026-12-10T09:00:00+08:00   (the quarter of --now unless --period is given)")
@@ -147,7 +147,7 @@ struct Report: AsyncParsableCommand {
         }
     }
 
-    struct Submit: AsyncParsableCommand {
+    struct Submit: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record that a unit handed in a periodic report (by one of its people, --as).",
             discussion: "Example: kesu report submit --report expectation_analysis --as ma_lin --note 已上报企业管理科")

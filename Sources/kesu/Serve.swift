@@ -8,7 +8,7 @@ import Metrics
 import Prometheus
 
 /// `kesu serve`: the HTTP API (docs/openapi.yaml) with the sweep on a schedule.
-struct Serve: AsyncParsableCommand {
+struct Serve: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP API, with the sweep on a schedule and rules reloaded on SIGHUP.",
         discussion: """
