@@ -77,6 +77,11 @@ struct Intake: KesuCommand {
     @Option(help: "A key that makes a retry safe: the same key again returns the case already registered.")
     var idempotencyKey: String?
 
+    func validate() throws {
+        try global.validateValues()
+        _ = try parseFields(fields)
+    }
+
     func run() async throws {
         try await guarded(global) {
             let given = try parseFields(fields)
@@ -130,6 +135,15 @@ struct List: KesuCommand {
     @Option(help: "At most this many.") var limit = 100
     @Option(help: "Skip this many.") var offset = 0
 
+    func validate() throws {
+        try global.validateValues()
+        for (name, text) in [("from", from), ("until", until)] {
+            if let text, ISO8601.parse(text) == nil {
+                throw ValidationError("--\(name) '\(text)' is not an ISO-8601 time; write it like 2026-09-30T10:00:00+08:00")
+            }
+        }
+    }
+
     func run() async throws {
         try await guarded(global) {
             let engine = try global.engine()
@@ -148,14 +162,9 @@ struct List: KesuCommand {
                 }
                 unit = viewer.unit
             }
-            func date(_ s: String?, _ name: String) throws -> Date? {
-                guard let s else { return nil }
-                guard let d = ISO8601.parse(s) else { throw KesuError(.invalidInput, "--\(name) '\(s)' is not an ISO-8601 time") }
-                return d
-            }
             let q = CaseQuery(
                 state: state, unit: unit, overdueAt: overdue ? try global.currentTime() : nil, openOnly: open,
-                openedFrom: try date(from, "from"), openedBefore: try date(until, "until"), text: text,
+                openedFrom: from.flatMap(ISO8601.parse), openedBefore: until.flatMap(ISO8601.parse), text: text,
                 limit: limit, offset: offset)
             let rows = try await engine.store.list(q)
             let total = try await engine.store.count(q)
@@ -189,6 +198,11 @@ struct Act: KesuCommand {
     @Option(name: .customLong("field"), help: "key=value; repeat for each field.") var fields: [String] = []
     @Option(help: "Refuse if the case is no longer at this version.") var expectVersion: Int?
 
+    func validate() throws {
+        try global.validateValues()
+        _ = try parseFields(fields)
+    }
+
     func run() async throws {
         try await guarded(global) {
             let given = try parseFields(fields)
@@ -212,14 +226,23 @@ struct Extend: KesuCommand {
     @Option(help: "Working hours to add.") var hours: Int?
     @Option(help: "Why more time is needed.") var reason: String
 
+    /// The extension asked for: --days or --hours, exactly one of them (checked in `validate()`).
+    var length: ClockLength {
+        if let days { return .workingDays(days, .endOfDay) }
+        return .workingMinutes((hours ?? 0) * 60)
+    }
+
+    func validate() throws {
+        try global.validateValues()
+        switch (days, hours) {
+        case (nil, nil), (_?, _?): throw ValidationError("give exactly one of --days N or --hours N")
+        case let (n?, nil), let (nil, n?):
+            if n < 1 { throw ValidationError("--\(days != nil ? "days" : "hours") must be at least 1, not \(n)") }
+        }
+    }
+
     func run() async throws {
         try await guarded(global) {
-            let length: ClockLength
-            switch (days, hours) {
-            case let (d?, nil): length = .workingDays(d, .endOfDay)
-            case let (nil, h?): length = .workingMinutes(h * 60)
-            default: throw KesuError(.invalidInput, "give exactly one of --days N or --hours N")
-            }
             let engine = try global.engine()
             let now = try global.currentTime()
             let s = try await engine.extend(caseRef, clock: clock, by: length, reason: reason,

@@ -67,6 +67,11 @@ struct PluginsCheck: KesuCommand {
     @Option(name: .customLong("option"), help: "Override an option of the manifest: key=value (repeatable).")
     var options: [String] = []
 
+    func validate() throws {
+        try global.validateValues()
+        _ = try pluginOptions(options)
+    }
+
     func run() async throws {
         let checks = PluginConformance.run(directory: path, options: try pluginOptions(options))
         if global.json {

@@ -17,28 +17,33 @@ struct Report: AsyncParsableCommand {
             """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "The quarter, e.g. 2026Q3.") var period: String
-        @Option(help: "html, csv, json or xlsx.") var format: String = "html"
+        @Option(help: "The document's form (--json alone means json).") var format: Format = .html
         @Option(help: "Write to this file instead of standard output (required for xlsx).") var out: String?
+
+        enum Format: String, CaseIterable, ExpressibleByArgument { case html, csv, json, xlsx }
+
+        /// --format, with --json standing for json when no other format is asked for.
+        var chosen: Format { global.json && format == .html ? .json : format }
+
+        func validate() throws {
+            try global.validateValues()
+            try validatePeriod(period)
+            if chosen == .xlsx && out == nil { throw ValidationError("--format xlsx writes a file: pass --out FILE.xlsx") }
+        }
 
         func run() async throws {
             try await guarded(global) {
-                let fmt = global.json && format == "html" ? "json" : format
-                guard ["html", "csv", "json", "xlsx"].contains(fmt) else {
-                    throw KesuError(.invalidInput, "--format '\(format)' should be html, csv, json or xlsx")
-                }
-                if fmt == "xlsx" && out == nil {
-                    throw KesuError(.invalidInput, "--format xlsx writes a file: pass --out FILE.xlsx")
-                }
+                let fmt = chosen
                 let engine = try global.engine()
                 let p = try Period.parse(period, calendar: engine.planner.calendar)
                 let report = try await engine.quarterlyReport(period: p)
                 let zone = engine.planner.calendar.timeZone
                 let data: Data
                 switch fmt {
-                case "html": data = Data(report.html(zone: zone).utf8)
-                case "csv": data = report.csv
-                case "json": data = try Self.json(report, zone: zone)
-                default:
+                case .html: data = Data(report.html(zone: zone).utf8)
+                case .csv: data = report.csv
+                case .json: data = try Self.json(report, zone: zone)
+                case .xlsx:
                     try Self.xlsx(report, path: out!, zone: zone)
                     Output.err("wrote \(out!)")
                     return
@@ -118,6 +123,11 @@ struct Report: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "The quarter, e.g. 2026Q4 (default: the quarter of --now).") var period: String?
 
+        func validate() throws {
+            try global.validateValues()
+            if let period { try validatePeriod(period) }
+        }
+
         func run() async throws {
             try await guarded(global) {
                 let engine = try global.engine()
@@ -156,6 +166,11 @@ struct Report: AsyncParsableCommand {
         @Option(help: "The quarter (default: the quarter of --now).") var period: String?
         @Option(help: "The unit handing it in (default: the acting person's unit).") var unit: String?
         @Option(help: "A note: where the document is, what it covers.") var note: String?
+
+        func validate() throws {
+            try global.validateValues()
+            if let period { try validatePeriod(period) }
+        }
 
         func run() async throws {
             try await guarded(global) {
