@@ -9,7 +9,7 @@ struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check and inspect rule packs.", subcommands: [Validate.self, RulesTest.self, RulesDiff.self, History.self, Explain.self])
 
-    struct Validate: AsyncParsableCommand {
+    struct Validate: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load a pack and report every problem as file:line:column: error|warning: message.")
         @OptionGroup var global: GlobalOptions
@@ -37,7 +37,7 @@ struct Rules: AsyncParsableCommand {
         }
     }
 
-    struct History: AsyncParsableCommand {
+    struct History: KesuCommand {
         static let configuration = CommandConfiguration(abstract: "Pack versions seen in the store, with first and last use.")
         @OptionGroup var global: GlobalOptions
 
@@ -69,7 +69,7 @@ struct Rules: AsyncParsableCommand {
     }
 }
 
-struct Intake: AsyncParsableCommand {
+struct Intake: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register a complaint, inquiry or suggestion.",
         discussion: "Example: kesu intake --as zhao_min --field channel=phone --field kind=complaint --field description=…")
@@ -77,6 +77,11 @@ struct Intake: AsyncParsableCommand {
     @Option(name: .customLong("field"), help: "key=value; repeat for each field.") var fields: [String] = []
     @Option(help: "A key that makes a retry safe: the same key again returns the case already registered.")
     var idempotencyKey: String?
+
+    func validate() throws {
+        try global.validateValues()
+        _ = try parseFields(fields)
+    }
 
     func run() async throws {
         try await guarded(global) {
@@ -100,7 +105,7 @@ struct Intake: AsyncParsableCommand {
     }
 }
 
-struct Show: AsyncParsableCommand {
+struct Show: KesuCommand {
     static let configuration = CommandConfiguration(abstract: "Show a case with its clocks and full history.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Case number or id.") var caseRef: String
@@ -120,7 +125,7 @@ struct Show: AsyncParsableCommand {
     }
 }
 
-struct List: AsyncParsableCommand {
+struct List: KesuCommand {
     static let configuration = CommandConfiguration(abstract: "List cases by state, unit, overdue, date or text.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only cases in this state.") var state: String?
@@ -132,6 +137,15 @@ struct List: AsyncParsableCommand {
     @Option(help: "Text in the subject, description or number.") var text: String?
     @Option(help: "At most this many.") var limit = 100
     @Option(help: "Skip this many.") var offset = 0
+
+    func validate() throws {
+        try global.validateValues()
+        for (name, text) in [("from", from), ("until", until)] {
+            if let text, ISO8601.parse(text) == nil {
+                throw ValidationError("--\(name) '\(text)' is not an ISO-8601 time; write it like 2026-09-30T10:00:00+08:00")
+            }
+        }
+    }
 
     func run() async throws {
         try await guarded(global) {
@@ -151,14 +165,9 @@ struct List: AsyncParsableCommand {
                 }
                 unit = viewer.unit
             }
-            func date(_ s: String?, _ name: String) throws -> Date? {
-                guard let s else { return nil }
-                guard let d = ISO8601.parse(s) else { throw KesuError(.invalidInput, "--\(name) '\(s)' is not an ISO-8601 time") }
-                return d
-            }
             let q = CaseQuery(
                 state: state, unit: unit, overdueAt: overdue ? try global.currentTime() : nil, openOnly: open,
-                openedFrom: try date(from, "from"), openedBefore: try date(until, "until"), text: text,
+                openedFrom: from.flatMap(ISO8601.parse), openedBefore: until.flatMap(ISO8601.parse), text: text,
                 limit: limit, offset: offset)
             let rows = try await engine.store.list(q)
             let total = try await engine.store.count(q)
@@ -176,7 +185,7 @@ struct List: AsyncParsableCommand {
     }
 }
 
-struct Act: AsyncParsableCommand {
+struct Act: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Take a transition on a case.",
         discussion: "Example: kesu act YC-2026-000001 callback --as zhao_min --field satisfaction=satisfied")
@@ -185,6 +194,11 @@ struct Act: AsyncParsableCommand {
     @Argument(help: "Transition id (see `kesu show CASE` for the ones available).") var transition: String
     @Option(name: .customLong("field"), help: "key=value; repeat for each field.") var fields: [String] = []
     @Option(help: "Refuse if the case is no longer at this version.") var expectVersion: Int?
+
+    func validate() throws {
+        try global.validateValues()
+        _ = try parseFields(fields)
+    }
 
     func run() async throws {
         try await guarded(global) {
@@ -200,7 +214,7 @@ struct Act: AsyncParsableCommand {
     }
 }
 
-struct Extend: AsyncParsableCommand {
+struct Extend: KesuCommand {
     static let configuration = CommandConfiguration(abstract: "Extend a running clock, with a reason; the acting approver is recorded.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Case number or id.") var caseRef: String
@@ -209,14 +223,23 @@ struct Extend: AsyncParsableCommand {
     @Option(help: "Working hours to add.") var hours: Int?
     @Option(help: "Why more time is needed.") var reason: String
 
+    /// The extension asked for: --days or --hours, exactly one of them (checked in `validate()`).
+    var length: ClockLength {
+        if let days { return .workingDays(days, .endOfDay) }
+        return .workingMinutes((hours ?? 0) * 60)
+    }
+
+    func validate() throws {
+        try global.validateValues()
+        switch (days, hours) {
+        case (nil, nil), (_?, _?): throw ValidationError("give exactly one of --days N or --hours N")
+        case let (n?, nil), let (nil, n?):
+            if n < 1 { throw ValidationError("--\(days != nil ? "days" : "hours") must be at least 1, not \(n)") }
+        }
+    }
+
     func run() async throws {
         try await guarded(global) {
-            let length: ClockLength
-            switch (days, hours) {
-            case let (d?, nil): length = .workingDays(d, .endOfDay)
-            case let (nil, h?): length = .workingMinutes(h * 60)
-            default: throw KesuError(.invalidInput, "give exactly one of --days N or --hours N")
-            }
             let engine = try global.engine()
             let now = try global.currentTime()
             let s = try await engine.extend(caseRef, clock: clock, by: length, reason: reason,
@@ -228,7 +251,7 @@ struct Extend: AsyncParsableCommand {
     }
 }
 
-struct Sweep: AsyncParsableCommand {
+struct Sweep: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fire due reminders, escalations and violations (exactly once each, however often it runs), then deliver the outbox.")
     @OptionGroup var global: GlobalOptions

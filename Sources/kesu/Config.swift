@@ -235,7 +235,7 @@ struct ConfigCommand: AsyncParsableCommand {
         commandName: "config", abstract: "Check or show the deployment file (kesu.yaml).",
         subcommands: [Check.self, ShowConfig.self])
 
-    struct Check: AsyncParsableCommand {
+    struct Check: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate the deployment file: every problem at once, with file:line:column (exit 1 on error).")
         @OptionGroup var global: GlobalOptions
@@ -282,7 +282,7 @@ struct ConfigCommand: AsyncParsableCommand {
         }
     }
 
-    struct ShowConfig: AsyncParsableCommand {
+    struct ShowConfig: KesuCommand {
         static let configuration = CommandConfiguration(
             commandName: "show", abstract: "Print the effective configuration: the file's choices with flags and defaults applied.")
         @OptionGroup var global: GlobalOptions

@@ -8,7 +8,7 @@ import KesuYAML
 /// A guided run of one complaint's life, scripted by the pack's own scenario file, so a
 /// newcomer sees the procedure work end to end. Exits non-zero if a step misses what the
 /// scenario expects.
-struct Demo: AsyncParsableCommand {
+struct Demo: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Walk one complaint through the whole procedure (the pack's scenarios/demo.yaml).")
     @OptionGroup var global: GlobalOptions

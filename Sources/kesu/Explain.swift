@@ -6,7 +6,7 @@ import KesuRendering
 extension Rules {
     /// `kesu rules explain`: which routing rule matched and why the earlier ones did not, and how
     /// every clock's due time was reached, day by day.
-    struct Explain: AsyncParsableCommand {
+    struct Explain: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Explain a case's routing and how each clock's due time was reached, day by day.",
             discussion: """
@@ -19,11 +19,19 @@ extension Rules {
         @Option(help: "When intake would happen (ISO-8601; default --now). Without an offset it is read in the pack's time zone.")
         var at: String?
 
+        func validate() throws {
+            try global.validateValues()
+            if caseRef != nil, !fields.isEmpty || at != nil {
+                throw ValidationError("give either --case CASE, or --field key=value … [--at TIME], not both")
+            }
+            if caseRef == nil, fields.isEmpty {
+                throw ValidationError("what should be explained? give --case CASE, or intake fields with --field key=value …")
+            }
+            _ = try parseFields(fields)
+        }
+
         func run() async throws {
             try await guarded(global) {
-                if caseRef != nil, !fields.isEmpty || at != nil {
-                    throw KesuError(.invalidInput, "give either --case CASE, or --field key=value … [--at TIME], not both")
-                }
                 let explanation: CaseExplanation
                 let pack: RulePack
                 if let caseRef {
@@ -41,9 +49,6 @@ extension Rules {
                     if let note { x.notes.append(note) }
                     explanation = x
                 } else {
-                    guard !fields.isEmpty else {
-                        throw KesuError(.invalidInput, "what should be explained? give --case CASE, or intake fields with --field key=value …")
-                    }
                     pack = try global.loadPack().pack
                     let explainer = try Explainer(pack: pack)
                     let when = try at.map { try Self.parseTime($0, zone: explainer.calendar.timeZone) } ?? global.currentTime()

@@ -10,15 +10,34 @@ struct Kesu: AsyncParsableCommand {
         commandName: "kesu",
         abstract: "Kesu (客诉): runs a complaint-handling procedure written as a rule pack.",
         discussion: """
-        Every command takes --config FILE (env KESU_CONFIG, default ./kesu.yaml if present; see
-        docs/configuration.md), --rules DIR (env KESU_RULES), --db PATH (env KESU_DB, default ./kesu.db),
+        Every command takes --config FILE (env KESU_CONFIG, default ./kesu.yaml if present; see \
+        docs/configuration.md), --rules DIR (env KESU_RULES), --db PATH (env KESU_DB, default ./kesu.db), \
         --now ISO-8601 (env KESU_NOW), --as USER (env KESU_USER) and --json. Flags override the file.
+
+        These options go before or after the subcommand: `kesu --rules P --json show N` is \
+        `kesu show N --rules P --json`. Given in both places, the one after the subcommand wins.
         """,
         subcommands: [
             Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Report.self, Demo.self,
             Penalties.self, Notifications.self, ConfigCommand.self,
             Plugins.self, Users.self, Serve.self,
         ])
+
+    /// The shared options, parsed here from the whole command line (before and after the
+    /// subcommand, in order, so a later one wins) and handed down: argument-parser gives every
+    /// subcommand's `@OptionGroup var global: GlobalOptions` this same decoded value.
+    @OptionGroup var global: GlobalOptions
+}
+
+/// A `kesu` subcommand with the shared options. Its `validate()` checks their values, so a bad
+/// --now is a usage error shown with this command's usage; a command with its own `validate()`
+/// calls `global.validateValues()` first.
+protocol KesuCommand: AsyncParsableCommand {
+    var global: GlobalOptions { get }
+}
+
+extension KesuCommand {
+    func validate() throws { try global.validateValues() }
 }
 
 /// Options every command shares.
@@ -73,6 +92,15 @@ struct GlobalOptions: ParsableArguments {
         return d
     }
 
+    /// The values argument-parser cannot check by type, checked before anything is read or
+    /// written. Not `validate()`: the root command decodes these options, and its usage would
+    /// be shown instead of the subcommand's (see `KesuCommand`).
+    func validateValues() throws {
+        if let text = setting(now, env: "KESU_NOW"), ISO8601.parse(text) == nil {
+            throw ValidationError("\(now != nil ? "--now" : "KESU_NOW") '\(text)' is not an ISO-8601 time; write it like 2026-09-30T10:00:00+08:00")
+        }
+    }
+
     func actor() throws -> String {
         guard let u = setting(user, env: "KESU_USER") else {
             throw KesuError(.unknownUser, "who is acting? pass --as USER (or set KESU_USER) with a person id from the pack")
@@ -114,53 +142,83 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// Runs a command body, printing refusals as `error: …` (or JSON) and exiting non-zero.
+/// Runs a command body; a refusal is printed (see `Refusal`) and ends the command with its exit
+/// status, thrown as `ExitCode` so argument-parser ends the process (never `exit()` from async code).
 func guarded(_ options: GlobalOptions, _ body: () async throws -> Void) async throws {
     do {
         try await body()
-    } catch let e as KesuError {
-        fail(options, code: e.code.rawValue, message: e.message)
-    } catch let e as RulePackError {
-        if options.json {
-            Output.json(["error": .object(["code": .string("invalid_pack"), "message": .string("rule pack refused"),
-                                          "diagnostics": .array(e.diagnostics.sortedByLocation().map { .string($0.description) })])])
-        } else {
-            Output.err(e.description)
-        }
-        throw ExitCode(1)
-    } catch let e as ConfigurationError {
-        if options.json {
-            Output.json(["error": .object(["code": .string("invalid_config"), "message": .string("configuration refused"),
-                                          "diagnostics": .array(e.diagnostics.sortedByLocation().map { .string($0.description) })])])
-        } else {
-            Output.err(e.description)
-        }
-        throw ExitCode(1)
-    } catch let e as StoreError {
-        fail(options, code: "store", message: e.description)
-    } catch let e as CalendarError {
-        fail(options, code: "calendar", message: e.description)
+    } catch {
+        guard let refusal = Refusal(error) else { throw error }
+        refusal.print(json: options.json)
+        throw refusal.exitCode
     }
 }
 
-func fail(_ options: GlobalOptions, code: String, message: String) -> Never {
-    if options.json {
-        Output.json(["error": .object(["code": .string(code), "message": .string(message)])])
-    } else {
-        Output.err("error: \(message)")
+/// The one mapping from what a command throws to what its user sees: a code and message (with
+/// the located diagnostics of a refused pack or deployment file), printed as `error: …` on stderr
+/// or `{"error": {"code", "message"[, "diagnostics"]}}` on stdout with --json, and the exit status.
+/// Refusals exit 1 (README, "The kesu command"); usage errors stay argument-parser's (exit 64).
+struct Refusal {
+    var code: String
+    var message: String
+    /// `file:line:column: error: …` lines, for errors that carry every problem found.
+    var diagnostics: [String]? = nil
+    /// The text form on stderr, when not `error: <message>`.
+    var text: String? = nil
+    var exitCode: ExitCode { .failure }
+
+    /// nil for argument-parser's own errors (usage, `ExitCode`, help), which it reports itself.
+    init?(_ error: any Error) {
+        switch error {
+        case is ValidationError, is ExitCode, is CleanExit:
+            return nil
+        case let e as KesuError:
+            self.init(code: e.code.rawValue, message: e.message)
+        case let e as RulePackError:
+            self.init(code: "invalid_pack", message: "rule pack refused",
+                      diagnostics: e.diagnostics.sortedByLocation().map(\.description), text: e.description)
+        case let e as ConfigurationError:
+            self.init(code: "invalid_config", message: "configuration refused",
+                      diagnostics: e.diagnostics.sortedByLocation().map(\.description), text: e.description)
+        case let e as StoreError:
+            self.init(code: "store", message: e.description)
+        case let e as CalendarError:
+            self.init(code: "calendar", message: e.description)
+        default:
+            // Anything else (a database driver's connection error, say) is still one refusal in
+            // the documented form, so a script reading --json always gets JSON.
+            self.init(code: "failed", message: String(describing: error))
+        }
     }
-    Foundation.exit(1)
+
+    init(code: String, message: String, diagnostics: [String]? = nil, text: String? = nil) {
+        self.code = code
+        self.message = message
+        self.diagnostics = diagnostics
+        self.text = text
+    }
+
+    func print(json: Bool) {
+        if json {
+            var error: [String: JSON] = ["code": .string(code), "message": .string(message)]
+            if let diagnostics { error["diagnostics"] = .array(diagnostics.map(JSON.string)) }
+            Output.json(["error": .object(error)])
+        } else {
+            Output.err(text ?? "error: \(message)")
+        }
+    }
 }
 
-/// `key=value` pairs from repeated --field options.
+/// `key=value` pairs from repeated --field options; a malformed or repeated pair is a usage error
+/// (commands call this from `validate()`).
 func parseFields(_ pairs: [String]) throws -> [String: String] {
     var out: [String: String] = [:]
     for p in pairs {
         guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
-            throw KesuError(.invalidInput, "--field '\(p)' should look like key=value, e.g. --field category=marketing_service")
+            throw ValidationError("--field '\(p)' should look like key=value, e.g. --field category=marketing_service")
         }
         let key = String(p[..<eq]).trimmingCharacters(in: .whitespaces)
-        if out[key] != nil { throw KesuError(.invalidInput, "--field '\(key)' is given twice") }
+        if out[key] != nil { throw ValidationError("--field '\(key)' is given twice") }
         out[key] = String(p[p.index(after: eq)...])
     }
     return out

@@ -8,18 +8,15 @@ struct Notifications: AsyncParsableCommand {
         abstract: "Show and retry the notification outbox (pending, failed and delivered notifications).",
         subcommands: [ListOutbox.self, RetryOutbox.self])
 
-    struct ListOutbox: AsyncParsableCommand {
+    struct ListOutbox: KesuCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List outbox items, oldest first.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "pending, failed, delivered or all.") var status = "all"
+        @Option(help: "Only items with this status.") var status: OutboxStatusChoice = .all
         @Option(help: "At most this many.") var limit = 100
 
         func run() async throws {
             try await guarded(global) {
-                let wanted: OutboxItem.Status?
-                if status == "all" { wanted = nil } else if let s = OutboxItem.Status(rawValue: status) { wanted = s } else {
-                    throw KesuError(.invalidValue, "--status '\(status)': give pending, failed, delivered or all")
-                }
+                let wanted = status.status
                 let engine = try global.engine()
                 let items = try await engine.store.outbox(status: wanted, limit: limit)
                 let r = CaseRenderer(engine: engine)
@@ -27,24 +24,26 @@ struct Notifications: AsyncParsableCommand {
                     Output.json(["items": .array(items.map { outboxJSON($0, r) })])
                 } else {
                     for i in items { print(outboxLine(i, r)) }
-                    print("\(items.count) item(s)" + (status == "all" ? "" : " \(status)"))
+                    print("\(items.count) item(s)" + (status == .all ? "" : " \(status.rawValue)"))
                 }
             }
         }
     }
 
-    struct RetryOutbox: AsyncParsableCommand {
+    struct RetryOutbox: KesuCommand {
         static let configuration = CommandConfiguration(
             commandName: "retry", abstract: "Make failed (or pending) items due now, with fresh attempts, and deliver.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Outbox item ids (see `kesu notifications list`).") var ids: [Int64] = []
         @Flag(help: "Every failed item.") var allFailed = false
 
+        func validate() throws {
+            try global.validateValues()
+            guard ids.isEmpty == allFailed else { throw ValidationError("give outbox item ids or --all-failed (one or the other)") }
+        }
+
         func run() async throws {
             try await guarded(global) {
-                guard ids.isEmpty != !allFailed else {
-                    throw KesuError(.invalidInput, "give outbox item ids or --all-failed (one or the other)")
-                }
                 let engine = try global.engine()
                 let now = try global.currentTime()
                 let changed = try await engine.store.retryOutbox(ids: allFailed ? nil : ids, at: now)

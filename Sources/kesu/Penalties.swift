@@ -13,7 +13,7 @@ struct Penalties: AsyncParsableCommand {
         """,
         subcommands: [ListPenalties.self, ShowPenalty.self, Decide.self, Notice.self, Appeal.self, DecideAppeal.self])
 
-    struct ListPenalties: AsyncParsableCommand {
+    struct ListPenalties: KesuCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
             abstract: "Recommendations with their evidence and status.",
@@ -23,11 +23,17 @@ struct Penalties: AsyncParsableCommand {
             """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "2026Q3, 2026-10 or 2026; repeat for several.") var period: [String] = []
-        @Option(help: "open (not decided), decided (an appeal still possible), appealed, final, or all.") var status = "open"
+        @Option(help: "open (not decided), decided (an appeal still possible), appealed, final, or all.")
+        var status: PenaltyStatusChoice = .open
+
+        func validate() throws {
+            try global.validateValues()
+            for p in period { try validatePeriod(p) }
+        }
 
         func run() async throws {
             try await guarded(global) {
-                let wanted = try Self.status(status)
+                let wanted = status.status
                 let engine = try global.engine()
                 let now = try global.currentTime()
                 let periods = period.isEmpty
@@ -38,7 +44,7 @@ struct Penalties: AsyncParsableCommand {
                 let r = PenaltyRenderer(engine: engine, now: now)
                 if global.json {
                     Output.json([
-                        "periods": .array(periods.map { .string($0.label) }), "status": .string(status),
+                        "periods": .array(periods.map { .string($0.label) }), "status": .string(status.rawValue),
                         "total": .int(all.count), "penalties": .array(shown.map { .object(r.json($0, records: false)) }),
                     ])
                 } else {
@@ -48,18 +54,9 @@ struct Penalties: AsyncParsableCommand {
                 }
             }
         }
-
-        static func status(_ text: String) throws -> PenaltyProceeding.Status? {
-            if text == "all" { return nil }
-            guard let s = PenaltyProceeding.Status(rawValue: text) else {
-                let known = PenaltyProceeding.Status.allCases.map(\.rawValue) + ["all"]
-                throw KesuError(.invalidInput, "--status '\(text)' is not a status" + Suggest.hint(for: text, in: known))
-            }
-            return s
-        }
     }
 
-    struct ShowPenalty: AsyncParsableCommand {
+    struct ShowPenalty: KesuCommand {
         static let configuration = CommandConfiguration(
             commandName: "show", abstract: "One recommendation: evidence, decision, appeal and every record.")
         @OptionGroup var global: GlobalOptions
@@ -75,7 +72,7 @@ struct Penalties: AsyncParsableCommand {
         }
     }
 
-    struct Decide: AsyncParsableCommand {
+    struct Decide: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decide a recommendation: the penalty recommended, another of the ladder, or no_penalty (dismiss it).",
             discussion: "Example: kesu penalties decide 2026Q3-person-yang_fan --as feng_jianguo --decision written_warning --reason …")
@@ -95,23 +92,22 @@ struct Penalties: AsyncParsableCommand {
         }
     }
 
-    struct Notice: AsyncParsableCommand {
+    struct Notice: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "The written notice of a decision (处罚决定通知书), as HTML that prints on A4 or as text.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The penalty id.") var id: String
-        @Option(help: "html or text.") var format = "html"
+        @Option(help: "The notice as a page that prints on A4, or as plain text.") var format: Format = .html
         @Option(help: "Write the notice to this file instead of stdout.") var out: String?
+
+        enum Format: String, CaseIterable, ExpressibleByArgument { case html, text }
 
         func run() async throws {
             try await guarded(global) {
-                guard ["html", "text"].contains(format) else {
-                    throw KesuError(.invalidInput, "--format '\(format)' should be html or text")
-                }
                 let engine = try global.engine()
                 let p = try await engine.penalty(id, at: try global.currentTime())
                 let notice = try PenaltyNotice(p, pack: engine.pack)
-                let document = format == "html" ? notice.html() : notice.text()
+                let document = format == .html ? notice.html() : notice.text()
                 if let out {
                     do {
                         try Data(document.utf8).write(to: URL(fileURLWithPath: out))
@@ -120,12 +116,12 @@ struct Penalties: AsyncParsableCommand {
                     }
                 }
                 if global.json {
-                    var o: [String: JSON] = ["id": .string(p.id.description), "format": .string(format), "title": .string(notice.title),
+                    var o: [String: JSON] = ["id": .string(p.id.description), "format": .string(format.rawValue), "title": .string(notice.title),
                                              "path": .opt(out)]
                     if out == nil { o["document"] = .string(document) }
                     Output.json(o)
                 } else if let out {
-                    print("wrote the \(format) notice of \(p.id) (\(notice.title)) to \(out)")
+                    print("wrote the \(format.rawValue) notice of \(p.id) (\(notice.title)) to \(out)")
                 } else {
                     Swift.print(document, terminator: "")
                 }
@@ -133,7 +129,7 @@ struct Penalties: AsyncParsableCommand {
         }
     }
 
-    struct Appeal: AsyncParsableCommand {
+    struct Appeal: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Appeal a decision, within the window the pack gives (by the person concerned or a role it names).")
         @OptionGroup var global: GlobalOptions
@@ -150,25 +146,21 @@ struct Penalties: AsyncParsableCommand {
         }
     }
 
-    struct DecideAppeal: AsyncParsableCommand {
+    struct DecideAppeal: KesuCommand {
         static let configuration = CommandConfiguration(
             commandName: "decide-appeal",
             abstract: "Decide an appeal: upheld, changed (with --decision PENALTY) or revoked.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The penalty id.") var id: String
-        @Option(help: "upheld, changed or revoked.") var outcome: String
+        @Option(help: "What becomes of the decision appealed against.") var outcome: PenaltyAppealOutcome
         @Option(help: "With --outcome changed: the penalty that replaces the one decided.") var decision: String?
         @Option(help: "Why; printed on the notice.") var reason: String
 
         func run() async throws {
             try await guarded(global) {
-                guard let o = PenaltyAppealOutcome(rawValue: outcome) else {
-                    throw KesuError(.invalidInput, "--outcome '\(outcome)' should be upheld, changed or revoked"
-                        + Suggest.hint(for: outcome, in: PenaltyAppealOutcome.allCases.map(\.rawValue)))
-                }
                 let engine = try global.engine()
                 let now = try global.currentTime()
-                let p = try await engine.decidePenaltyAppeal(id, outcome: o, decision: decision, reason: reason,
+                let p = try await engine.decidePenaltyAppeal(id, outcome: outcome, decision: decision, reason: reason,
                                                              by: try global.actor(), at: now)
                 PenaltyRenderer(engine: engine, now: now).print(p, json: global.json)
             }

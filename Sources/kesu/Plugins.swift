@@ -24,7 +24,7 @@ func pluginOptions(_ pairs: [String]) throws -> [String: JSONValue] {
     return out
 }
 
-struct PluginsList: AsyncParsableCommand {
+struct PluginsList: KesuCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "Installed plugins (folders with a plugin.yaml) with id, kind, version and health.")
     @OptionGroup var global: GlobalOptions
@@ -59,13 +59,18 @@ struct PluginsList: AsyncParsableCommand {
     }
 }
 
-struct PluginsCheck: AsyncParsableCommand {
+struct PluginsCheck: KesuCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Runs the conformance kit on a plugin: one PASS/FAIL line per check, exit 1 on any failure.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The plugin folder, e.g. plugins/template.") var path: String
     @Option(name: .customLong("option"), help: "Override an option of the manifest: key=value (repeatable).")
     var options: [String] = []
+
+    func validate() throws {
+        try global.validateValues()
+        _ = try pluginOptions(options)
+    }
 
     func run() async throws {
         let checks = PluginConformance.run(directory: path, options: try pluginOptions(options))

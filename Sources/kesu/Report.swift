@@ -8,7 +8,7 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Periodic reports: the quarterly summary and complaint bulletin.", subcommands: [Quarterly.self, Due.self, Submit.self])
 
-    struct Quarterly: AsyncParsableCommand {
+    struct Quarterly: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "季度客户意见汇总表 and 客户投诉情况通报 for a quarter, with the previous quarter for comparison.",
             discussion: """
@@ -18,28 +18,33 @@ struct Report: AsyncParsableCommand {
             """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "The quarter, e.g. 2026Q3.") var period: String
-        @Option(help: "html, csv, json or xlsx.") var format: String = "html"
+        @Option(help: "The document's form (--json alone means json).") var format: Format = .html
         @Option(help: "Write to this file instead of standard output (required for xlsx).") var out: String?
+
+        enum Format: String, CaseIterable, ExpressibleByArgument { case html, csv, json, xlsx }
+
+        /// --format, with --json standing for json when no other format is asked for.
+        var chosen: Format { global.json && format == .html ? .json : format }
+
+        func validate() throws {
+            try global.validateValues()
+            try validatePeriod(period)
+            if chosen == .xlsx && out == nil { throw ValidationError("--format xlsx writes a file: pass --out FILE.xlsx") }
+        }
 
         func run() async throws {
             try await guarded(global) {
-                let fmt = global.json && format == "html" ? "json" : format
-                guard ["html", "csv", "json", "xlsx"].contains(fmt) else {
-                    throw KesuError(.invalidInput, "--format '\(format)' should be html, csv, json or xlsx")
-                }
-                if fmt == "xlsx" && out == nil {
-                    throw KesuError(.invalidInput, "--format xlsx writes a file: pass --out FILE.xlsx")
-                }
+                let fmt = chosen
                 let engine = try global.engine()
                 let p = try Period.parse(period, calendar: engine.planner.calendar)
                 let report = try await engine.quarterlyReport(period: p).labelled
                 let zone = engine.planner.calendar.timeZone
                 let data: Data
                 switch fmt {
-                case "html": data = Data(report.html(zone: zone).utf8)
-                case "csv": data = report.csv
-                case "json": data = try Self.json(report, zone: zone)
-                default:
+                case .html: data = Data(report.html(zone: zone).utf8)
+                case .csv: data = report.csv
+                case .json: data = try Self.json(report, zone: zone)
+                case .xlsx:
                     try Self.xlsx(report, path: out!, zone: zone)
                     Output.err("wrote \(out!)")
                     return
@@ -112,12 +117,17 @@ struct Report: AsyncParsableCommand {
         }
     }
 
-    struct Due: AsyncParsableCommand {
+    struct Due: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Periodic reports owed in a quarter (reporting.reports): each unit's due time and whether it was handed in.",
             discussion: "Example: kesu report due --now 2026-12-10T09:00:00+08:00   (the quarter of --now unless --period is given)")
         @OptionGroup var global: GlobalOptions
         @Option(help: "The quarter, e.g. 2026Q4 (default: the quarter of --now).") var period: String?
+
+        func validate() throws {
+            try global.validateValues()
+            if let period { try validatePeriod(period) }
+        }
 
         func run() async throws {
             try await guarded(global) {
@@ -148,7 +158,7 @@ struct Report: AsyncParsableCommand {
         }
     }
 
-    struct Submit: AsyncParsableCommand {
+    struct Submit: KesuCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record that a unit handed in a periodic report (by one of its people, --as).",
             discussion: "Example: kesu report submit --report expectation_analysis --as ma_lin --note 已上报企业管理科")
@@ -157,6 +167,11 @@ struct Report: AsyncParsableCommand {
         @Option(help: "The quarter (default: the quarter of --now).") var period: String?
         @Option(help: "The unit handing it in (default: the acting person's unit).") var unit: String?
         @Option(help: "A note: where the document is, what it covers.") var note: String?
+
+        func validate() throws {
+            try global.validateValues()
+            if let period { try validatePeriod(period) }
+        }
 
         func run() async throws {
             try await guarded(global) {

@@ -7,7 +7,7 @@ import KesuYAML
 
 /// `kesu rules diff OLD NEW [--replay]`: what changes in effect between two pack versions,
 /// statically and, with `--replay`, on every stored case. The store is only read.
-struct RulesDiff: AsyncParsableCommand {
+struct RulesDiff: KesuCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "What changes between two packs; with --replay, which stored cases would come out differently.",

@@ -5,7 +5,7 @@ import KesuYAML
 
 /// `kesu rules test`: runs a pack's own tests (`tests/*.yaml` and `scenarios/*.yaml`) on
 /// in-memory stores; prints each test's name and, on failure, expected vs actual.
-struct RulesTest: AsyncParsableCommand {
+struct RulesTest: KesuCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Run the pack's tests (tests/*.yaml, scenarios/*.yaml); exit 1 if any fails.",

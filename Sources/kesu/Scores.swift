@@ -6,7 +6,7 @@ import KesuXLSX
 
 /// `kesu scores`: each unit's or person's points and appraisal measures for a period, with the
 /// line items behind every point, as text, JSON, CSV or Excel. Same data and period, same bytes.
-struct Scores: AsyncParsableCommand {
+struct Scores: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Points and appraisal measures per unit or person for a month, quarter or year.",
         discussion: """
@@ -17,36 +17,32 @@ struct Scores: AsyncParsableCommand {
         """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "2026-10, 2026Q3 or 2026.") var period: String
-    @Option(help: "unit or person.") var by: String = "unit"
-    @Option(help: "text (default), json, csv or xlsx.") var format: String?
+    @Option(help: "Points of each unit or of each person.") var by: ScoreSubject.Kind = .unit
+    @Option(help: "text (default), json, csv or xlsx.") var format: Format?
     @Option(help: "Write to this file instead of stdout (required for xlsx).") var out: String?
-    @Option(help: "Column headers and sheet names: zh (default) or en.") var lang: String = "zh"
+    @Option(help: "Column headers and sheet names.") var lang: ScoreExport.Language = .zh
 
-    enum Format: String { case text, json, csv, xlsx }
+    enum Format: String, CaseIterable, ExpressibleByArgument { case text, json, csv, xlsx }
+
+    /// --format, else json with --json, else text.
+    var chosen: Format { format ?? (global.json ? .json : .text) }
+
+    func validate() throws {
+        try global.validateValues()
+        try validatePeriod(period)
+        if let format, global.json && format != .json {
+            throw ValidationError("--json and --format \(format.rawValue) disagree; pass one of them")
+        }
+        if chosen == .xlsx && out == nil {
+            throw ValidationError("--format xlsx writes a file: pass --out FILE.xlsx")
+        }
+    }
 
     func run() async throws {
         try await guarded(global) {
-            guard let kind = ScoreSubject.Kind(rawValue: by) else {
-                throw KesuError(.invalidInput, "--by '\(by)' should be unit or person")
-            }
-            guard let language = ScoreExport.Language(rawValue: lang) else {
-                throw KesuError(.invalidInput, "--lang '\(lang)' should be zh or en")
-            }
-            let chosen: Format
-            if let format {
-                guard let f = Format(rawValue: format.lowercased()) else {
-                    throw KesuError(.invalidInput, "--format '\(format)' should be text, json, csv or xlsx")
-                }
-                if global.json && f != .json {
-                    throw KesuError(.invalidInput, "--json and --format \(f.rawValue) disagree; pass one of them")
-                }
-                chosen = f
-            } else {
-                chosen = global.json ? .json : .text
-            }
-            if chosen == .xlsx && out == nil {
-                throw KesuError(.invalidInput, "--format xlsx writes a file: pass --out FILE.xlsx")
-            }
+            let chosen = chosen
+            let kind = by
+            let language = lang
             let engine = try global.engine()
             let p = try Period.parse(period, calendar: engine.planner.calendar)
             let export = try await engine.scoreExport(period: p, by: kind)

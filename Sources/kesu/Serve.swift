@@ -8,7 +8,7 @@ import Metrics
 import Prometheus
 
 /// `kesu serve`: the HTTP API (docs/openapi.yaml) with the sweep on a schedule.
-struct Serve: AsyncParsableCommand {
+struct Serve: KesuCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP API, with the sweep on a schedule and rules reloaded on SIGHUP.",
         discussion: """
@@ -20,19 +20,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (env KESU_PORT; default 8080).") var port: Int?
     @Option(name: .customLong("sweep-every"), help: "Seconds between sweeps (default 60).") var sweepEvery: Double = 60
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes; larger ones get 413 (default 65536).") var maxBody: Int = 64 * 1024
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String = "info"
-    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line) (default text).") var logFormat: String = "text"
+    @Option(name: .customLong("log-level"), help: "The least severe log lines written.") var logLevel: Logger.Level = .info
+    @Option(name: .customLong("log-format"), help: "Log lines as text, or as one JSON object per line.") var logFormat: LogFormat = .text
+
+    func validate() throws {
+        try global.validateValues()
+        guard sweepEvery > 0, maxBody > 0 else { throw ValidationError("--sweep-every and --max-body must be positive") }
+    }
 
     func run() async throws {
         try await guarded(global) {
-            guard let level = Logger.Level(rawValue: logLevel) else {
-                throw KesuError(.invalidInput, "--log-level '\(logLevel)' is not a level; use trace, debug, info, notice, warning, error or critical")
-            }
-            guard ["text", "json"].contains(logFormat) else {
-                throw KesuError(.invalidInput, "--log-format '\(logFormat)' is not known; use text or json")
-            }
-            guard sweepEvery > 0, maxBody > 0 else { throw KesuError(.invalidInput, "--sweep-every and --max-body must be positive") }
-            let json = logFormat == "json"
+            let level = logLevel
+            let json = logFormat == .json
             LoggingSystem.bootstrap { label -> any LogHandler in
                 if json { return JSONLogHandler(label: label, logLevel: level) }
                 var h = StreamLogHandler.standardError(label: label)

@@ -18,7 +18,7 @@ struct Users: AsyncParsableCommand {
         return who
     }
 
-    struct AddUser: AsyncParsableCommand {
+    struct AddUser: KesuCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Create an account for a person of the pack and print its token, once.")
         @OptionGroup var global: GlobalOptions
@@ -43,7 +43,7 @@ struct Users: AsyncParsableCommand {
         }
     }
 
-    struct ListUsers: AsyncParsableCommand {
+    struct ListUsers: KesuCommand {
         static let configuration = CommandConfiguration(
             commandName: "list", abstract: "List accounts (never their tokens): id, person, name, roles, label, created, revoked.")
         @OptionGroup var global: GlobalOptions
@@ -78,7 +78,7 @@ struct Users: AsyncParsableCommand {
         }
     }
 
-    struct RevokeUser: AsyncParsableCommand {
+    struct RevokeUser: KesuCommand {
         static let configuration = CommandConfiguration(
             commandName: "revoke", abstract: "Revoke an account: its token stops working at once. Nothing is deleted.")
         @OptionGroup var global: GlobalOptions

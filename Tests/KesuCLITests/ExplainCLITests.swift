@@ -110,11 +110,13 @@ import Testing
 
     @Test func refusals() throws {
         let cli = try KesuCLI()
+        // Nothing to explain, or a case and intake fields at once: usage errors, with the command's usage.
         let nothing = try cli.run(["rules", "explain", "--json"])
-        #expect(nothing.status == 1)
-        #expect((nothing.json["error"] as? [String: Any])?["code"] as? String == "invalid_input")
+        #expect(nothing.status == 64)
+        #expect(nothing.stderr.contains("give --case CASE, or intake fields with --field"), "\(nothing.stderr)")
+        #expect(nothing.stderr.contains("Usage: kesu rules explain"))
         let both = try cli.run(["rules", "explain", "--case", "YC-2026-000001", "--field", "kind=complaint"])
-        #expect(both.status == 1)
+        #expect(both.status == 64)
         let typo = try cli.run(["rules", "explain", "--json", "--field", "categroy=other"])
         #expect((typo.json["error"] as? [String: Any])?["code"] as? String == "unknown_field")
         let message = (typo.json["error"] as? [String: Any])?["message"] as? String
