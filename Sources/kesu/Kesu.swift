@@ -173,7 +173,7 @@ struct Refusal {
         case is ValidationError, is ExitCode, is CleanExit:
             return nil
         case let e as KesuError:
-            self.init(code: e.code.rawValue, message: e.message)
+            self.init(code: e.code.rawValue, message: Self.phrased(e))
         case let e as RulePackError:
             self.init(code: "invalid_pack", message: "rule pack refused",
                       diagnostics: e.diagnostics.sortedByLocation().map(\.description), text: e.description)
@@ -190,6 +190,23 @@ struct Refusal {
             self.init(code: "failed", message: String(describing: error))
         }
     }
+
+    /// The kernel's message with the CLI's own words for the input at fault and what to run next.
+    static func phrased(_ e: KesuError) -> String {
+        var text = e.message
+        if let field = e.field, let option = options[field] { text += " (\(option))" }
+        switch e.suggestion {
+        case .listCases?: text += "; see `kesu list`"
+        case .rulesHistory?: text += "; pass --rules with that version's folder, or see `kesu rules history`"
+        case let .listPenalties(period)?: text += "; see `kesu penalties list --period \(period) --status all`"
+        case .listAccounts?: text += "; see `kesu users list`"
+        case nil: break
+        }
+        return text
+    }
+
+    /// The option that gives each input the kernel names.
+    static let options = ["actor": "--as", "reason": "--reason", "decision": "--decision", "outcome": "--outcome"]
 
     init(code: String, message: String, diagnostics: [String]? = nil, text: String? = nil) {
         self.code = code

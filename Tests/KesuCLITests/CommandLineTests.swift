@@ -103,7 +103,8 @@ import Testing
                      "--field", "level=important"], now: "2026-09-30T10:10:00+08:00", as: "zhao_min")
         try cli.run(["act", number, "approve_dispatch"], now: "2026-09-30T11:00:00+08:00", as: "qian_jin")
         let shown = try cli.run(["show", number, "--json"], now: "2026-09-30T11:00:00+08:00")
-        let clock = try #require((shown.json["running_clocks"] as? [[String: Any]])?.first?["id"] as? String)
+        let running = (shown.json["clocks"] as? [[String: Any]] ?? []).filter { $0["status"] as? String == "running" }
+        let clock = try #require(running.first?["id"] as? String)
         let version = shown.json["version"] as? Int
 
         let both = try cli.run(["extend", number, "--clock", clock, "--days", "1", "--hours", "2", "--reason", "x", "--json"],

@@ -276,10 +276,10 @@ import Testing
         try await expectRefused(.forbidden, ["center_head"], store: store) {
             try await e.decidePenaltyAppeal(Self.person, outcome: .upheld, reason: "r", by: "a_head", at: outside)
         }
-        try await expectRefused(.invalidInput, ["needs --decision"], store: store) {
+        try await expectRefused(.invalidInput, ["needs a decision"], store: store) {
             try await e.decidePenaltyAppeal(Self.person, outcome: .changed, reason: "r", by: "chief", at: outside)
         }
-        try await expectRefused(.invalidInput, ["only with --outcome changed"], store: store) {
+        try await expectRefused(.invalidInput, ["only with the outcome 'changed'"], store: store) {
             try await e.decidePenaltyAppeal(Self.person, outcome: .upheld, decision: "written_warning", reason: "r", by: "chief", at: outside)
         }
         try await expectRefused(.invalidValue, ["decided already"], store: store) {

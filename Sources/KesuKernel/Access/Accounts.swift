@@ -121,7 +121,8 @@ public struct Accounts: Sendable {
         for _ in 0..<10 {
             let current = try await fold()
             guard let account = current.accounts.first(where: { $0.id == id }) else {
-                throw KesuError(.notFound, "no account '\(id)'\(Suggest.hint(for: id, in: current.accounts.map(\.id))); see `kesu users list`")
+                throw KesuError(.notFound, "no account '\(id)'\(Suggest.hint(for: id, in: current.accounts.map(\.id)))",
+                                value: id, candidates: current.accounts.map(\.id), suggestion: .listAccounts)
             }
             if account.isRevoked { return }
             let body = String(decoding: try Self.encoder.encode(Revoked(id: id)), as: UTF8.self)

@@ -62,7 +62,8 @@ public struct Engine: Sendable {
         var id = try await store.caseID(number: ref)
         if id == nil, let n = Int64(ref), try await store.summary(caseID: n) != nil { id = n }
         guard let id else {
-            throw KesuError(.notFound, "no case '\(ref)'; give a case number such as \(pack.info.caseNumberPrefix)-2026-000001 (see `kesu list`)")
+            throw KesuError(.notFound, "no case '\(ref)'; give a case number such as \(pack.info.caseNumberPrefix)-2026-000001",
+                            field: "case", value: ref, suggestion: .listCases)
         }
         return try await state(of: id)
     }

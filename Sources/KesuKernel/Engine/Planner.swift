@@ -41,7 +41,8 @@ public struct Planner: Sendable {
 
     public func person(_ id: String) throws -> PersonDef {
         guard let p = pack.person(id) else {
-            throw KesuError(.unknownUser, "unknown user '\(id)'\(Suggest.hint(for: id, in: pack.people.map(\.id))); pass --as with a person id from the pack's people")
+            throw KesuError(.unknownUser, "unknown user '\(id)'\(Suggest.hint(for: id, in: pack.people.map(\.id))); the one acting must be a person of the pack",
+                            field: "actor", value: id, candidates: pack.people.map(\.id))
         }
         return p
     }
@@ -306,7 +307,7 @@ public struct Planner: Sendable {
             throw KesuError(.wrongState, "clock '\(clockID)' is not running on case \(current.number)")
         }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw KesuError(.missingField, "an extension needs a reason (--reason)")
+            throw KesuError(.missingField, "an extension needs a reason", field: "reason")
         }
         guard mayAct(actor, roles: rule.approvers, handlingUnit: current.handlingUnit) else {
             throw refuse(actor, roles: rule.approvers, step: "approve an extension of \(clockID)", handlingUnit: current.handlingUnit)

@@ -26,7 +26,8 @@ actor RuleShelf {
         guard let resolver, let pack = try await resolver.pack(version: version) else {
             throw KesuError(.rulesUnavailable,
                             "case \(caseNumber) runs under pack version \(version.prefix(12)), which this store does not hold; "
-                            + "load that version with --rules, or see `kesu rules history`")
+                            + "load the rules of that version, or see which versions the store holds",
+                            value: version, suggestion: .rulesHistory)
         }
         guard pack.version == version else {
             throw KesuError(.rulesUnavailable,

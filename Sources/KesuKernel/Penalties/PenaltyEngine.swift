@@ -111,8 +111,8 @@ extension Engine {
             var known = try await penalties(periods: [period]).map(\.id.description)
             if known.isEmpty { known = try await penalties(periods: try await penaltyPeriods(at: now)).map(\.id.description) }
             throw KesuError(.notFound, "no penalty is recommended as '\(id)': \(id.subject.kind.rawValue) '\(id.subject.id)' "
-                + "did not reach a threshold in \(id.period)" + Suggest.hint(for: id.description, in: known)
-                + " (see `kesu penalties list --period \(id.period) --status all`)")
+                + "did not reach a threshold in \(id.period)" + Suggest.hint(for: id.description, in: known),
+                value: id.description, candidates: known, suggestion: .listPenalties(period: id.period))
         }
         return try PenaltyProceeding(id: id, recommendation: recommendation, history: history)
     }
@@ -143,7 +143,7 @@ extension Engine {
             throw KesuError(.wrongState, "the period \(rec.period.label) runs until \(ISO8601.format(rec.period.end, in: planner.calendar.timeZone)): "
                 + "its deductions are not final yet; decide penalty \(current.id) after it ends")
         }
-        let (decided, decidedName) = try penaltyChoice(decision, allowDismissal: true, option: "--decision")
+        let (decided, decidedName) = try penaltyChoice(decision, allowDismissal: true)
         let why = try required(reason)
         var deadline: Date?
         if let appeal = procedure.appeal {
@@ -225,13 +225,16 @@ extension Engine {
         switch (outcome, decision) {
         case (.upheld, nil), (.revoked, nil): break
         case (.upheld, _?), (.revoked, _?):
-            throw KesuError(.invalidInput, "--decision goes only with --outcome changed (\(outcome.rawValue) keeps or clears the penalty)")
+            throw KesuError(.invalidInput, "a new decision goes only with the outcome 'changed' (\(outcome.rawValue) keeps or clears the penalty)",
+                            field: "decision")
         case (.changed, nil):
-            throw KesuError(.invalidInput, "--outcome changed needs --decision PENALTY: the penalty that replaces \(original.decision)")
+            throw KesuError(.invalidInput, "the outcome 'changed' needs a decision: the penalty that replaces \(original.decision)",
+                            field: "decision", candidates: pack.scoring.penalties.map(\.id))
         case let (.changed, p?):
-            result = try penaltyChoice(p, allowDismissal: false, option: "--decision")
+            result = try penaltyChoice(p, allowDismissal: false)
             if result.0 == original.decision {
-                throw KesuError(.invalidValue, "'\(p)' is the penalty decided already; use --outcome upheld to keep it")
+                throw KesuError(.invalidValue, "'\(p)' is the penalty decided already; the outcome 'upheld' keeps it",
+                                field: "decision", value: p)
             }
         }
         if outcome == .revoked { result = (PenaltyDecision.dismissed, nil) }
@@ -256,20 +259,21 @@ extension Engine {
     }
 
     /// A penalty id of the ladder with its label, or `no_penalty` (no label); did-you-mean otherwise.
-    func penaltyChoice(_ text: String, allowDismissal: Bool, option: String) throws -> (String, String?) {
+    func penaltyChoice(_ text: String, allowDismissal: Bool) throws -> (String, String?) {
         let choice = text.trimmingCharacters(in: .whitespaces)
         if allowDismissal, choice == PenaltyDecision.dismissed { return (choice, nil) }
         if let p = pack.scoring.penalties.first(where: { $0.id == choice }) { return (p.id, p.name) }
         let known = pack.scoring.penalties.map(\.id) + (allowDismissal ? [PenaltyDecision.dismissed] : [])
-        throw KesuError(.invalidValue, "\(option) '\(text)' is not a penalty of the pack's ladder"
+        throw KesuError(.invalidValue, "'\(text)' is not a penalty of the pack's ladder"
             + Suggest.hint(for: choice, in: known) + " (the ladder: "
             + pack.scoring.penalties.map { "\($0.id) \($0.name)" }.joined(separator: ", ")
-            + (allowDismissal ? "; or \(PenaltyDecision.dismissed) for no penalty)" : ")"))
+            + (allowDismissal ? "; or \(PenaltyDecision.dismissed) for no penalty)" : ")"),
+            field: "decision", value: text, candidates: known)
     }
 
     func required(_ reason: String) throws -> String {
         let r = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !r.isEmpty else { throw KesuError(.missingField, "a reason is required: give it with --reason") }
+        guard !r.isEmpty else { throw KesuError(.missingField, "a reason is required", field: "reason") }
         return r
     }
 

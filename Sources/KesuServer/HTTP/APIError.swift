@@ -43,7 +43,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .idempotencyMismatch: .unprocessableContent
             case .missingField, .unknownField, .invalidValue, .unknownTransition, .noRoute, .invalidInput: .unprocessableContent
             }
-            return APIError(status, e.code.rawValue, e.message, field: e.code == .idempotencyMismatch ? "Idempotency-Key" : nil)
+            return APIError(status, e.code.rawValue, Self.phrased(e), field: e.code == .idempotencyMismatch ? "Idempotency-Key" : e.field)
         case let e as StoreError:
             switch e {
             case .conflict, .recordConflict: return APIError(.conflict, "conflict", e.description)
@@ -80,6 +80,19 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
             return try api.response(from: request, context: context)
+        }
+    }
+}
+
+extension APIError {
+    /// The kernel's message with what an API client can do next.
+    static func phrased(_ e: KesuError) -> String {
+        switch e.suggestion {
+        case .listCases?: e.message + "; see GET /v1/cases"
+        case .rulesHistory?: e.message + "; the server holds only the rules it has loaded (see GET /v1/rules)"
+        case let .listPenalties(period)?: e.message + "; see GET /v1/penalties?period=\(period)&status=all"
+        case .listAccounts?: e.message + "; accounts are managed with `kesu users list` on the server"
+        case nil: e.message
         }
     }
 }
