@@ -381,7 +381,7 @@ extension LoadSession {
             }
             if let maxLength {
                 ext = ExtensionRule(approvers: x.strings("approvers"), maxCount: x.int("max_count") ?? 1, maxLength: maxLength,
-                                    location: x.location)
+                                    allowLate: x.bool("allow_late"), location: x.location)
             }
         }
         let owner = m.oneOf("owner", ClockOwner.self, choices: ["handling_unit", "center"]) ?? .handlingUnit

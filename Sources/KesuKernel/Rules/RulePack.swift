@@ -397,9 +397,15 @@ public struct ExtensionRule: Sendable {
     public var maxCount: Int
     /// At most this much per extension.
     public var maxLength: ClockLength
+    /// Whether an extension may still be granted once the run is due (`allow_late: true`); the
+    /// run stays late (its violation is recorded) and is never also counted on time.
+    public var allowLate: Bool
     public var location: SourceLocation
-    public init(approvers: [String], maxCount: Int = 1, maxLength: ClockLength, location: SourceLocation = .code()) {
-        self.approvers = approvers; self.maxCount = maxCount; self.maxLength = maxLength; self.location = location
+    public init(
+        approvers: [String], maxCount: Int = 1, maxLength: ClockLength, allowLate: Bool = false, location: SourceLocation = .code()
+    ) {
+        self.approvers = approvers; self.maxCount = maxCount; self.maxLength = maxLength; self.allowLate = allowLate
+        self.location = location
     }
 }
 
