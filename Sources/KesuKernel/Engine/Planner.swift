@@ -76,10 +76,14 @@ public struct Planner: Sendable {
     }
 
     func checkValue(_ value: String, of field: String) throws {
+        let type = pack.fields.first { $0.id == field }?.type
+        if CaseField.kind(of: field) == .person || type == .person, pack.person(value) == nil {
+            throw KesuError(.invalidValue, "'\(value)' is not a person of this pack, so it cannot be \(field)"
+                + "\(Suggest.hint(for: value, in: pack.people.map(\.id))); give a person id from the pack's people")
+        }
         if let allowed = pack.allowedValues(of: field), !allowed.contains(value) {
             throw KesuError(.invalidValue, "'\(value)' is not a valid \(field)\(Suggest.hint(for: value, in: allowed))")
         }
-        let type = pack.fields.first { $0.id == field }?.type
         if CaseField.kind(of: field) == .datetime || type == .datetime, ISO8601.parse(value) == nil {
             throw KesuError(.invalidValue, "'\(value)' is not a valid \(field): expected an ISO-8601 time such as 2026-10-08T15:30:00+08:00")
         }
