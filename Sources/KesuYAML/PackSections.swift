@@ -381,7 +381,7 @@ extension LoadSession {
             }
             if let maxLength {
                 ext = ExtensionRule(approvers: x.strings("approvers"), maxCount: x.int("max_count") ?? 1, maxLength: maxLength,
-                                    location: x.location)
+                                    allowLate: x.bool("allow_late"), location: x.location)
             }
         }
         let owner = m.oneOf("owner", ClockOwner.self, choices: ["handling_unit", "center"]) ?? .handlingUnit
@@ -415,7 +415,7 @@ extension LoadSession {
             }
             guard let at else { return nil }
             return LadderStep(at: at, remind: s.strings("remind"), escalateTo: s.strings("escalate_to"),
-                              violation: s.string("violation"), location: s.location)
+                              violation: s.string("violation"), location: s.location, violationLocation: s.keyLocation("violation"))
         }
         return LadderDef(id: id, steps: steps, location: m.location)
     }
@@ -447,7 +447,8 @@ extension LoadSession {
             var person = ScoringRule.PersonSource.responsible
             if let p = s.string("person_from"), p != "responsible" { person = .field(p) }
             return ScoringRule(id: id, on: on, when: readConditions(r, s["when"]), unitPoints: s.number("unit") ?? 0,
-                               personPoints: s.number("person") ?? 0, person: person, location: s.location)
+                               personPoints: s.number("person") ?? 0, person: person, location: s.location,
+                               personLocation: s.keyLocation("person_from"))
         }
         def.thresholds = m.items("thresholds").compactMap { item in
             let (r, n) = (item.reader, item.node)

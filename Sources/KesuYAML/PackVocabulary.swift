@@ -39,7 +39,7 @@ public enum PackVocabulary {
             "id", "name", "working_days", "ends", "working_hours", "working_minutes", "start", "stop",
             "pause", "resume", "when", "owner", "responsible", "violation", "ladder", "extension",
         ],
-        "extension": ["approvers", "max_count", "max_working_days", "max_working_hours"],
+        "extension": ["approvers", "max_count", "max_working_days", "max_working_hours", "allow_late"],
         "ladder": ["id", "steps"],
         "ladder_step": ["at", "remind", "escalate_to", "violation"],
         "ladder_at": ["share", "working_hours_after_due", "working_minutes_after_due"],

@@ -204,10 +204,11 @@ import Testing
         let e = try engine()
         let c = try await register(e)
         try await e.act(c.number, transition: "dispatch", fields: ["category": "service"], by: "chief", at: at("2026-09-30T11:00"))
-        try await e.act(c.number, transition: "answer", fields: ["result": "x"], by: "a_handler", at: at("2026-10-12T09:00"))
+        // Answered (and so assigned) before the due time (10-10 18:00), approved after it.
+        try await e.act(c.number, transition: "answer", fields: ["result": "x"], by: "a_handler", at: at("2026-10-08T09:00"))
         let s = try await e.act(c.number, transition: "approve", by: "a_head", at: at("2026-10-12T10:00"))
         #expect(s.violations.map(\.id) == ["late_answer"])
-        #expect(s.violations.first?.person == "a_handler")
+        #expect(s.violations.first?.person == "a_handler", "the assignee when the clock fell due")
     }
 
     @Test func extensionMovesTheDueTimeWithinTheRules() async throws {
@@ -236,7 +237,8 @@ import Testing
         for i in 0..<2 {
             let c = try await register(e, extra: ["level": "major", "respondent_person": "a_handler"])
             try await e.act(c.number, transition: "dispatch", fields: ["category": "service"], by: "chief", at: at("2026-09-30T11:00"))
-            try await e.act(c.number, transition: "answer", fields: ["result": "x", "fault": i == 0 ? "ours" : "none"], by: "a_handler", at: at("2026-10-12T09:00"))
+            // Assigned to a_handler before the due time: the late answers are theirs.
+            try await e.act(c.number, transition: "answer", fields: ["result": "x", "fault": i == 0 ? "ours" : "none"], by: "a_handler", at: at("2026-10-08T09:00"))
             try await e.act(c.number, transition: "approve", by: "a_head", at: at("2026-10-12T10:00"))
         }
         let calendar = try BusinessCalendar(pack.calendar)

@@ -20,7 +20,8 @@ import Testing
         try Engine(pack: pack ?? self.pack, store: store)
     }
 
-    /// Two major complaints against a_handler answered late in October 2026, one found our fault:
+    /// Two major complaints against a_handler, assigned to them before the due time (10-10 18:00)
+    /// and approved late in October 2026, one found our fault:
     /// a_handler loses 1 + 1 + 3 = 5 points (written warning), unit_a 1 + 1 + 5 = 7 (notice of criticism).
     func quarterWithDeductions() async throws -> (Engine, MemoryStore) {
         let store = MemoryStore()
@@ -31,7 +32,7 @@ import Testing
                                        by: "clerk1", at: at("2026-09-30T10:00")).state
             try await e.act(c.number, transition: "dispatch", fields: ["category": "service"], by: "chief", at: at("2026-09-30T11:00"))
             try await e.act(c.number, transition: "answer", fields: ["result": "x", "fault": i == 0 ? "ours" : "none"], by: "a_handler",
-                            at: at("2026-10-12T09:00"))
+                            at: at("2026-10-08T09:00"))
             try await e.act(c.number, transition: "approve", by: "a_head", at: at("2026-10-12T10:00"))
         }
         return (e, store)

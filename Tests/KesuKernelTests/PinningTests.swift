@@ -80,7 +80,7 @@ import Testing
             try await e.act(c.number, transition: "dispatch", fields: ["category": "service"], by: "chief", at: at("2026-10-12T10:00"))
         } throws: { error in
             guard let k = error as? KesuError else { return false }
-            return k.code == .rulesUnavailable && k.message.contains("v-old") && k.message.contains("rules history")
+            return k.code == .rulesUnavailable && k.message.contains("v-old") && k.suggestion == .rulesHistory && !k.message.contains("kesu")
         }
         #expect(try await store.events(caseID: c.id) == before)
     }

@@ -11,6 +11,10 @@ public struct CaseState: Sendable, Equatable {
     /// The routing rule that chose the handling unit, or `manual`.
     public var routingRule: String?
     public var assignee: String?
+    /// Who held the case from when: one entry per change of handling unit or assignee, oldest
+    /// first. A violation is charged to whoever held the case when it fell due, not to whoever
+    /// holds it when the violation is finally recorded (a late stop, a late sweep).
+    public var handlers: [Handler] = []
     public var intakeActor: String = ""
     public var openedAt: Date = .distantPast
     public var updatedAt: Date = .distantPast
@@ -32,6 +36,23 @@ public struct CaseState: Sendable, Equatable {
     }
 
     public var isClosed: Bool { closedAt != nil }
+
+    /// The handling unit and assignee from `since` until the next entry.
+    public struct Handler: Sendable, Equatable {
+        public var since: Date
+        public var unit: String?
+        public var assignee: String?
+    }
+
+    /// Who held the case at `instant` (changes made at that very instant included); nil before it was first routed or assigned.
+    public func handler(at instant: Date) -> Handler? {
+        handlers.last { $0.since <= instant }
+    }
+
+    mutating func noteHandler(at instant: Date) {
+        guard handlers.last.map({ $0.unit != handlingUnit || $0.assignee != assignee }) ?? true else { return }
+        handlers.append(Handler(since: instant, unit: handlingUnit, assignee: assignee))
+    }
 
     public var runningClocks: [ClockState] {
         clocks.values.filter { $0.status == .running }.sorted { $0.dueAt < $1.dueAt }
@@ -63,8 +84,10 @@ public struct CaseState: Sendable, Equatable {
             if let current = handlingUnit, current != unit { assignee = nil }
             handlingUnit = unit
             routingRule = e.ruleID
+            noteHandler(at: e.at)
         case let .assigned(person):
             assignee = person
+            noteHandler(at: e.at)
         case let .clockStarted(run, startedAt, dueAt):
             clocks[run.clock] = ClockState(run: run, startedAt: startedAt, dueAt: dueAt)
         case let .clockStopped(run, late):

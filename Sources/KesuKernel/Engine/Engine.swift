@@ -12,6 +12,9 @@ public struct Engine: Sendable {
     public var retryPolicy: RetryPolicy = .standard
     /// Writes the text of each notification (front ends give their language's wording).
     public let wording: any NotificationWording
+    /// How long the sweep leaves a case it had to skip (rules not held, a failing scorer, endless
+    /// conflicts) before it looks at it again.
+    public var sweepRetryInterval: TimeInterval = 3600
     let shelf: RuleShelf
 
     /// The channel an engine built with `notifier:` delivers on.
@@ -207,51 +210,107 @@ public struct Engine: Sendable {
             public var violation: String?
             public var dueAt: Date?
         }
+        /// A case the sweep could not handle. The sweep went on with the others and moved this
+        /// one's wake-up to `retryAt`, so it does not fill the next batches.
+        public struct Skipped: Sendable, Codable, Equatable {
+            public enum Code: String, Sendable, Codable {
+                /// The case runs under a pack version this store or process cannot provide.
+                case rulesUnavailable = "rules_unavailable"
+                /// The case kept changing under the sweep (a version conflict on every attempt).
+                case conflict
+                /// Planning failed, e.g. a scorer plugin that is down.
+                case failed
+            }
+            public var caseNumber: String
+            public var code: Code
+            public var reason: String
+            /// When the sweep looks at the case again; nil if its wake-up could not be moved.
+            public var retryAt: Date?
+        }
         public var at: Date
         public var casesExamined: Int = 0
         public var fired: [Fired] = []
-        /// Cases the sweep could not handle (their rules are not held), with why; the rest went on.
+        public var skipped: [Skipped] = []
+        /// The skipped cases as lines a person reads (one per entry of `skipped`).
         public var problems: [String] = []
     }
 
     /// Fires every reminder, escalation and violation due by `now`, exactly once each however
-    /// often it runs. Cases changed concurrently are re-read and retried.
+    /// often it runs. Cases changed concurrently are re-read and retried. A case that cannot be
+    /// handled (its rules are not held, its scorer fails, it keeps conflicting) is skipped with its
+    /// reason and its wake-up moved `sweepRetryInterval` on: one bad case never stops the others.
     public func sweep(at now: Date, batch: Int = 500) async throws -> SweepReport {
         var report = SweepReport(at: now)
         var seen = Set<Int64>()
+        // Cases seen whose wake-up could not be moved past `now`: they still come back from the
+        // store, so each query asks for that many more to reach the cases behind them.
+        var stuck = 0
         while true {
-            let ids = try await store.dueForSweep(at: now, limit: batch).filter { !seen.contains($0) }
+            let ids = try await store.dueForSweep(at: now, limit: batch + stuck).filter { !seen.contains($0) }
             if ids.isEmpty { break }
             for id in ids {
                 seen.insert(id)
                 report.casesExamined += 1
-                for attempt in 0..<3 {
-                    let current = try await state(of: id)
-                    let rules: Planner
-                    do { rules = try await planner(for: current) } catch let e as KesuError where e.code == .rulesUnavailable {
-                        report.problems.append(e.message)
-                        break
-                    }
-                    let events = try rules.planSweep(on: current, at: now)
-                    if events.isEmpty {
-                        // Nothing to fire: the stored wake-up was stale (written under other rules);
-                        // refresh it so the sweep does not come back. A concurrent writer refreshes it too.
-                        do {
-                            try await store.append(caseID: id, expectedVersion: current.version, events: [], summary: rules.summary(of: current))
-                        } catch StoreError.conflict {}
-                        break
-                    }
-                    do {
-                        _ = try await commit(events, to: current, under: rules)
-                        report.fired += events.compactMap { fired($0, number: current.number) }
-                        break
-                    } catch let e as KesuError where e.code == .conflict && attempt < 2 {
-                        continue
-                    }
+                do {
+                    if try await !sweepCase(id, at: now, into: &report) { stuck += 1 }
+                } catch {
+                    let skipped = await skip(id, error, at: now)
+                    if skipped.retryAt == nil { stuck += 1 }
+                    report.skipped.append(skipped)
+                    report.problems.append("case \(skipped.caseNumber) skipped (\(skipped.code.rawValue)): \(skipped.reason)"
+                        + (skipped.retryAt.map { "; retried after \(ISO8601.format($0, in: planner.calendar.timeZone))" } ?? ""))
                 }
             }
         }
         return report
+    }
+
+    /// Sweeps one case; false if its stale wake-up could not be refreshed (it stays due).
+    func sweepCase(_ id: Int64, at now: Date, into report: inout SweepReport) async throws -> Bool {
+        for attempt in 0..<3 {
+            let current = try await state(of: id)
+            let rules = try await planner(for: current)
+            let events = try rules.planSweep(on: current, at: now)
+            if events.isEmpty {
+                // Nothing to fire: the stored wake-up was stale (written under other rules);
+                // refresh it so the sweep does not come back. A concurrent writer refreshes it too.
+                do {
+                    try await store.append(caseID: id, expectedVersion: current.version, events: [], summary: rules.summary(of: current))
+                } catch StoreError.conflict {
+                    return false
+                }
+                return true
+            }
+            do {
+                _ = try await commit(events, to: current, under: rules)
+                report.fired += events.compactMap { fired($0, number: current.number) }
+                return true
+            } catch let e as KesuError where e.code == .conflict && attempt < 2 {
+                continue
+            }
+        }
+        return true
+    }
+
+    /// Reports a case the sweep could not handle and moves its wake-up on, so the next sweeps
+    /// reach the other cases and this one is tried again later.
+    func skip(_ id: Int64, _ error: any Error, at now: Date) async -> SweepReport.Skipped {
+        let code: SweepReport.Skipped.Code = switch (error as? KesuError)?.code {
+        case .rulesUnavailable?: .rulesUnavailable
+        case .conflict?: .conflict
+        default: .failed
+        }
+        let summary = try? await store.summary(caseID: id)
+        let number = summary?.number ?? "#\(id)"
+        let retryAt = now.addingTimeInterval(sweepRetryInterval)
+        var moved: Date?
+        if var s = summary {
+            s.nextWakeup = retryAt
+            // A failed move (the case changed meanwhile) leaves the wake-up the writer computed.
+            if (try? await store.append(caseID: id, expectedVersion: s.version, events: [], summary: s)) != nil { moved = retryAt }
+        }
+        let reason = code == .failed ? "its reminders and violations could not be planned: \(Self.describe(error))" : Self.describe(error)
+        return .init(caseNumber: number, code: code, reason: reason, retryAt: moved)
     }
 
     func fired(_ e: Event, number: String) -> SweepReport.Fired? {

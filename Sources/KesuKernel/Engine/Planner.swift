@@ -77,10 +77,14 @@ public struct Planner: Sendable {
     }
 
     func checkValue(_ value: String, of field: String) throws {
+        let type = pack.fields.first { $0.id == field }?.type
+        if CaseField.kind(of: field) == .person || type == .person, pack.person(value) == nil {
+            throw KesuError(.invalidValue, "'\(value)' is not a person of this pack, so it cannot be \(field)"
+                + "\(Suggest.hint(for: value, in: pack.people.map(\.id))); give a person id from the pack's people")
+        }
         if let allowed = pack.allowedValues(of: field), !allowed.contains(value) {
             throw KesuError(.invalidValue, "'\(value)' is not a valid \(field)\(Suggest.hint(for: value, in: allowed))")
         }
-        let type = pack.fields.first { $0.id == field }?.type
         if CaseField.kind(of: field) == .datetime || type == .datetime, ISO8601.parse(value) == nil {
             throw KesuError(.invalidValue, "'\(value)' is not a valid \(field): expected an ISO-8601 time such as 2026-10-08T15:30:00+08:00")
         }
@@ -183,6 +187,9 @@ public struct Planner: Sendable {
         }
         let d = Draft(state: current, actor: actorID, now: now, packVersion: pack.version)
         d.emit(.transition(id: t.id, from: current.state, to: target.state, fields: fields), rule: t.id)
+        // The clocks this transition stops are stopped before it re-routes the case: the run was
+        // the old unit's, and so are its on-time credit and, when late, its violation.
+        try stopClocks(t.id, d)
         if let unit = fields["handling_unit"] {
             d.emit(.routed(unit: unit, reason: "manual"), rule: "manual")
         } else if t.route {
@@ -234,12 +241,17 @@ public struct Planner: Sendable {
         }
     }
 
+    func stopClocks(_ transitionID: String, _ d: Draft) throws {
+        for clock in pack.clocks where clock.stop.contains(transitionID) {
+            if let current = d.state.clocks[clock.id], current.status != .stopped { try stopClock(current, d) }
+        }
+    }
+
+    /// Pauses, resumes and starts the clocks a transition names (`stopClocks` has stopped its clocks).
     func applyClocks(_ transitionID: String, _ d: Draft) throws {
         for clock in pack.clocks {
-            guard let current = d.state.clocks[clock.id] else { continue }
-            if clock.stop.contains(transitionID), current.status != .stopped {
-                try stopClock(current, d)
-            } else if clock.pause.contains(transitionID), current.status == .running {
+            guard let current = d.state.clocks[clock.id], !clock.stop.contains(transitionID) else { continue }
+            if clock.pause.contains(transitionID), current.status == .running {
                 let left = calendar.businessSeconds(from: d.now, to: current.dueAt)
                 d.emit(.clockPaused(current.run, remaining: left), rule: clock.id)
             } else if clock.resume.contains(transitionID), current.status == .paused {
@@ -250,13 +262,16 @@ public struct Planner: Sendable {
         try startClocks(on: transitionID, d)
     }
 
-    /// Stops a clock; a run that ends past its due time records its violation, once.
+    /// Stops a clock; a run that ends past its due time records its violation, once. A run whose
+    /// violation was recorded (by a sweep, before a late extension) stays late: on time or late, never both.
     func stopClock(_ clock: ClockState, _ d: Draft) throws {
-        let late = clock.status == .running && d.now > clock.dueAt
-        if late, let def = pack.clock(clock.run.clock), let v = def.violation, !clock.violations.contains(v) {
+        let def = pack.clock(clock.run.clock)
+        let pastDue = clock.status == .running && d.now > clock.dueAt
+        if pastDue, let def, let v = def.violation, !clock.violations.contains(v) {
             try recordViolation(v, clock: def, run: clock.run, occurredAt: clock.dueAt, d)
         }
-        d.emit(.clockStopped(clock.run, late: late), rule: clock.run.clock)
+        let wasLate = def?.violation.map(clock.violations.contains) ?? false
+        d.emit(.clockStopped(clock.run, late: pastDue || wasLate), rule: clock.run.clock)
     }
 
     func ownerUnit(_ clock: ClockDef, state: CaseState) -> String? {
@@ -267,18 +282,30 @@ public struct Planner: Sendable {
     }
 
     func responsiblePerson(_ r: Responsible, state: CaseState, unit: String?) -> String? {
+        responsiblePerson(r, assignee: state.assignee, state: state, unit: unit)
+    }
+
+    func responsiblePerson(_ r: Responsible, assignee: String?, state: CaseState, unit: String?) -> String? {
         let def = unit.flatMap(pack.unit)
         switch r {
-        case .assignee: return state.assignee ?? def?.liaison
+        case .assignee: return assignee ?? def?.liaison
         case .intakeActor: return state.intakeActor.isEmpty ? nil : state.intakeActor
         case .liaison: return def?.liaison
         case .head: return def?.head
         }
     }
 
+    /// Records a violation against whoever held the case at `occurredAt` (when the clock fell
+    /// due, or the ladder step fired): the same unit and person whenever it is recorded — by a
+    /// sweep at that instant, a later sweep, or a late stop that also re-routes the case.
     func recordViolation(_ id: String, clock: ClockDef, run: ClockRun, occurredAt: Date, _ d: Draft) throws {
-        guard let unit = ownerUnit(clock, state: d.state) else { return }
-        let person = responsiblePerson(clock.responsible, state: d.state, unit: unit)
+        let holder = d.state.handler(at: occurredAt)
+        let unit: String? = switch clock.owner {
+        case .center: pack.centerUnit?.id
+        case .handlingUnit: holder?.unit ?? pack.centerUnit?.id
+        }
+        guard let unit else { return }
+        let person = responsiblePerson(clock.responsible, assignee: holder?.assignee, state: d.state, unit: unit)
         d.emit(.violation(id: id, run: run, unit: unit, person: person, occurredAt: occurredAt), rule: clock.id)
         try score(.violation(id), unit: unit, person: person, occurredAt: occurredAt, d)
     }
@@ -318,12 +345,22 @@ public struct Planner: Sendable {
         guard length.isPositive, length.fits(within: rule.maxLength, dayMinutes: workingDayMinutes) else {
             throw KesuError(.invalidValue, "an extension of \(length) is not allowed for '\(clockID)'; at most \(rule.maxLength)")
         }
+        if now >= clock.dueAt, !rule.allowLate {
+            let dueText = ISO8601.format(clock.dueAt, in: calendar.timeZone)
+            throw KesuError(.forbidden, "clock '\(clockID)' (\(def.name)) of case \(current.number) was due at \(dueText); extensions must be granted before that (the pack does not set allow_late for this clock)")
+        }
         // "n more working days" keeps the clock's own convention (end of day, or the same time of day).
         var length = length
         if case let .workingDays(n, _) = length, case let .workingDays(_, end) = def.length { length = .workingDays(n, end) }
         let due = try dueTime(from: clock.dueAt, length: length, clock: clockID)
-        return [Event(at: now, actor: actorID, ruleID: clockID, packVersion: pack.version,
-                      body: .clockExtended(clock.run, dueAt: due, reason: reason, approver: actorID, length: length))]
+        let d = Draft(state: current, actor: actorID, now: now, packVersion: pack.version)
+        // A late extension (allowed by the pack) does not undo the lateness: the violation a sweep
+        // at the due time would have recorded is recorded first, so the run counts as late once.
+        if now >= clock.dueAt, let v = def.violation, !clock.violations.contains(v) {
+            try recordViolation(v, clock: def, run: clock.run, occurredAt: clock.dueAt, d)
+        }
+        d.emit(.clockExtended(clock.run, dueAt: due, reason: reason, approver: actorID, length: length), rule: clockID)
+        return d.events
     }
 
     // MARK: Sweep

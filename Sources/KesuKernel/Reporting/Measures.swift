@@ -96,9 +96,14 @@ struct MeasuresTally {
             received[ScoreSubject(.person, person), default: []].insert(id)
             receivedTotal.insert(id)
         case let .clockStopped(run, late) where run.clock == r.onTimeClock:
+            // The run is the unit's that held the case when it stopped (a transition stops its
+            // clocks before it re-routes). A run whose overdue violation was recorded is late even
+            // if a later extension moved its due time: on time or late, never both.
+            let clock = state.clocks[run.clock]
+            let recordedLate = onTimeViolation.map { clock?.run == run && clock?.violations.contains($0) == true } ?? false
             add(subject(unit: unitBefore, person: assigneeBefore)) {
                 $0.answered += 1
-                if !late { $0.answeredOnTime += 1 }
+                if !late && !recordedLate { $0.answeredOnTime += 1 }
             }
         case let .violation(v, run, unit, person, _) where run?.clock == r.onTimeClock && v == onTimeViolation:
             add(subject(unit: unit, person: person)) { $0.overdue += 1 }

@@ -60,6 +60,7 @@ extension RulePack {
         switch def.type {
         case .choice: return def.values.map(\.id)
         case .boolean: return ["yes", "no"]
+        case .person: return people.map(\.id)
         default: return nil
         }
     }
@@ -75,7 +76,9 @@ extension RulePack {
         case .region?: return regions.first { $0.id == value }?.name
         case .unit?: return unit(value)?.name
         case .person?: return person(value)?.name
-        default: return fields.first { $0.id == field }?.values.first { $0.id == value }?.name
+        default:
+            guard let def = fields.first(where: { $0.id == field }) else { return nil }
+            return def.type == .person ? person(value)?.name : def.values.first { $0.id == value }?.name
         }
     }
 }

@@ -307,6 +307,26 @@ private struct PackValidation {
                 if let v = step.violation { reference(v, in: violationIDs, "violation", at: step.location, by: owner) }
             }
         }
+        for c in pack.clocks { violationsOnce(c) }
+    }
+
+    /// A run records each violation id once, so a ladder step repeating its clock's violation (or
+    /// an earlier step's) would never be recorded on its own: refused rather than silently dropped.
+    mutating func violationsOnce(_ clock: ClockDef) {
+        guard let ladder = clock.ladder.flatMap(pack.ladder) else { return }
+        var recordedBy: [String: String] = [:]
+        if let v = clock.violation { recordedBy[v] = "clock '\(clock.id)' itself (when it falls due)" }
+        for (i, step) in ladder.steps.enumerated() {
+            guard let v = step.violation else { continue }
+            let this = "step \(i + 1) of ladder '\(ladder.id)'"
+            if let first = recordedBy[v] {
+                error(step.violationLocation, "\(this) records violation '\(v)', which \(first) already records for each run of clock '\(clock.id)': "
+                    + "a run records a violation once, so this step would never count; give the step its own violation id "
+                    + "(declared under scoring.violations) so each is scored on its own")
+            } else {
+                recordedBy[v] = this
+            }
+        }
     }
 
     // MARK: scoring
@@ -344,7 +364,7 @@ private struct PackValidation {
             case let .outcome(o): reference(o, in: outcomeIDs, "outcome", at: r.location, by: owner)
             }
             conditions(r.when, by: owner)
-            if case let .field(f) = r.person { reference(f, in: pack.allFieldIDs, "field", at: r.location, by: "person_from of \(owner)") }
+            if case let .field(f) = r.person { personField(f, at: r.personLocation, by: "person_from of \(owner)") }
         }
         for t in pack.scoring.thresholds {
             reference(t.penalty, in: penaltyIDs, "penalty", at: t.location, by: "threshold '\(t.id)'")
@@ -354,6 +374,19 @@ private struct PackValidation {
             error(p.location, "penalty id '\(p.id)' is reserved: it is the decision not to penalise; choose another id")
         }
         if let procedure = pack.scoring.penaltyProcedure { checkPenaltyProcedure(procedure) }
+    }
+
+    /// A field a person id is taken from must hold people: a free-text field would let a typo
+    /// create a phantom person who receives deductions and penalty recommendations.
+    mutating func personField(_ f: String, at location: SourceLocation, by owner: String) {
+        let people = CaseField.builtIn.filter { $0.kind == .person }.map(\.id) + pack.fields.filter { $0.type == .person }.map(\.id)
+        guard !people.contains(f) else { return }
+        if pack.allFieldIDs.contains(f) {
+            error(location, "\(owner) names field '\(f)', which does not hold people (a typo in it would create a phantom person); "
+                + "name a person field (\(people.joined(separator: ", "))) or declare '\(f)' with `type: person`")
+        } else {
+            error(location, "\(owner) names unknown field '\(f)'" + Suggest.hint(for: f, in: people))
+        }
     }
 
     mutating func checkPenaltyProcedure(_ procedure: PenaltyProcedure) {

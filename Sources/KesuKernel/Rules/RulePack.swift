@@ -202,7 +202,9 @@ public struct RegionDef: Sendable {
 
 /// A case field declared by the pack, beyond the built-in ones (`CaseField.builtIn`).
 public struct FieldDef: Sendable {
-    public enum FieldType: String, Sendable, CaseIterable { case text, choice, datetime, number, boolean }
+    /// `person`: a person id of the pack (a respondent, a witness), checked when written; the only
+    /// kind of pack field a scoring rule's `person_from` may name.
+    public enum FieldType: String, Sendable, CaseIterable { case text, choice, datetime, number, boolean, person }
     public var id: String
     public var name: String
     public var type: FieldType
@@ -397,9 +399,15 @@ public struct ExtensionRule: Sendable {
     public var maxCount: Int
     /// At most this much per extension.
     public var maxLength: ClockLength
+    /// Whether an extension may still be granted once the run is due (`allow_late: true`); the
+    /// run stays late (its violation is recorded) and is never also counted on time.
+    public var allowLate: Bool
     public var location: SourceLocation
-    public init(approvers: [String], maxCount: Int = 1, maxLength: ClockLength, location: SourceLocation = .code()) {
-        self.approvers = approvers; self.maxCount = maxCount; self.maxLength = maxLength; self.location = location
+    public init(
+        approvers: [String], maxCount: Int = 1, maxLength: ClockLength, allowLate: Bool = false, location: SourceLocation = .code()
+    ) {
+        self.approvers = approvers; self.maxCount = maxCount; self.maxLength = maxLength; self.allowLate = allowLate
+        self.location = location
     }
 }
 
@@ -426,8 +434,14 @@ public struct LadderStep: Sendable {
     public var escalateTo: [String]
     public var violation: String?
     public var location: SourceLocation
-    public init(at: At, remind: [String] = [], escalateTo: [String] = [], violation: String? = nil, location: SourceLocation = .code()) {
+    /// Where the step's `violation:` key is (the step's location when built in code).
+    public var violationLocation: SourceLocation
+    public init(
+        at: At, remind: [String] = [], escalateTo: [String] = [], violation: String? = nil, location: SourceLocation = .code(),
+        violationLocation: SourceLocation? = nil
+    ) {
         self.at = at; self.remind = remind; self.escalateTo = escalateTo; self.violation = violation; self.location = location
+        self.violationLocation = violationLocation ?? location
     }
 }
 
@@ -475,12 +489,14 @@ public struct ScoringRule: Sendable {
     public var personPoints: Double
     public var person: PersonSource
     public var location: SourceLocation
+    /// Where the rule's `person_from:` key is (the rule's location when built in code).
+    public var personLocation: SourceLocation
     public init(
         id: String, on: Trigger, when: [FieldCondition] = [], unitPoints: Double = 0, personPoints: Double = 0,
-        person: PersonSource = .responsible, location: SourceLocation = .code()
+        person: PersonSource = .responsible, location: SourceLocation = .code(), personLocation: SourceLocation? = nil
     ) {
         self.id = id; self.on = on; self.when = when; self.unitPoints = unitPoints; self.personPoints = personPoints
-        self.person = person; self.location = location
+        self.person = person; self.location = location; self.personLocation = personLocation ?? location
     }
 }
 
