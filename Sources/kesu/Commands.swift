@@ -266,20 +266,8 @@ struct Sweep: KesuCommand {
             let delivery = try await engine.deliverOutbox(at: now)
             let r = CaseRenderer(engine: engine)
             if global.json {
-                Output.json([
-                    "at": r.timeJSON(report.at), "cases_examined": .int(report.casesExamined),
-                    "fired": .array(report.fired.map {
-                        .object(["case": .string($0.caseNumber), "type": .string($0.type), "rule_id": .opt($0.ruleID),
-                                 "recipients": .array($0.recipients.map(JSON.string)), "violation": .opt($0.violation),
-                                 "due_at": r.timeJSON($0.dueAt)])
-                    }),
-                    "problems": .array(report.problems.map(JSON.string)),
-                    "delivery": deliveryJSON(delivery, r),
-                    "reports": .array(reports.map {
-                        .object(["type": .string($0.kind.rawValue), "report": .string($0.reportID), "period": .string($0.quarter),
-                                 "unit": .string($0.unit), "due_at": r.timeJSON($0.due), "recipients": .array($0.recipients.map(JSON.string))])
-                    }),
-                ])
+                let view = SweepReportView(cases: report, reports: reports, delivery: delivery, zone: engine.planner.calendar.timeZone)
+                if case let .object(o) = try ViewJSON.value(view) { Output.json(o.mapValues(JSON.init)) }
             } else {
                 for f in report.fired {
                     print("\(f.caseNumber)  \(f.type)  \(f.violation ?? f.ruleID ?? "")  → \(f.recipients.joined(separator: ", "))  (due \(r.time(f.dueAt)))")

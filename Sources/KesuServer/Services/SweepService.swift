@@ -1,5 +1,6 @@
 import Foundation
 import KesuKernel
+import KesuViews
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -66,22 +67,9 @@ public struct SweepService: Service {
         api.logger.info("sweep service stopped")
     }
 
+    /// The tick as `kesu sweep --json` prints it (KesuViews.SweepReportView).
     static func json(_ t: Tick, zone: TimeZone) -> JSONValue {
-        func time(_ d: Date?) -> JSONValue { d.map { .string(ISO8601.format($0, in: zone)) } ?? .null }
-        return .object([
-            "at": time(t.at), "cases_examined": .int(t.cases.casesExamined),
-            "fired": .array(t.cases.fired.map {
-                .object(["case": .string($0.caseNumber), "type": .string($0.type), "rule_id": .opt($0.ruleID),
-                         "recipients": .array($0.recipients.map(JSONValue.string)), "violation": .opt($0.violation), "due_at": time($0.dueAt)])
-            }),
-            "reports": .array(t.reports.map {
-                .object(["type": .string($0.kind.rawValue), "report": .string($0.reportID), "period": .string($0.quarter),
-                         "unit": .string($0.unit), "due_at": time($0.due)])
-            }),
-            "problems": .array(t.cases.problems.map(JSONValue.string)),
-            "delivered": .int(t.delivery.delivered),
-            "delivery_failures": .int(t.delivery.attempts.filter { $0.outcome != .delivered }.count),
-        ])
+        (try? ViewJSON.value(SweepReportView(cases: t.cases, reports: t.reports, delivery: t.delivery, zone: zone))) ?? .null
     }
 }
 
