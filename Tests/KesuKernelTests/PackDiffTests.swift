@@ -37,6 +37,14 @@ import Testing
         #expect(PackDiff(old: old, new: old).isEmpty)
     }
 
+    @Test func whereAKeyWasWrittenIsNoChange() {
+        let old = TestPack.make()
+        var new = old
+        new.ladders[0].steps[2].violationLocation = SourceLocation(file: "elsewhere.yaml", line: 4, column: 9)
+        new.scoring.rules[4].personLocation = SourceLocation(file: "elsewhere.yaml", line: 7, column: 7)
+        #expect(PackDiff(old: old, new: new).isEmpty)
+    }
+
     @Test func commandsAreRecoveredFromEventsWithExtensionLengths() async throws {
         let pack = TestPack.make()
         let store = MemoryStore()

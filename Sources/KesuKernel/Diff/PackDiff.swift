@@ -84,8 +84,11 @@ public struct PackDiff: Sendable, Codable, Equatable {
 
 /// A stable text form of a rule-model value, built by reflection so that every property of
 /// every section is compared without a hand-written comparer per type. `location` properties
-/// (where a value was written) are skipped: moving a rule to another file changes nothing.
+/// (where a value was written) are skipped, and so are those of one key (`violationLocation`):
+/// moving a rule to another file changes nothing.
 enum Canonical {
+    static func isLocation(_ label: String) -> Bool { label == "location" || label.hasSuffix("Location") }
+
     static func dump(_ value: Any) -> String {
         let m = Mirror(reflecting: value)
         switch m.displayStyle {
@@ -95,7 +98,7 @@ enum Canonical {
             if m.children.isEmpty { return "\(value)" }
             if let s = value as? any CustomStringConvertible, !(value is any Collection) { return s.description }
             return "{" + m.children.compactMap { c in
-                guard let label = c.label, label != "location" else { return nil }
+                guard let label = c.label, !isLocation(label) else { return nil }
                 return "\(label): \(dump(c.value))"
             }.joined(separator: ", ") + "}"
         case .enum:
@@ -124,7 +127,7 @@ enum Canonical {
         }
         var out: [String] = []
         for (ca, cb) in zip(ma.children, mb.children) {
-            guard let label = ca.label, label != "location" else { continue }
+            guard let label = ca.label, !isLocation(label) else { continue }
             let (x, y) = (dump(ca.value), dump(cb.value))
             if x != y { out.append("\(label): \(x) → \(y)") }
         }
