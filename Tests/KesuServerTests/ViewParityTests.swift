@@ -52,6 +52,13 @@ import Testing
             #expect((api["fields"] as? [String: String])?["complainant_phone"] == phone)
             #expect((api["events"] as? [[String: Any]])?.first?["body"] is [String: Any], "event bodies are objects")
         }
+        // The sweep report is one document too.
+        let cliSweep = try kesu(["sweep", "--json"], now: now, as: "wu_jing")
+        #expect(cliSweep.status == 0, "\(cliSweep.stderr)")
+        let (sweepStatus, apiSweep) = try await server.request("POST", "/v1/sweep", token: tokens["wu_jing"])
+        #expect(sweepStatus == 200)
+        #expect(Set(cliSweep.json.keys) == Set(apiSweep.keys) && apiSweep.keys.contains("skipped"), "\(cliSweep.json.keys) vs \(apiSweep.keys)")
+        #expect(Set((cliSweep.json["delivery"] as? [String: Any] ?? [:]).keys) == Set((apiSweep["delivery"] as? [String: Any] ?? ["?": 0]).keys))
     }
 
     /// Sorted-key JSON text of a parsed document, to compare two documents exactly.
