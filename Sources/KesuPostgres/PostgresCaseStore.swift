@@ -220,7 +220,7 @@ public final class PostgresCaseStore: CaseStore, Sendable {
             var sql = SQLBuilder("SELECT \(PostgresRows.caseColumns) FROM cases")
             Self.filter(&sql, query)
             let limit = sql.bind(Int64(max(0, query.limit))), offset = sql.bind(Int64(max(0, query.offset)))
-            sql.append(" ORDER BY id LIMIT \(limit) OFFSET \(offset)")
+            sql.append(" ORDER BY opened_at DESC, id DESC LIMIT \(limit) OFFSET \(offset)")
             return try await c.query(sql.query, logger: self.logger).collect().map(PostgresRows.summary)
         }
     }

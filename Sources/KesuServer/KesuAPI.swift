@@ -25,9 +25,9 @@ public struct KesuAPI: Sendable {
 
     /// Puts the pack folder's rules in force, or keeps the old ones and throws the pack's errors.
     @discardableResult
-    public func reloadRules(reason: String) throws -> (previous: LiveRules.Info, current: LiveRules.Info) {
+    public func reloadRules(reason: String) async throws -> (previous: LiveRules.Info, current: LiveRules.Info) {
         do {
-            let r = try rules.reload(at: now())
+            let r = try await rules.reload(at: now())
             metrics.reload(outcome: "ok")
             logger.notice("rules reloaded", metadata: [
                 "reason": "\(reason)", "previous": "\(r.previous.version.prefix(12))", "current": "\(r.current.version.prefix(12))",
@@ -65,6 +65,8 @@ public struct KesuAPI: Sendable {
         ReportRoutes(api: self).register(on: v1)
         ProcedureRoutes(api: self).register(on: v1)
         ops.register(on: v1)
+        open.refuseOtherMethods()
+        v1.refuseOtherMethods()
         return (router, open.endpoints + v1.endpoints)
     }
 

@@ -103,6 +103,10 @@ struct ServeProcessTests {
         #expect(created == 201, "\(made)")
         let (_, info) = try await server.request("GET", "/v1/rules", token: token)
         #expect(info["label"] as? String == "2026.1")
+        // One log line per request names the user: the authenticated person, `-` without a token.
+        try await server.eventually("the request lines name the user") {
+            server.logText.contains("path=/v1/rules status=200 user=zhao_min") && server.logText.contains("path=/v1/cases status=401 user=-")
+        }
 
         // Edit the pack and send SIGHUP: the new label is in force.
         let packFile = rules + "/pack.yaml"
