@@ -57,6 +57,7 @@ let package = Package(
                 "KesuKernel",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         // Test utility: the PostgreSQL server tests run against (KESU_TEST_POSTGRES_URL or a throwaway cluster).

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KesuKernel
 import Logging
+import ServiceLifecycle
 
 /// The server's shared state: the rules in force (and their engine), the accounts, settings,
 /// metrics and the clock. `router()` builds the immutable responder from it.
@@ -71,12 +72,15 @@ public struct KesuAPI: Sendable {
     }
 
     /// The whole server: HTTP, the sweep on its schedule and the SIGHUP reload, with graceful
-    /// shutdown on SIGTERM/SIGINT.
+    /// shutdown on SIGTERM/SIGINT. A store with long-lived connections (PostgreSQL's pool) is a
+    /// `Service` of the group too: it starts first and, as the group shuts down in reverse order,
+    /// stops after everything that uses it.
     public func application() -> some ApplicationProtocol {
         var app = Application(
             router: router(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kesu"),
             logger: logger)
+        if let store = rules.engine.store as? any Service { app.addServices(store) }
         app.addServices(SweepService(api: self), ReloadOnHangupService(api: self))
         return app
     }
