@@ -78,6 +78,7 @@ public struct KesuAPI: Sendable {
     public func application() -> some ApplicationProtocol {
         var app = Application(
             router: router(),
+            server: .http1(additionalChannelHandlers: [UnparsableRequestHandler()]),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kesu"),
             logger: logger)
         if let store = rules.engine.store as? any Service { app.addServices(store) }
