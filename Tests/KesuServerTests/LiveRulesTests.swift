@@ -21,20 +21,21 @@ struct LiveRulesTests {
             if slow.isSet { gate.wait() }
             return try Engine(pack: loaded.pack, store: store, snapshot: loaded.snapshot, resolver: StoredPackResolver(store: store))
         }
-        slow.set()
+        _ = slow.set()
         // More reloads than the pool has threads; each one's pack takes until the gate opens.
         let reloads = ProcessInfo.processInfo.activeProcessorCount + 2
         let opened = Flag()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 3) {
-            opened.set()
-            for _ in 0..<reloads { gate.signal() }
-        }
+        let open: @Sendable () -> Void = { if opened.set() { for _ in 0..<reloads { gate.signal() } } }
+        // Opened by the test once other work ran, or, when the pool is held, by this timer (late
+        // enough for a machine busy with other tests to get to the work).
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: open)
         let before = rules.info.version
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<reloads { group.addTask { try await rules.reload(at: Date()) } }
             try await Task.sleep(for: .milliseconds(300))
             let ranWhileLoading = await Task.detached { !opened.isSet && rules.info.version == before }.value
             #expect(ranWhileLoading, "work on the cooperative pool waited for the packs to load")
+            open()
             try await group.waitForAll()
         }
         #expect(rules.info.version == before, "the same pack, reloaded")
@@ -44,5 +45,6 @@ struct LiveRulesTests {
 final class Flag: Sendable {
     private let value = Mutex(false)
     var isSet: Bool { value.withLock { $0 } }
-    func set() { value.withLock { $0 = true } }
+    /// Sets it; true if it was not set before.
+    func set() -> Bool { value.withLock { was in defer { was = true }; return !was } }
 }
