@@ -2,6 +2,8 @@ import Foundation
 import KesuKernel
 import Logging
 import PostgresNIO
+import ServiceLifecycle
+import Synchronization
 
 /// The `CaseStore` for several instances on one PostgreSQL database (same contract as the SQLite
 /// store; see the store conformance kit). Every write is one transaction on one pooled connection;
@@ -16,12 +18,18 @@ import PostgresNIO
 /// - leases are one `INSERT … ON CONFLICT … DO UPDATE … WHERE` statement.
 ///
 /// The schema is migrated on first use (see `PostgresMigrations`), under an advisory lock so that
-/// instances starting together do not race. Call `shutdown()` when done.
-public final class PostgresCaseStore: CaseStore, Sendable {
+/// instances starting together do not race.
+///
+/// The connection pool is long-lived: a server adds the store to its service group (it is a
+/// `Service`: `run()` runs the pool until graceful shutdown). A short command that runs no service
+/// group just uses the store: the first operation starts the pool, and `shutdown()` closes it.
+public final class PostgresCaseStore: CaseStore, Service, Sendable {
     /// Where it connects (password included; print `PostgresURL.masked`).
     public let address: PostgresURL
     private let client: PostgresClient
-    private let runTask: Task<Void, Never>
+    /// Who runs the pool: nobody yet, the service group, or the store itself for a short command.
+    private enum Runner { case idle, serviceGroup, own(Task<Void, Never>), closed }
+    private let runner = Mutex<Runner>(.idle)
     private let logger: Logger
     private let migrationGate = MigrationGate()
 
@@ -36,16 +44,44 @@ public final class PostgresCaseStore: CaseStore, Sendable {
     public init(url: String, poolSize: Int? = nil, logger: Logger = Logger(label: "kesu.postgres")) throws {
         self.address = try PostgresURL(url)
         self.logger = logger
-        let client = PostgresClient(configuration: try address.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
-        self.client = client
-        self.runTask = Task { await client.run() }
+        self.client = PostgresClient(configuration: try address.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
     }
 
-    /// Closes the connections (cancels the client's run task and waits for it). The store must
-    /// not be used afterwards.
+    /// The store as a `Service`: runs the connection pool until the group shuts down gracefully
+    /// (add it before the services that use it, so it stops after them).
+    public func run() async throws {
+        let started = runner.withLock { runner -> Task<Void, Never>? in
+            if case let .own(task) = runner { return task }
+            runner = .serviceGroup
+            return nil
+        }
+        guard let started else { return await client.run() }
+        // An operation ran before the group started this service, so the pool already runs: keep
+        // it until shutdown, then close it as the group expects.
+        try? await gracefulShutdown()
+        started.cancel()
+        await started.value
+    }
+
+    /// Closes the connections a short command opened (the store started the pool itself). Under
+    /// a service group the group closes them. The store must not be used afterwards.
     public func shutdown() async {
-        runTask.cancel()
-        await runTask.value
+        let started = runner.withLock { runner -> Task<Void, Never>? in
+            defer { if case .own = runner { runner = .closed } }
+            if case let .own(task) = runner { return task }
+            return nil
+        }
+        started?.cancel()
+        await started?.value
+    }
+
+    /// Starts the pool on first use when no service group runs it (a short command).
+    private func startPoolIfNeeded() {
+        runner.withLock { runner in
+            guard case .idle = runner else { return }
+            let client = self.client
+            runner = .own(Task { await client.run() })
+        }
     }
 
     // MARK: - Writes
@@ -220,7 +256,7 @@ public final class PostgresCaseStore: CaseStore, Sendable {
             var sql = SQLBuilder("SELECT \(PostgresRows.caseColumns) FROM cases")
             Self.filter(&sql, query)
             let limit = sql.bind(Int64(max(0, query.limit))), offset = sql.bind(Int64(max(0, query.offset)))
-            sql.append(" ORDER BY id LIMIT \(limit) OFFSET \(offset)")
+            sql.append(" ORDER BY opened_at DESC, id DESC LIMIT \(limit) OFFSET \(offset)")
             return try await c.query(sql.query, logger: self.logger).collect().map(PostgresRows.summary)
         }
     }
@@ -628,6 +664,7 @@ extension PostgresCaseStore {
 
     /// Runs the migrations once per store; a failed attempt is tried again by the next operation.
     private func migrateOnce() async throws {
+        startPoolIfNeeded()
         try await migrationGate.run { [client, logger] in
             try await client.withConnection { c in
                 try await Self.inTransaction(c, logger: logger) { c in

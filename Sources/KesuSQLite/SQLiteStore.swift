@@ -518,7 +518,7 @@ public final class SQLiteStore: CaseStore {
     static func listSQL(_ q: CaseQuery) -> (String, StatementArguments) {
         var (filter, args) = filter(q)
         args += [max(0, q.limit), max(0, q.offset)]
-        return ("SELECT * FROM cases" + filter + " ORDER BY id LIMIT ? OFFSET ?", args)
+        return ("SELECT * FROM cases" + filter + " ORDER BY opened_at DESC, id DESC LIMIT ? OFFSET ?", args)
     }
 
     static func eventsByTypeSQL(_ types: Set<String>, _ from: Date, _ to: Date) -> (String, StatementArguments) {

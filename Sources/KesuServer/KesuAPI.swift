@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KesuKernel
 import Logging
+import ServiceLifecycle
 
 /// The server's shared state: the rules in force (and their engine), the accounts, settings,
 /// metrics and the clock. `router()` builds the immutable responder from it.
@@ -25,9 +26,9 @@ public struct KesuAPI: Sendable {
 
     /// Puts the pack folder's rules in force, or keeps the old ones and throws the pack's errors.
     @discardableResult
-    public func reloadRules(reason: String) throws -> (previous: LiveRules.Info, current: LiveRules.Info) {
+    public func reloadRules(reason: String) async throws -> (previous: LiveRules.Info, current: LiveRules.Info) {
         do {
-            let r = try rules.reload(at: now())
+            let r = try await rules.reload(at: now())
             metrics.reload(outcome: "ok")
             logger.notice("rules reloaded", metadata: [
                 "reason": "\(reason)", "previous": "\(r.previous.version.prefix(12))", "current": "\(r.current.version.prefix(12))",
@@ -65,16 +66,22 @@ public struct KesuAPI: Sendable {
         ReportRoutes(api: self).register(on: v1)
         ProcedureRoutes(api: self).register(on: v1)
         ops.register(on: v1)
+        open.refuseOtherMethods()
+        v1.refuseOtherMethods()
         return (router, open.endpoints + v1.endpoints)
     }
 
     /// The whole server: HTTP, the sweep on its schedule and the SIGHUP reload, with graceful
-    /// shutdown on SIGTERM/SIGINT.
+    /// shutdown on SIGTERM/SIGINT. A store with long-lived connections (PostgreSQL's pool) is a
+    /// `Service` of the group too: it starts first and, as the group shuts down in reverse order,
+    /// stops after everything that uses it.
     public func application() -> some ApplicationProtocol {
         var app = Application(
             router: router(),
+            server: .http1(additionalChannelHandlers: [UnparsableRequestHandler()]),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kesu"),
             logger: logger)
+        if let store = rules.engine.store as? any Service { app.addServices(store) }
         app.addServices(SweepService(api: self), ReloadOnHangupService(api: self))
         return app
     }

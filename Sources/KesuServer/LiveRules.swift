@@ -1,23 +1,28 @@
+import Dispatch
 import Foundation
 import KesuKernel
 import KesuYAML
+import Synchronization
 
 /// The rules in force and the engine built on them. A reload loads the pack folder again and
 /// swaps the engine only when the pack validates; otherwise the old one stays live and the
 /// errors are returned. Requests read the current engine without waiting on a reload.
-public final class LiveRules: @unchecked Sendable {
+public final class LiveRules: Sendable {
     public struct Info: Sendable, Equatable {
         public var version: String
         public var id: String
         public var label: String
         public var loadedAt: Date
         public var warnings: [Diagnostic]
+        /// The pack calendar's zone, in which the API writes `loadedAt` like every other time.
+        public var timeZone: TimeZone
     }
 
-    private let lock = NSLock()
-    private var current: (engine: Engine, info: Info)
-    /// One reload at a time (a SIGHUP and an admin call may arrive together).
-    private let reloadLock = NSLock()
+    /// Held only to read or swap the pair, never while a pack loads.
+    private let current: Mutex<(engine: Engine, info: Info)>
+    /// Reloads run here, one at a time (a SIGHUP and an admin call may arrive together), and off
+    /// the cooperative pool: reading and validating YAML blocks for as long as the pack is large.
+    private let loadQueue = DispatchQueue(label: "kesu.rules.reload")
     public let rulesPath: String
     private let makeEngine: @Sendable (LoadedPack) throws -> Engine
 
@@ -27,15 +32,16 @@ public final class LiveRules: @unchecked Sendable {
         self.makeEngine = makeEngine
         let loaded = try RulePackLoader().load(directory: rulesPath)
         let engine = try makeEngine(loaded)
-        current = (engine, Self.info(loaded, at: now))
+        current = Mutex((engine, Self.info(loaded, engine: engine, at: now)))
     }
 
-    static func info(_ loaded: LoadedPack, at now: Date) -> Info {
-        Info(version: loaded.pack.version, id: loaded.pack.info.id, label: loaded.pack.info.label, loadedAt: now, warnings: loaded.warnings)
+    static func info(_ loaded: LoadedPack, engine: Engine, at now: Date) -> Info {
+        Info(version: loaded.pack.version, id: loaded.pack.info.id, label: loaded.pack.info.label, loadedAt: now,
+             warnings: loaded.warnings, timeZone: engine.planner.calendar.timeZone)
     }
 
-    public var engine: Engine { lock.withLock { current.engine } }
-    public var info: Info { lock.withLock { current.info } }
+    public var engine: Engine { current.withLock { $0.engine } }
+    public var info: Info { current.withLock { $0.info } }
 
     /// Loads and validates the pack folder without putting it in force.
     public func validate() -> (diagnostics: [Diagnostic], version: String?) {
@@ -52,14 +58,21 @@ public final class LiveRules: @unchecked Sendable {
     /// Puts the pack folder's rules in force; throws `RulePackError` (nothing changes) when it
     /// does not validate. Returns the previous and the new info.
     @discardableResult
-    public func reload(at now: Date) throws -> (previous: Info, current: Info) {
-        reloadLock.lock(); defer { reloadLock.unlock() }
+    public func reload(at now: Date) async throws -> (previous: Info, current: Info) {
+        try await withCheckedThrowingContinuation { continuation in
+            loadQueue.async {
+                continuation.resume(with: Result(catching: { try self.loadAndSwap(at: now) }))
+            }
+        }
+    }
+
+    private func loadAndSwap(at now: Date) throws -> (previous: Info, current: Info) {
         let loaded = try RulePackLoader().load(directory: rulesPath)
         let engine = try makeEngine(loaded)
-        let info = Self.info(loaded, at: now)
-        let previous = lock.withLock { () -> Info in
-            let p = current.info
-            current = (engine, info)
+        let info = Self.info(loaded, engine: engine, at: now)
+        let previous = current.withLock { pair -> Info in
+            let p = pair.info
+            pair = (engine, info)
             return p
         }
         return (previous, info)

@@ -300,37 +300,37 @@ extension StoreConformance {
         let all = [a, b, c, d, e]
         func ids(_ q: CaseQuery) async throws -> [Int64] { try await store.list(q).map(\.id) }
         let cases: [(String, CaseQuery, [CaseSummary])] = [
-            ("no filter", CaseQuery(), all),
-            ("state", CaseQuery(state: "open"), [a, d]),
+            ("no filter, newest first", CaseQuery(), Array(all.reversed())),
+            ("state", CaseQuery(state: "open"), [d, a]),
             ("unknown state", CaseQuery(state: "nope"), []),
-            ("unit", CaseQuery(unit: "north"), [a, c, e]),
+            ("unit", CaseQuery(unit: "north"), [e, c, a]),
             ("unit and state", CaseQuery(state: "in_progress", unit: "north"), [e]),
-            ("open only", CaseQuery(openOnly: true), [a, b, d, e]),
+            ("open only", CaseQuery(openOnly: true), [e, d, b, a]),
             ("overdue", CaseQuery(overdueAt: t0 + 2 * hour), [a]),
             ("overdue is strict", CaseQuery(overdueAt: t0 + 3 * hour), [a]),
-            ("overdue just after", CaseQuery(overdueAt: t0 + 3 * hour + 0.001), [a, b]),
-            ("overdue much later", CaseQuery(overdueAt: t0 + 10 * day), [a, b, e]),
-            ("opened from (inclusive)", CaseQuery(openedFrom: t0 + day), [b, c, d, e]),
+            ("overdue just after", CaseQuery(overdueAt: t0 + 3 * hour + 0.001), [b, a]),
+            ("overdue much later", CaseQuery(overdueAt: t0 + 10 * day), [e, b, a]),
+            ("opened from (inclusive)", CaseQuery(openedFrom: t0 + day), [e, d, c, b]),
             ("opened before (exclusive)", CaseQuery(openedBefore: t0 + day), [a]),
-            ("opened range", CaseQuery(openedFrom: t0 + day, openedBefore: t0 + 3 * day), [b, c]),
-            ("text", CaseQuery(text: "streetlight"), [a, d]),
+            ("opened range", CaseQuery(openedFrom: t0 + day, openedBefore: t0 + 3 * day), [c, b]),
+            ("text", CaseQuery(text: "streetlight"), [d, a]),
             ("text is case-sensitive", CaseQuery(text: "Streetlight"), []),
             ("text matches the number", CaseQuery(text: String(c.number.suffix(6))), [c]),
             ("text with a LIKE wildcard", CaseQuery(text: "0%"), [b]),
             ("text underscore", CaseQuery(text: "_"), []),
-            ("empty text", CaseQuery(text: ""), all),
+            ("empty text", CaseQuery(text: ""), Array(all.reversed())),
             ("combined", CaseQuery(unit: "north", openOnly: true, openedFrom: t0 + hour), [e]),
-            ("limit", CaseQuery(limit: 2), [a, b]),
-            ("limit and offset", CaseQuery(limit: 2, offset: 2), [c, d]),
-            ("offset near the end", CaseQuery(limit: 2, offset: 4), [e]),
+            ("limit", CaseQuery(limit: 2), [e, d]),
+            ("limit and offset", CaseQuery(limit: 2, offset: 2), [c, b]),
+            ("offset near the end", CaseQuery(limit: 2, offset: 4), [a]),
             ("offset past the end", CaseQuery(offset: 10), []),
             ("limit zero", CaseQuery(limit: 0), []),
-            ("filter and page", CaseQuery(openOnly: true, limit: 1, offset: 1), [b]),
+            ("filter and page", CaseQuery(openOnly: true, limit: 1, offset: 1), [d]),
         ]
         for (label, query, expected) in cases {
             try expectEqual(try await ids(query), expected.map(\.id), "list, \(label)")
         }
-        try expectEqual(try await store.list(CaseQuery(unit: "north")), [a, c, e], "listed summaries are complete")
+        try expectEqual(try await store.list(CaseQuery(unit: "north")), [e, c, a], "listed summaries are complete")
         for (label, query, count) in [
             ("all", CaseQuery(), 5), ("state", CaseQuery(state: "open"), 2), ("open only, limit ignored", CaseQuery(openOnly: true, limit: 1), 4),
             ("offset ignored", CaseQuery(unit: "north", offset: 2), 3), ("overdue", CaseQuery(overdueAt: t0 + 10 * day), 3),
@@ -338,6 +338,12 @@ extension StoreConformance {
         ] {
             try expectEqual(try await store.count(query), count, "count, \(label)")
         }
+        // Newest by opening time, not by creation order: a case entered late for an old complaint
+        // lists after the newer ones; cases opened at the same instant list the later-created first.
+        let late = try await make(store, summary(state: "open", unit: "west", opened: t0 - day))
+        let tied = try await make(store, summary(state: "open", unit: "west", opened: t0 - day))
+        try expectEqual(try await ids(CaseQuery()), [e, d, c, b, a, tied, late].map(\.id), "newest opened first, ties by id descending")
+        try expectEqual(try await ids(CaseQuery(unit: "west", limit: 1)), [tied.id], "the first page holds the newest")
     }
 
     static func dueForSweep(_ store: any CaseStore) async throws {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
-import KesuPostgres
 import KesuServer
 import Logging
 import Metrics
@@ -62,9 +61,9 @@ struct Serve: KesuCommand {
             logger.notice("kesu serving http://\(settings.host):\(settings.port)/ (API: docs/openapi.yaml)", metadata: [
                 "rules": "\(info.id) \(info.label)", "version": "\(info.version.prefix(12))", "instance": "\(settings.instanceID)",
             ])
+            // The store's connections (PostgreSQL) are a service of the server's group, which
+            // closes them on graceful shutdown.
             try await api.application().runService()
-            // Graceful shutdown: close the PostgreSQL connections (SQLite needs nothing).
-            if let pg = parts.store as? PostgresCaseStore { await pg.shutdown() }
             logger.notice("kesu stopped")
         }
     }

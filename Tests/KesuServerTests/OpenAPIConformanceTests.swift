@@ -48,6 +48,30 @@ struct OpenAPIConformanceTests {
             _ = try await call(.post, "/v1/cases", as: "zhao_min", raw: "{")
             _ = try await call(.post, "/v1/cases", as: "zhao_min", json: ["fields": ["channel": "fax"]])
             _ = try await call(.post, "/v1/cases", as: "deng_qing", json: ["fields": SafeWriteTests.fields])
+            // Newest first: a case registered an hour later heads the clerk's first page.
+            f.clock.set("2026-09-30T11:00:00+08:00")
+            let later = try await call(.post, "/v1/cases", as: "zhao_min", json: ["fields": SafeWriteTests.fields])
+            let page = try await call(.get, "/v1/cases?limit=1", as: "zhao_min")
+            let listed = (page.json["cases"] as? [[String: Any]])?.compactMap { $0["number"] as? String }
+            #expect(listed == [later.case["number"] as? String ?? "?"], "\(page.text)")
+            #expect(page.json["total"] as? Int == 2)
+            let both = try await call(.get, "/v1/cases", as: "zhao_min")
+            #expect((both.json["cases"] as? [[String: Any]])?.compactMap { $0["number"] as? String } == [later.case["number"] as? String ?? "?", number])
+            // Error bodies name the field at fault: an unknown and a missing case field are 400.
+            let unknown = try await call(.post, "/v1/cases", as: "zhao_min", json: ["fields": SafeWriteTests.fields.merging(["chanel": "phone"]) { a, _ in a }])
+            #expect(unknown.status == 400 && unknown.errorField == "fields.chanel", "\(unknown.text)")
+            let missing = try await call(.post, "/v1/cases", as: "zhao_min", json: ["fields": ["channel": "phone"]])
+            #expect(missing.status == 400 && missing.errorField == "fields.kind", "\(missing.text)")
+            let badPeriod = try await call(.get, "/v1/reports/due?period=0000Q1", as: "ma_lin")
+            #expect(badPeriod.status == 400 && badPeriod.errorField == "?period", "\(badPeriod.text)")
+            // A method a path does not take: 405 with Allow and the JSON error, not 404.
+            for (method, path, allow) in [(HTTPRequest.Method.delete, "/v1/cases", "POST, GET"), (.get, "/v1/cases/\(number)/transitions", "POST"),
+                                          (.put, "/v1/cases/\(number)", "GET"), (.post, "/healthz", "GET")] {
+                let r = try await client.call(method, path, as: "zhao_min")
+                #expect(r.status == 405, "\(method) \(path): \(r.text)")
+                #expect(r.headers[.allow] == allow, "\(method) \(path)")
+                #expect(r.errorCode == "method_not_allowed", "\(method) \(path): \(r.text)")
+            }
             _ = try await call(.get, "/v1/cases?open=true&text=%E6%80%81%E5%BA%A6", as: "zhao_min")
             _ = try await call(.get, "/v1/cases?stat=x", as: "zhao_min")
             _ = try await call(.get, "/v1/cases/\(number)", as: "zhao_min")
@@ -66,7 +90,8 @@ struct OpenAPIConformanceTests {
             ])
             _ = try await call(.post, "/v1/cases/\(number)/extensions", as: "qian_jin", raw: String(repeating: " ", count: 70_000))
             _ = try await call(.get, "/v1/cases/\(number)/explanation", as: "zhao_min")
-            _ = try await call(.get, "/v1/rules", as: "deng_qing")
+            let rules = try await call(.get, "/v1/rules", as: "deng_qing")
+            #expect((rules.json["loaded_at"] as? String)?.hasSuffix("+08:00") == true, "the pack's offset, like every other time: \(rules.text)")
             _ = try await call(.post, "/v1/rules/explanation", as: "zhao_min", json: ["fields": ["channel": "phone", "category": "logistics_service"], "at": "2026-09-30T10:00:00+08:00"])
             _ = try await call(.post, "/v1/rules/validation", as: "wu_jing")
             _ = try await call(.post, "/v1/rules/validation", as: "wang_lei")

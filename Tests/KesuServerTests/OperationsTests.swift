@@ -48,6 +48,18 @@ struct OperationsTests {
         }
     }
 
+    @Test("every counter is exported at 0 before anything happened, so dashboards see the series")
+    func countersFromTheStart() async throws {
+        let f = try await ServerFixture.make()
+        try await f.test { client in
+            let text = try await client.call(.get, "/metrics").text
+            for line in [#"kesu_rules_reloads_total{outcome="ok"} 0"#, #"kesu_rules_reloads_total{outcome="refused"} 0"#,
+                         "kesu_sweep_fired_total 0", "kesu_notifications_delivered_total 0", "kesu_sweep_duration_seconds_count 0"] {
+                #expect(text.contains(line), "\(line) missing from:\n\(text)")
+            }
+        }
+    }
+
     @Test("health needs no token; readiness names the rules in force")
     func health() async throws {
         let f = try await ServerFixture.make()

@@ -106,6 +106,7 @@ struct SafeWriteTests {
         var status: Int
         var field: String?
         var says: String
+        var person = "zhao_min"
         var description: String { name }
     }
 
@@ -121,7 +122,18 @@ struct SafeWriteTests {
         Bad(name: "expected_version as a string", path: "/v1/cases/YC-2026-000001/transitions", raw: #"{"transition": "substantiate", "expected_version": "2"}"#, status: 400, field: "expected_version", says: "must be an integer, not a string"),
         Bad(name: "misspelt transition key", path: "/v1/cases/YC-2026-000001/transitions", raw: #"{"transtion": "substantiate", "expected_version": 2}"#, status: 400, field: "transtion", says: "did you mean 'transition'"),
         Bad(name: "extension with days and hours", path: "/v1/cases/YC-2026-000001/extensions", raw: #"{"clock": "answer", "days": 1, "hours": 2, "reason": "x", "expected_version": 2}"#, status: 400, field: "days", says: "exactly one of"),
-        Bad(name: "unknown pack field", path: "/v1/cases", raw: #"{"fields": {"chanel": "phone"}}"#, status: 422, says: "chanel"),
+        Bad(name: "unknown pack field", path: "/v1/cases", raw: #"{"fields": {"chanel": "phone"}}"#, status: 400, field: "fields.chanel", says: "did you mean 'channel'"),
+        Bad(name: "missing pack field", path: "/v1/cases", raw: #"{"fields": {"channel": "phone"}}"#, status: 400, field: "fields.kind", says: "requires"),
+        Bad(name: "unknown transition field", path: "/v1/cases/YC-2026-000001/transitions", raw: #"{"transition": "substantiate", "expected_version": 2, "fields": {"levle": "general"}}"#, status: 400, field: "fields.levle", says: "did you mean 'level'"),
+        Bad(name: "missing transition field", path: "/v1/cases/YC-2026-000001/transitions", raw: #"{"transition": "substantiate", "expected_version": 2, "fields": {"substantiated": "yes"}}"#, status: 400, field: "fields.category", says: "requires"),
+        Bad(name: "null for a typed key", path: "/v1/rules/explanation", raw: #"{"fields": {}, "at": null}"#, status: 400, field: "at", says: "must be a string, not null"),
+        Bad(name: "unknown clock", path: "/v1/cases/YC-2026-000001/extensions", raw: #"{"clock": "answr", "days": 1, "reason": "x", "expected_version": 2}"#, status: 422, field: "clock", says: "did you mean 'answer'"),
+        Bad(name: "period before 2000", method: "GET", path: "/v1/reports/due?period=0000Q1", raw: "", status: 400, field: "?period", says: "2000–2100"),
+        Bad(name: "period empty", method: "GET", path: "/v1/reports/due?period=", raw: "", status: 400, field: "?period", says: "2000–2100"),
+        Bad(name: "scores for year 0", method: "GET", path: "/v1/scores?period=0000", raw: "", status: 400, field: "?period", says: "2000–2100", person: "qian_jin"),
+        Bad(name: "quarterly report for a year", method: "GET", path: "/v1/reports/quarterly?period=2026", raw: "", status: 400, field: "?period", says: "needs a quarter", person: "qian_jin"),
+        Bad(name: "submission for a period past 2100", path: "/v1/reports/submissions", raw: #"{"report": "expectation_analysis", "period": "2101Q1"}"#, status: 400, field: "period", says: "2000–2100"),
+        Bad(name: "offset beyond 2^31", method: "GET", path: "/v1/cases?offset=2147483648", raw: "", status: 400, field: "?offset", says: "0…2147483647"),
         Bad(name: "unknown query parameter", method: "GET", path: "/v1/cases?stat=closed", raw: "", status: 400, field: "?stat", says: "did you mean 'state'"),
         Bad(name: "unknown state filter", method: "GET", path: "/v1/cases?state=clsoed", raw: "", status: 400, field: "?state", says: "did you mean 'closed'"),
         Bad(name: "limit out of range", method: "GET", path: "/v1/cases?limit=100000", raw: "", status: 400, field: "?limit", says: "1…500"),
@@ -136,7 +148,7 @@ struct SafeWriteTests {
             let made = try await client.call(.post, "/v1/cases", as: "zhao_min", json: ["fields": Self.fields])
             #expect(made.status == 201)
             let before = try await Self.snapshot(f.store)
-            let r = try await client.call(.init(b.method)!, b.path, as: "zhao_min", raw: b.method == "GET" ? nil : b.raw)
+            let r = try await client.call(.init(b.method)!, b.path, as: b.person, raw: b.method == "GET" ? nil : b.raw)
             #expect(r.status == b.status, "\(b.name): \(r.text)")
             #expect(r.errorMessage.contains(b.says), "\(b.name): \(r.errorMessage)")
             if let field = b.field { #expect(r.errorField == field, "\(b.name)") }

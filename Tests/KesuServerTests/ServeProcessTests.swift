@@ -48,6 +48,34 @@ struct ServeProcessTests {
             return ((response as! HTTPURLResponse).statusCode, ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]) ?? [:])
         }
 
+        /// Sends `text` as it is on a new connection and returns everything the server answers
+        /// until it closes: for requests URLSession would encode or refuse to send.
+        func raw(_ text: String) throws -> String {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw POSIXError(.EIO) }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+            let bytes = Array(text.utf8)
+            guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw POSIXError(.EIO) }
+            var answer: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = recv(fd, &chunk, chunk.count, 0)
+                if n <= 0 { break }
+                answer += chunk[0..<n]
+            }
+            return String(decoding: answer, as: UTF8.self)
+        }
+
         /// Waits until `/readyz` answers 200 (or the process dies).
         func waitReady() async throws {
             for _ in 0..<200 {
@@ -103,6 +131,20 @@ struct ServeProcessTests {
         #expect(created == 201, "\(made)")
         let (_, info) = try await server.request("GET", "/v1/rules", token: token)
         #expect(info["label"] as? String == "2026.1")
+        // One log line per request names the user: the authenticated person, `-` without a token.
+        try await server.eventually("the request lines name the user") {
+            server.logText.contains("path=/v1/rules status=200 user=zhao_min") && server.logText.contains("path=/v1/cases status=401 user=-")
+        }
+
+        // A raw non-ASCII query, as curl sends an unencoded `?text=投诉`: NIO cannot parse it, and
+        // the answer is the API's JSON error saying how to send it, on a closed connection.
+        let rawAnswer = try server.raw("GET /v1/cases?text=投诉 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n\r\n")
+        #expect(rawAnswer.hasPrefix("HTTP/1.1 400"), "\(rawAnswer)")
+        #expect(rawAnswer.lowercased().contains("content-type: application/json"), "\(rawAnswer)")
+        let rawBody = rawAnswer.components(separatedBy: "\r\n\r\n").dropFirst().joined()
+        let rawError = (try? JSONSerialization.jsonObject(with: Data(rawBody.utf8)) as? [String: Any])?["error"] as? [String: Any]
+        #expect(rawError?["code"] as? String == "bad_request", "\(rawAnswer)")
+        #expect((rawError?["message"] as? String)?.contains("percent-encode") == true, "\(rawAnswer)")
 
         // Edit the pack and send SIGHUP: the new label is in force.
         let packFile = rules + "/pack.yaml"

@@ -55,11 +55,13 @@ public struct Planner: Sendable {
         let allowed = requires + accepts
         for key in given.keys.sorted() where !allowed.contains(key) {
             let hint = Suggest.closest(to: key, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
-            throw KesuError(.unknownField, "\(step) does not take field '\(key)'\(hint) (it takes: \(allowed.isEmpty ? "no fields" : allowed.joined(separator: ", ")))")
+            throw KesuError(.unknownField, "\(step) does not take field '\(key)'\(hint) (it takes: \(allowed.isEmpty ? "no fields" : allowed.joined(separator: ", ")))",
+                            field: key, candidates: allowed)
         }
         let missing = requires.filter { (given[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
         if !missing.isEmpty {
-            throw KesuError(.missingField, "\(step) requires \(missing.map { "'\($0)'" }.joined(separator: ", ")) (give a value for each)")
+            throw KesuError(.missingField, "\(step) requires \(missing.map { "'\($0)'" }.joined(separator: ", ")) (give a value for each)",
+                            field: missing[0])
         }
         var out: [String: String] = [:]
         for (key, raw) in given {
@@ -71,7 +73,8 @@ public struct Planner: Sendable {
         let merged = current.merging(out) { $1 }
         if let category = merged["category"], let kind = merged["kind"],
            let def = pack.categories.first(where: { $0.id == category }), !def.kinds.isEmpty, !def.kinds.contains(kind) {
-            throw KesuError(.invalidValue, "category '\(category)' (\(def.name)) does not apply to kind '\(kind)'; it applies to: \(def.kinds.joined(separator: ", "))")
+            throw KesuError(.invalidValue, "category '\(category)' (\(def.name)) does not apply to kind '\(kind)'; it applies to: \(def.kinds.joined(separator: ", "))",
+                            field: "category", value: category)
         }
         return out
     }
@@ -80,16 +83,19 @@ public struct Planner: Sendable {
         let type = pack.fields.first { $0.id == field }?.type
         if CaseField.kind(of: field) == .person || type == .person, pack.person(value) == nil {
             throw KesuError(.invalidValue, "'\(value)' is not a person of this pack, so it cannot be \(field)"
-                + "\(Suggest.hint(for: value, in: pack.people.map(\.id))); give a person id from the pack's people")
+                + "\(Suggest.hint(for: value, in: pack.people.map(\.id))); give a person id from the pack's people",
+                            field: field, value: value, candidates: pack.people.map(\.id))
         }
         if let allowed = pack.allowedValues(of: field), !allowed.contains(value) {
-            throw KesuError(.invalidValue, "'\(value)' is not a valid \(field)\(Suggest.hint(for: value, in: allowed))")
+            throw KesuError(.invalidValue, "'\(value)' is not a valid \(field)\(Suggest.hint(for: value, in: allowed))",
+                            field: field, value: value, candidates: allowed)
         }
         if CaseField.kind(of: field) == .datetime || type == .datetime, ISO8601.parse(value) == nil {
-            throw KesuError(.invalidValue, "'\(value)' is not a valid \(field): expected an ISO-8601 time such as 2026-10-08T15:30:00+08:00")
+            throw KesuError(.invalidValue, "'\(value)' is not a valid \(field): expected an ISO-8601 time such as 2026-10-08T15:30:00+08:00",
+                            field: field, value: value)
         }
         if type == .number, Double(value) == nil {
-            throw KesuError(.invalidValue, "'\(value)' is not a valid \(field): expected a number")
+            throw KesuError(.invalidValue, "'\(value)' is not a valid \(field): expected a number", field: field, value: value)
         }
     }
 
@@ -168,7 +174,8 @@ public struct Planner: Sendable {
         }
         let offered = available(for: current).map(\.id)
         guard let t = pack.transition(transitionID) else {
-            throw KesuError(.unknownTransition, "no transition '\(transitionID)' in this pack\(Suggest.hint(for: transitionID, in: pack.procedure.transitions.map(\.id)))\(offeredHint(offered, current))")
+            throw KesuError(.unknownTransition, "no transition '\(transitionID)' in this pack\(Suggest.hint(for: transitionID, in: pack.procedure.transitions.map(\.id)))\(offeredHint(offered, current))",
+                            field: "transition", value: transitionID, candidates: offered)
         }
         guard t.from.contains(current.state) else {
             throw KesuError(.wrongState, "\(t.id) (\(t.name)) cannot be taken in state '\(current.state)' (\(stateName(current.state))); it is taken from \(t.from.joined(separator: ", "))\(offeredHint(offered, current))")

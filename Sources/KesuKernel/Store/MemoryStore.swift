@@ -81,7 +81,8 @@ public actor MemoryStore: CaseStore {
     public func caseID(number: String) async throws -> Int64? { numbers[number] }
 
     public func list(_ query: CaseQuery) async throws -> [CaseSummary] {
-        let all = cases.values.filter { query.matches($0) }.sorted { $0.id < $1.id }
+        // Newest first, as every store lists: a clerk's first page holds the latest cases.
+        let all = cases.values.filter { query.matches($0) }.sorted { ($0.openedAt, $0.id) > ($1.openedAt, $1.id) }
         return Array(all.dropFirst(query.offset).prefix(query.limit))
     }
 

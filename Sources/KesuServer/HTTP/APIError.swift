@@ -12,9 +12,13 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public var field: String?
     /// Diagnostics behind the refusal (a rule pack's errors, file:line:column each).
     public var details: [String]
+    /// Headers the refusal needs (`Allow` on a 405).
+    public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, details: [String] = []) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, details: [String] = [],
+                headers: HTTPFields = [:]) {
         self.status = status; self.code = code; self.message = message; self.field = field; self.details = details
+        self.headers = headers
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -23,11 +27,27 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         var error: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
         if let field { error["field"] = .string(field) }
         if !details.isEmpty { error["details"] = .array(details.map(JSONValue.string)) }
-        return JSONResponse.make(.object(["error": .object(error)]), status: status)
+        return JSONResponse.make(.object(["error": .object(error)]), status: status, headers: headers)
     }
 
     static func badRequest(_ message: String, field: String? = nil) -> APIError {
         APIError(.badRequest, "bad_request", message, field: field)
+    }
+
+    /// A method the path does not take: 405 with the methods it does take (RFC 9110 15.5.6).
+    static func methodNotAllowed(_ method: HTTPRequest.Method, allowed: [HTTPRequest.Method]) -> APIError {
+        let list = allowed.map(\.rawValue).joined(separator: ", ")
+        var headers = HTTPFields()
+        headers[.allow] = list
+        return APIError(.methodNotAllowed, "method_not_allowed", "this endpoint takes \(list), not \(method.rawValue); see docs/openapi.yaml",
+                        headers: headers)
+    }
+
+    /// The request's name for an input the kernel names: its own body keys as they are, the case
+    /// number in the path as `{number}`, a case field inside `fields`.
+    static func bodyField(_ field: String) -> String {
+        if field == "case" { return "{number}" }
+        return ["reason", "decision", "outcome", "clock", "transition", "actor", "days", "hours"].contains(field) ? field : "fields.\(field)"
     }
 
     /// The API's reading of every error the kernel and the stores raise.
@@ -41,9 +61,13 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .conflict, .wrongState, .closed: .conflict
             case .rulesUnavailable: .serviceUnavailable
             case .idempotencyMismatch: .unprocessableContent
-            case .missingField, .unknownField, .invalidValue, .unknownTransition, .noRoute, .invalidInput: .unprocessableContent
+            // A key the request should not have sent, or should have: the request is malformed,
+            // like any other unknown or missing body key. A value the rules refuse is a 422.
+            case .missingField, .unknownField: .badRequest
+            case .invalidValue, .unknownTransition, .noRoute, .invalidInput: .unprocessableContent
             }
-            return APIError(status, e.code.rawValue, Self.phrased(e), field: e.code == .idempotencyMismatch ? "Idempotency-Key" : e.field)
+            let field = e.code == .idempotencyMismatch ? "Idempotency-Key" : e.field.map(Self.bodyField)
+            return APIError(status, e.code.rawValue, Self.phrased(e), field: field)
         case let e as StoreError:
             switch e {
             case .conflict, .recordConflict: return APIError(.conflict, "conflict", e.description)

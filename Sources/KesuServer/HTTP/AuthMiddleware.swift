@@ -28,6 +28,7 @@ struct AuthMiddleware: RouterMiddleware {
         ctx.account = account
         ctx.principal = principal
         ctx.logger[metadataKey: "user"] = "\(principal.id)"
+        context.authenticated.person = principal.id
         return try await next(request, ctx)
     }
 }

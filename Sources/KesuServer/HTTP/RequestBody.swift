@@ -45,7 +45,7 @@ struct BodyObject {
 
     func string(_ key: String, required: Bool = false) throws -> String? {
         switch values[key] {
-        case nil, .null?:
+        case nil:
             if required { throw APIError.badRequest("field '\(prefix)\(key)' is required (a string)", field: prefix + key) }
             return nil
         case let .string(s)?: return s
@@ -53,9 +53,14 @@ struct BodyObject {
         }
     }
 
+    /// A period label in the body, checked like `Query.period`.
+    func period(_ key: String = "period") throws -> String? {
+        try string(key).map { try PeriodLabel.check($0, field: prefix + key) }
+    }
+
     func int(_ key: String, required: Bool = false) throws -> Int? {
         switch values[key] {
-        case nil, .null?:
+        case nil:
             if required { throw APIError.badRequest("field '\(prefix)\(key)' is required (an integer)", field: prefix + key) }
             return nil
         case let .number(n)? where n.rounded() == n && abs(n) < 1e15: return Int(n)
@@ -65,7 +70,7 @@ struct BodyObject {
 
     func object(_ key: String, required: Bool = false) throws -> BodyObject? {
         switch values[key] {
-        case nil, .null?:
+        case nil:
             if required { throw APIError.badRequest("field '\(prefix)\(key)' is required (an object)", field: prefix + key) }
             return nil
         case let .object(o)?: return BodyObject(values: o, prefix: "\(prefix)\(key).")
@@ -130,11 +135,34 @@ struct Query {
         return d
     }
 
+    /// A period label (`2026Q3`, `2026-10`, `2026`), refused outside `PeriodLabel.years`; sent
+    /// empty is an error, not the default.
+    func period(_ key: String = "period") throws -> String? {
+        guard let s = raw(key) else { return nil }
+        return try PeriodLabel.check(s, field: "?\(key)")
+    }
+
     func oneOf(_ key: String, _ allowed: [String], default value: String) throws -> String {
         guard let s = raw(key) else { return value }
         guard allowed.contains(s) else {
             throw APIError.badRequest("query parameter '\(key)' must be one of \(allowed.joined(separator: ", ")), not '\(s)'\(Suggest.hint(for: s, in: allowed))", field: "?\(key)")
         }
         return s
+    }
+}
+
+/// The years a period label may name. The calendar answers for any year, but a period far from
+/// the present is a typo (`0000Q1`), and before year 1 or past 9999 its times are not valid ISO-8601.
+enum PeriodLabel {
+    static let years = 2000...2100
+
+    static func check(_ label: String, field: String) throws -> String {
+        let year = label.prefix(4)
+        guard year.count == 4, year.allSatisfy({ $0.isASCII && $0.isNumber }), let y = Int(year), years.contains(y) else {
+            throw APIError.badRequest(
+                "'\(label)' is not a period of the years \(years.lowerBound)–\(years.upperBound): give a quarter (2026Q3), a month (2026-10) or a year (2026)",
+                field: field)
+        }
+        return label
     }
 }

@@ -16,7 +16,18 @@ public final class ServerMetrics: Sendable {
         f.durationHistogramBuckets["kesu_http_request_duration_seconds"] = Self.latencyBuckets
         f.durationHistogramBuckets["kesu_sweep_duration_seconds"] = Self.sweepBuckets
         self.factory = f
+        // Every counter exists from the start, at 0 (with each known label value), so a dashboard
+        // or an alert on a rate sees the series before the first sweep or reload.
+        _ = Metrics.Timer(label: "kesu_sweep_duration_seconds", factory: f)
+        Counter(label: "kesu_sweep_fired_total", factory: f).increment(by: 0)
+        Counter(label: "kesu_notifications_delivered_total", factory: f).increment(by: 0)
+        for outcome in Self.reloadOutcomes {
+            Counter(label: "kesu_rules_reloads_total", dimensions: [("outcome", outcome)], factory: f).increment(by: 0)
+        }
     }
+
+    /// `kesu_rules_reloads_total{outcome}`: the rules were put in force, or refused.
+    static let reloadOutcomes = ["ok", "refused"]
 
     static let latencyBuckets: [Duration] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500].map { .milliseconds($0) }
     static let sweepBuckets: [Duration] = [1, 5, 10, 50, 100, 500, 1000, 5000, 30000].map { .milliseconds($0) }
@@ -79,15 +90,17 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// One structured log line per request: method, path, status, milliseconds.
-struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+/// One structured log line per request: method, path, status, milliseconds and the user (the
+/// authenticated person, `-` when none; the request id comes with the logger).
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = KesuRequestContext
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let ms = Double((ContinuousClock.now - start).nanoseconds) / 1e6
         context.logger.info("request", metadata: [
             "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-            "ms": "\(String(format: "%.2f", ms))",
+            "ms": "\(String(format: "%.2f", ms))", "user": "\(context.authenticated.person ?? "-")",
         ])
         return response
     }

@@ -131,6 +131,11 @@ struct CaseRoutes {
         default: throw APIError.badRequest("give exactly one of 'days' or 'hours', a positive integer", field: "days")
         }
         let (engine, current, _) = try await visibleCase(context, who)
+        // An unknown clock is a value the pack does not have (422 naming it), not a missing case.
+        guard engine.pack.clock(clock) != nil else {
+            throw APIError(.unprocessableContent, "invalid_value",
+                           "no clock '\(clock)' in this pack\(Suggest.hint(for: clock, in: engine.pack.clocks.map(\.id)))", field: "clock")
+        }
         let now = api.now()
         let next = try await engine.extend(current.number, clock: clock, by: length, reason: reason, approver: who.id, at: now, expectedVersion: expected)
         let rules = try? await engine.planner(for: next)

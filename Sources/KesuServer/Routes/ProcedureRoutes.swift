@@ -48,7 +48,7 @@ struct ProcedureRoutes {
         let engine = api.rules.engine
         let now = api.now()
         let quarter: Period
-        do { quarter = try engine.reportQuarter(q.string("period"), at: now) } catch let e as KesuError {
+        do { quarter = try engine.reportQuarter(try q.period(), at: now) } catch let e as KesuError {
             throw APIError.badRequest(e.message, field: "?period")
         }
         let duties = try await engine.reportDuties(quarter: quarter, at: now).filter { who.seesAllCases || $0.unit == who.unit }
@@ -62,7 +62,10 @@ struct ProcedureRoutes {
         try body.allowOnly(["report", "period", "unit", "note"])
         let engine = api.rules.engine
         let now = api.now()
-        let quarter = try engine.reportQuarter(try body.string("period"), at: now)
+        let quarter: Period
+        do { quarter = try engine.reportQuarter(try body.period(), at: now) } catch let e as KesuError {
+            throw APIError.badRequest(e.message, field: "period")
+        }
         let duty = try await engine.submitReport(try body.string("report", required: true)!, quarter: quarter, unit: try body.string("unit"),
                                                  note: try body.string("note"), by: who.id, at: now)
         return JSONResponse.make(.object(["period": .string(quarter.label), "report": dutyJSON(duty, engine)]), status: .created)
@@ -95,7 +98,7 @@ struct ProcedureRoutes {
         let engine = api.rules.engine
         let now = api.now()
         var periods: [Period]
-        if let label = q.string("period") {
+        if let label = try q.period() {
             do { periods = [try Period.parse(label, calendar: engine.planner.calendar)] } catch {
                 throw APIError.badRequest("\(error)", field: "?period")
             }

@@ -13,7 +13,7 @@ struct ReportRoutes {
     }
 
     func period(_ q: Query, _ engine: Engine) throws -> Period {
-        guard let label = q.string("period") else {
+        guard let label = try q.period() else {
             throw APIError.badRequest("query parameter 'period' is required, e.g. 2026Q3, 2026-10 or 2026", field: "?period")
         }
         do { return try Period.parse(label, calendar: engine.planner.calendar) } catch {
@@ -61,6 +61,9 @@ struct ReportRoutes {
         try q.allowOnly(["period", "format"])
         let engine = api.rules.engine
         let p = try period(q, engine)
+        guard p.kind == .quarter else {
+            throw APIError.badRequest("the quarterly report needs a quarter such as 2026Q3, not '\(p.label)'", field: "?period")
+        }
         let format = try q.oneOf("format", ["json", "html"], default: "json")
         let report = try await engine.quarterlyReport(period: p).labelled
         let zone = engine.planner.calendar.timeZone

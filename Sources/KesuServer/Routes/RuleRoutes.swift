@@ -28,7 +28,7 @@ struct RuleRoutes {
     static func infoJSON(_ i: LiveRules.Info) -> JSONValue {
         .object([
             "id": .string(i.id), "label": .string(i.label), "version": .string(i.version),
-            "loaded_at": .string(ISO8601.format(i.loadedAt, in: TimeZone(identifier: "UTC")!)),
+            "loaded_at": .string(ISO8601.format(i.loadedAt, in: i.timeZone)),
             "warnings": .array(i.warnings.sortedByLocation().map { .string($0.description) }),
         ])
     }
@@ -74,7 +74,7 @@ struct RuleRoutes {
     @Sendable func reload(_ request: Request, context: KesuRequestContext) async throws -> Response {
         let who = try context.caller()
         try who.require(.rulesAdmin, for: "reload the rules")
-        let result = try api.reloadRules(reason: "admin call by \(who.id)")
+        let result = try await api.reloadRules(reason: "admin call by \(who.id)")
         return JSONResponse.make(.object([
             "previous": Self.infoJSON(result.previous), "current": Self.infoJSON(result.current),
             "changed": .bool(result.previous.version != result.current.version),

@@ -80,7 +80,7 @@ public struct ReloadOnHangupService: Service {
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
-            _ = try? api.reloadRules(reason: "SIGHUP")
+            _ = try? await api.reloadRules(reason: "SIGHUP")
         }
     }
 }
