@@ -59,6 +59,20 @@ struct CLICrashTests {
         check.waitUntilExit()
         #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
     }
+    /// A TCP socket on 127.0.0.1 that listens but never accepts: a client's request waits until its timeout.
+    static func silentListener() throws -> (fd: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard fd >= 0, bound == 0, listen(fd, 128) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+    }
+
     /// Starts `kesu` with `args` and kills it with SIGKILL as soon as `cut` holds (polled every
     /// 2 ms), unless it has ended by then. True when it was killed.
     static func killed(_ args: [String], in dir: URL, when cut: () async throws -> Bool) async throws -> Bool {
@@ -116,6 +130,18 @@ struct CLICrashTests {
             numbers.append(number)
         }
         let global = ["--rules", rules, "--db", cli.db, "--config", config]
+        // For the killed acts, `down` is a webhook to a socket that never answers (600 ms per try):
+        // it is delivered first (channels in name order), so the moment between an act's commit and
+        // its delivery on `log` is wide enough for the kill to land there even on a loaded machine.
+        let blackHole = try Self.silentListener()
+        defer { close(blackHole.fd) }
+        let slowConfig = cli.dir.appendingPathComponent("kesu-slow.yaml").path
+        try """
+        notifiers:
+          - {name: log, driver: outbox-file, path: notifications.jsonl}
+          - {name: down, driver: webhook, url: "http://127.0.0.1:\(blackHole.port)/", timeout_ms: 600, retries: 0}
+        """.write(toFile: slowConfig, atomically: true, encoding: .utf8)
+        let actGlobal = ["--rules", rules, "--db", cli.db, "--config", slowConfig]
         func items() async throws -> Int { try await store.outboxCounts().values.reduce(0, +) }
         func events() async throws -> Int { try await store.list(CaseQuery(limit: 1000)).reduce(0) { $0 + $1.version } }
         func lines() -> Int { ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: "\n").count }
@@ -137,7 +163,7 @@ struct CLICrashTests {
                         "--as", liaison, "--now", "2026-11-02T17:00:00+08:00", "--json"]
             let at = ContinuousClock.now + .milliseconds(Int.random(in: 20...150))
             let cut: () async throws -> Bool = i % 2 == 0 ? { ContinuousClock.now >= at } : { try await store.summary(caseID: state.id)!.version > state.version }
-            if try await Self.killed(args + global, in: cli.dir, when: cut) { killedActs += 1 }
+            if try await Self.killed(args + actGlobal, in: cli.dir, when: cut) { killedActs += 1 }
             if try await store.outbox(status: .pending, limit: 1000).contains(where: { $0.channel == "log" && $0.notification.caseNumber == number }) {
                 actsCutAfterCommit += 1
             }
