@@ -7,7 +7,7 @@ let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
     name: "kesu",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "KesuKernel", targets: ["KesuKernel"]),
         .library(name: "KesuRendering", targets: ["KesuRendering"]),

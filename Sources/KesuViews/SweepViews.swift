@@ -4,8 +4,8 @@ import KesuKernel
 /// What one sweep did — cases examined, what fired, the cases it skipped and why, periodic-report
 /// reminders and late records, and the outbox delivery after it — as `kesu sweep --json` prints
 /// it and `POST /v1/sweep` answers it.
-public struct SweepReportView: Sendable, Equatable, Encodable {
-    public struct Fired: Sendable, Equatable, Encodable {
+public struct SweepReportView: Sendable, Equatable, Codable {
+    public struct Fired: Sendable, Equatable, Codable {
         public var `case`: String
         /// `reminder`, `escalation` or `violation`.
         public var type: String
@@ -22,7 +22,7 @@ public struct SweepReportView: Sendable, Equatable, Encodable {
         }
     }
 
-    public struct Skipped: Sendable, Equatable, Encodable {
+    public struct Skipped: Sendable, Equatable, Codable {
         public var `case`: String
         /// `rules_unavailable`, `conflict` or `failed`.
         public var code: String
@@ -37,7 +37,7 @@ public struct SweepReportView: Sendable, Equatable, Encodable {
         }
     }
 
-    public struct ReportItem: Sendable, Equatable, Encodable {
+    public struct ReportItem: Sendable, Equatable, Codable {
         /// `reminded` or `late`.
         public var type: String
         public var report: String
@@ -48,8 +48,8 @@ public struct SweepReportView: Sendable, Equatable, Encodable {
         enum CodingKeys: String, CodingKey { case type, report, period, unit, dueAt = "due_at", recipients }
     }
 
-    public struct Delivery: Sendable, Equatable, Encodable {
-        public struct Attempt: Sendable, Equatable, Encodable {
+    public struct Delivery: Sendable, Equatable, Codable {
+        public struct Attempt: Sendable, Equatable, Codable {
             public var id: Int64
             public var channel: String
             /// `delivered`, `retrying`, `failed` or `unknown_channel`.

@@ -92,28 +92,8 @@ struct CaseRenderer {
         return value
     }
 
-    func describe(_ e: Event) -> String {
-        switch e.body {
-        case let .intake(number, state, _): return "登记 \(number) → \(pack.state(state)?.name ?? state)"
-        case let .transition(id, from, to, fields):
-            let f = fields.keys.sorted().map { "\($0)=\(fields[$0]!)" }.joined(separator: " ")
-            return "\(pack.transition(id)?.name ?? id)(\(id)): \(from) → \(to)\(f.isEmpty ? "" : "  [\(f)]")"
-        case let .routed(unit, reason): return "承办单位 → \(label("handling_unit", unit)) (\(reason == "manual" ? "人工转派" : "规则 \(e.ruleID ?? "")"))"
-        case let .assigned(p): return "指派 → \(label("assignee", p))"
-        case let .clockStarted(run, _, due): return "时限 \(pack.clock(run.clock)?.name ?? run.clock) #\(run.run) 开始, 到期 \(time(due))"
-        case let .clockStopped(run, late): return "时限 \(pack.clock(run.clock)?.name ?? run.clock) #\(run.run) 停止\(late ? " (已逾期)" : "")"
-        case let .clockPaused(run, left): return "时限 \(run) 暂停, 剩余 \(Int(left / 60)) 分钟"
-        case let .clockResumed(run, due): return "时限 \(run) 恢复, 到期 \(time(due))"
-        case let .clockExtended(run, due, reason, approver, _): return "时限 \(run) 延期至 \(time(due)), 理由: \(reason), 批准: \(approver)"
-        case let .reminder(run, step, _, to): return "提醒 \(run) 第\(step + 1)级 → \(to.joined(separator: ", "))"
-        case let .escalation(run, step, _, to): return "升级 \(run) 第\(step + 1)级 → \(to.joined(separator: ", "))"
-        case let .violation(id, _, unit, person, at):
-            return "违规 \(pack.scoring.violations.first { $0.id == id }?.name ?? id)(\(id)): \(unit)\(person.map { "/\($0)" } ?? "") 于 \(time(at))"
-        case let .outcome(id, unit, _): return "结果 \(pack.scoring.outcomes.first { $0.id == id }?.name ?? id)(\(id))\(unit.map { " @\($0)" } ?? "")"
-        case let .deduction(cause, subject, points, _): return "扣分 \(subject.kind.rawValue) \(subject.id) −\(fmt(points)) (\(cause), 规则 \(e.ruleID ?? ""))"
-        case let .closed(state): return "办结 (\(pack.state(state)?.name ?? state))"
-        }
-    }
+    /// One history entry as a line people read (shared with every front end: KesuRendering.HistoryText).
+    func describe(_ e: Event) -> String { HistoryText(pack: pack, zone: zone).line(e) }
 
     /// The case for people: fields with labels, clocks, the transitions its own rules offer now, history.
     func text(_ original: CaseState, events: [Event]? = nil, at now: Date) async -> String {
