@@ -134,8 +134,14 @@ extension LoadSession {
             if NodeReader.isNull(root) { continue }
             guard let cm = cr.mapping(root, "calendar file", allowed: PackVocabulary.keys("calendar_file")) else { continue }
             _ = cm.string("region")
-            cal.holidays += cm.list("holidays").compactMap { readDay(cr, $0) }
-            cal.workdays += cm.list("workdays").compactMap { readDay(cr, $0) }
+            let holidays = cm.list("holidays").compactMap { readDay(cr, $0) }
+            let workdays = cm.list("workdays").compactMap { readDay(cr, $0) }
+            // A draft (`kesu calendar draft`) covers its years only provisionally until the official notice replaces it.
+            if cm.bool("provisional") {
+                cal.provisionalYears.formUnion((holidays + workdays).map(\.date.year))
+            }
+            cal.holidays += holidays
+            cal.workdays += workdays
         }
         cal.holidays += m.list("holidays").compactMap { readDay(r, $0) }
         cal.workdays += m.list("workdays").compactMap { readDay(r, $0) }

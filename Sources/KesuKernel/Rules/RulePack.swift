@@ -73,13 +73,18 @@ public struct CalendarRules: Sendable {
     public var holidays: [DatedDay]
     /// Weekend days that are working days (调休上班).
     public var workdays: [DatedDay]
+    /// Years whose days come from a calendar file marked `provisional: true` (a draft, not the State
+    /// Council's notice), so due times in them can be flagged.
+    public var provisionalYears: Set<Int>
     public var location: SourceLocation
     public init(
         timeZone: String = "Asia/Shanghai", businessHours: [MinuteRange], weekend: Set<Int> = [6, 7],
-        holidays: [DatedDay] = [], workdays: [DatedDay] = [], location: SourceLocation = .code()
+        holidays: [DatedDay] = [], workdays: [DatedDay] = [], provisionalYears: Set<Int> = [],
+        location: SourceLocation = .code()
     ) {
         self.timeZone = timeZone; self.businessHours = businessHours; self.weekend = weekend
-        self.holidays = holidays; self.workdays = workdays; self.location = location
+        self.holidays = holidays; self.workdays = workdays; self.provisionalYears = provisionalYears
+        self.location = location
     }
 }
 

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import KesuKernel
+import KesuYAML
+
+/// `kesu calendar …`: tools for the holiday calendar files packs include (rules/calendars/*.yaml).
+/// A new tool is one more subcommand in `subcommands`.
+struct CalendarCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calendar", abstract: "Draft and maintain the holiday calendar files rule packs include.",
+        subcommands: [Draft.self])
+
+    struct Draft: KesuCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a provisional calendar file with a year's statutory holidays (no 调休 days).",
+            discussion: """
+            The holidays come from the statutory rules file (--statutory, default \
+            ../calendars/cn-statutory-holidays.yaml beside the --rules pack): lunar dates from Foundation's \
+            Chinese calendar, solar terms computed. The file is marked `provisional: true`; replace it with \
+            the State Council's notice when published. Writes <region>-<YEAR>-draft.yaml beside the \
+            statutory file unless --out is given; an existing file is kept unless --force.
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The year to draft, \(HolidayDraft.years.lowerBound)–\(HolidayDraft.years.upperBound).") var year: Int
+        @Option(name: .long, help: "Statutory holiday rules (default: ../calendars/cn-statutory-holidays.yaml beside --rules).")
+        var statutory: String?
+        @Option(name: .long, help: "Where to write the calendar file.") var out: String?
+        @Flag(name: .long, help: "Replace the output file if it exists.") var force = false
+
+        var statutoryPath: String {
+            statutory ?? URL(fileURLWithPath: global.rulesPath).deletingLastPathComponent()
+                .appendingPathComponent("calendars/cn-statutory-holidays.yaml").path
+        }
+
+        func run() async throws {
+            try await guarded(global) {
+                guard HolidayDraft.years.contains(year) else {
+                    throw CalendarError("cannot draft \(year): give a year from \(HolidayDraft.years.lowerBound) to \(HolidayDraft.years.upperBound)")
+                }
+                let source = statutoryPath
+                let rules = try StatutoryHolidaysLoader().load(path: source)
+                let days = try HolidayDraft.draft(rules, year: year)
+                let prefix = rules.region.isEmpty ? "calendar" : rules.region.lowercased()
+                let target = out ?? URL(fileURLWithPath: source).deletingLastPathComponent()
+                    .appendingPathComponent("\(prefix)-\(year)-draft.yaml").path
+                if !force && FileManager.default.fileExists(atPath: target) {
+                    throw CalendarError("\(target) exists: pass --force to replace it, or --out another file")
+                }
+                let text = HolidayDraft.calendarFileText(year: year, region: rules.region, days: days,
+                                                         statutorySource: URL(fileURLWithPath: source).lastPathComponent)
+                do {
+                    try text.write(toFile: target, atomically: true, encoding: .utf8)
+                } catch {
+                    throw CalendarError("cannot write \(target): \(error.localizedDescription)")
+                }
+                if global.json {
+                    Output.json([
+                        "year": .int(year), "file": .string(target), "provisional": .bool(true),
+                        "holidays": .array(days.map { .object(["date": .string($0.date.description), "name": .string($0.name),
+                                                               "zh": .string($0.label)]) }),
+                    ])
+                } else {
+                    print("\(target): \(days.count) statutory holiday(s) drafted for \(year), provisional; no 调休 working days")
+                }
+            }
+        }
+    }
+}
