@@ -79,6 +79,19 @@ import Yams
         #expect(throws: CalendarError.self) { try HolidayDraft.draft(try Self.statutory(), year: year) }
     }
 
+    /// docs/statutory-holidays.schema.json has exactly the loader's keys and accepts the shipped rules.
+    @Test func statutorySchemaMatchesTheLoaderAndTheShippedFile() throws {
+        let defs = PackSchemaTests.defs(try PackSchemaTests.schema("statutory-holidays.schema.json"))
+        let keys = { (name: String) in Set((defs[name]?["properties"] as? [String: Any] ?? [:]).keys) }
+        #expect(keys("statutory_file") == Set(StatutoryHolidaysLoader.fileKeys))
+        #expect(keys("statutory_holiday") == Set(StatutoryHolidaysLoader.holidayKeys))
+        let walker = SchemaWalker(schema: try PackSchemaTests.schema("statutory-holidays.schema.json"))
+        let text = try String(contentsOfFile: Self.statutoryPath, encoding: .utf8)
+        #expect(text.hasPrefix("# yaml-language-server: $schema=../../docs/statutory-holidays.schema.json\n"))
+        let problems = walker.check(try #require(try Yams.compose(yaml: text)), file: "cn-statutory-holidays.yaml")
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
     @Test func badStatutoryRulesGetLocatedErrors() throws {
         let (_, diagnostics) = StatutoryHolidaysLoader().read(text: """
             holidays:
