@@ -39,14 +39,14 @@ struct CalendarCommand: AsyncParsableCommand {
                 }
                 let source = statutoryPath
                 let rules = try StatutoryHolidaysLoader().load(path: source)
-                let days = try HolidayDraft.draft(rules, year: year)
+                let (days, overlaps) = try HolidayDraft.draftWithOverlaps(rules, year: year)
                 let prefix = rules.region.isEmpty ? "calendar" : rules.region.lowercased()
                 let target = out ?? URL(fileURLWithPath: source).deletingLastPathComponent()
                     .appendingPathComponent("\(prefix)-\(year)-draft.yaml").path
                 if !force && FileManager.default.fileExists(atPath: target) {
                     throw CalendarError("\(target) exists: pass --force to replace it, or --out another file")
                 }
-                let text = HolidayDraft.calendarFileText(year: year, region: rules.region, days: days,
+                let text = HolidayDraft.calendarFileText(year: year, region: rules.region, days: days, overlaps: overlaps,
                                                          statutorySource: URL(fileURLWithPath: source).lastPathComponent)
                 do {
                     try text.write(toFile: target, atomically: true, encoding: .utf8)
@@ -56,10 +56,15 @@ struct CalendarCommand: AsyncParsableCommand {
                 if global.json {
                     Output.json([
                         "year": .int(year), "file": .string(target), "provisional": .bool(true),
+                        "overlaps": .array(overlaps.map { .object(["date": .string($0.date.description), "kept": .string($0.kept),
+                                                                   "dropped": .string($0.dropped)]) }),
                         "holidays": .array(days.map { .object(["date": .string($0.date.description), "name": .string($0.name),
                                                                "zh": .string($0.label)]) }),
                     ])
                 } else {
+                    for o in overlaps {
+                        Output.err("warning: \(o.date) is both \(o.kept) and \(o.dropped): drafted once; the State Council's notice decides the extra day")
+                    }
                     print("\(target): \(days.count) statutory holiday(s) drafted for \(year), provisional; no 调休 working days")
                 }
             }

@@ -33,6 +33,13 @@ import Testing
         #expect(r.stdout.contains("\"provisional\" : true"))
     }
 
+    @Test func anOverlapIsWarnedAbout() throws {
+        let cli = try KesuCLI()
+        let r = try cli.run(["calendar", "draft", "2020", "--out", cli.dir.appendingPathComponent("cn-2020.yaml").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: 2020-10-01 is both mid_autumn_festival and national_day"), "\(r.stderr)")
+    }
+
     @Test(arguments: ["1999", "2101"])
     func aBadYearIsRefusedAndWritesNothing(_ year: String) throws {
         let cli = try KesuCLI()

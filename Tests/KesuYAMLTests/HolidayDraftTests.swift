@@ -74,6 +74,16 @@ import Yams
         #expect(try HolidayDraft.draft(rules, year: year).map(\.date) == [LocalDate(year: year, month: 4, day: day)])
     }
 
+    /// 2020: 中秋 (lunar 8/15) fell on 10-01; the draft lists the day once and names the overlap in the file.
+    @Test func anOverlapIsListedOnceAndNamedInTheFile() throws {
+        let (days, overlaps) = try HolidayDraft.draftWithOverlaps(try Self.statutory(), year: 2020)
+        #expect(overlaps == [HolidayDraft.Overlap(date: LocalDate(year: 2020, month: 10, day: 1), kept: "mid_autumn_festival",
+                                                  dropped: "national_day")])
+        #expect(days.filter { $0.date == LocalDate(year: 2020, month: 10, day: 1) }.map(\.name) == ["mid_autumn_festival"])
+        let text = HolidayDraft.calendarFileText(year: 2020, region: "CN", days: days, overlaps: overlaps, statutorySource: "s.yaml")
+        #expect(text.contains("# 2020-10-01 is both mid_autumn_festival and national_day"))
+    }
+
     @Test(arguments: [1999, 2101, -5])
     func yearsOutOfRangeAreRefused(_ year: Int) throws {
         #expect(throws: CalendarError.self) { try HolidayDraft.draft(try Self.statutory(), year: year) }

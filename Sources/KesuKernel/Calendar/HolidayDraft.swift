@@ -60,8 +60,21 @@ public enum HolidayDraft {
         "dongzhi": 270, "xiaohan": 285, "dahan": 300, "lichun": 315, "yushui": 330, "jingzhe": 345,
     ]
 
+    /// A day two statutory holidays fall on (中秋 on 10-01 in 2001 and 2020): the draft keeps the first rule's
+    /// name and says so, because how many days off the year then gets is the State Council's call.
+    public struct Overlap: Sendable, Equatable {
+        public var date: LocalDate
+        public var kept: String
+        public var dropped: String
+        public init(date: LocalDate, kept: String, dropped: String) { self.date = date; self.kept = kept; self.dropped = dropped }
+    }
+
     /// The year's drafted days off, in date order; a day two rules claim keeps the first rule's name.
     public static func draft(_ rules: StatutoryRules, year: Int) throws -> [DatedDay] {
+        try draftWithOverlaps(rules, year: year).days
+    }
+
+    public static func draftWithOverlaps(_ rules: StatutoryRules, year: Int) throws -> (days: [DatedDay], overlaps: [Overlap]) {
         guard years.contains(year) else {
             throw CalendarError("cannot draft \(year): years \(years.lowerBound)–\(years.upperBound) only")
         }
@@ -71,22 +84,24 @@ public enum HolidayDraft {
         var gregorian = Calendar(identifier: .gregorian)
         gregorian.timeZone = zone
         var days: [LocalDate: DatedDay] = [:]
-        var order: [LocalDate] = []
+        var overlaps: [Overlap] = []
         for rule in rules.holidays where rule.applies(in: year) {
             let anchor = try anchorDate(rule.anchor, year: year, gregorian: gregorian, ruleName: rule.name)
             for i in 0..<rule.days {
                 let date = try shift(anchor, by: rule.offsetDays + i, gregorian)
-                if days[date] == nil {
+                if let first = days[date] {
+                    overlaps.append(Overlap(date: date, kept: first.name, dropped: rule.name))
+                } else {
                     days[date] = DatedDay(date: date, name: rule.name, label: rule.label, location: rule.location)
-                    order.append(date)
                 }
             }
         }
-        return order.sorted().compactMap { days[$0] }
+        return (days.values.sorted { $0.date < $1.date }, overlaps.sorted { $0.date < $1.date })
     }
 
     /// The text of a calendar file (docs/calendar.schema.json) holding `days`, marked provisional.
-    public static func calendarFileText(year: Int, region: String, days: [DatedDay], statutorySource: String) -> String {
+    public static func calendarFileText(year: Int, region: String, days: [DatedDay], overlaps: [Overlap] = [],
+                                        statutorySource: String) -> String {
         var lines = [
             "# yaml-language-server: $schema=../../docs/calendar.schema.json",
             "# DRAFT statutory holidays for \(year), written by `kesu calendar draft \(year)` from \(statutorySource).",
@@ -94,6 +109,9 @@ public enum HolidayDraft {
             "# Council's annual notice decides them (and the days joined to each holiday block).",
             "# Replace this file with the official calendar once the notice is published.",
         ]
+        for o in overlaps {
+            lines.append("# \(o.date) is both \(o.kept) and \(o.dropped): listed once; the notice decides the extra day off.")
+        }
         if !region.isEmpty { lines.append("region: \(region)") }
         lines.append("provisional: true")
         lines.append("holidays:")
