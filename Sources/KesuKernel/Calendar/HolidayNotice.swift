@@ -55,11 +55,20 @@ public struct NoticeHoliday: Sendable, Equatable {
     ]
 }
 
+/// A sentence of the notice and where it starts.
+public struct NoticeSentence: Sendable, Equatable {
+    public var location: SourceLocation
+    public var text: String
+}
+
 /// The holidays and 调休 working days of one year's notice, in the notice's order.
 public struct HolidayNotice: Sendable {
     public var year: Int
     public var holidays: [DatedDay]
     public var workdays: [DatedDay]
+    /// Sentences of an item that advise but set no day (鼓励各单位…安排职工在除夕休息): read, not imported,
+    /// listed so the importer can show them rather than drop them unseen.
+    public var advisories: [NoticeSentence] = []
 
     /// Reads `text` (the notice, title included unless `year` is given). `file` names it in errors.
     /// Throws HolidayNoticeError for the first sentence it cannot read or that does not add up.
@@ -132,6 +141,7 @@ private struct NoticeParser {
         }
         var holidays: [DatedDay] = []
         var workdays: [DatedDay] = []
+        var advisories: [NoticeSentence] = []
         var covered: [Range<Int>] = []
         for (n, head) in heads.enumerated() {
             // An item's body ends at the next item or at the end of its line, whichever comes first.
@@ -139,9 +149,10 @@ private struct NoticeParser {
             let limit = n + 1 < heads.count ? heads[n + 1].start : chars.count
             while end < limit, !chars[end].isNewline { end += 1 }
             covered.append(head.start..<end)
-            let (h, w) = try readItem(head, bodyEnd: end, year: year)
+            let (h, w, a) = try readItem(head, bodyEnd: end, year: year)
             holidays += h
             workdays += w
+            advisories += a
         }
         try refuseStrayDates(outside: covered)
         guard !holidays.isEmpty else {
@@ -156,7 +167,7 @@ private struct NoticeParser {
             }
             seen[day.date] = day
         }
-        return HolidayNotice(year: year, holidays: holidays, workdays: workdays)
+        return HolidayNotice(year: year, holidays: holidays, workdays: workdays, advisories: advisories)
     }
 
     /// The year from the title (…关于2026年部分节假日安排的通知) or the caller; both given must agree.
@@ -195,7 +206,7 @@ private struct NoticeParser {
             let free = line.filter { c in !items.contains { $0.contains(c) } }
             let s = String(free.map { chars[$0] })
             guard ["放假", "上班", "调休"].contains(where: { s.contains($0) }),
-                  s.contains("月"), s.contains("日"), let first = free.first else { continue }
+                  s.range(of: "[0-9]+月[0-9]+日", options: .regularExpression) != nil, let first = free.first else { continue }
             let from = free.first { !chars[$0].isWhitespace } ?? first
             throw HolidayNoticeError(location(from), sentence: text(from..<(free.last! + 1)).trimmingCharacters(in: .whitespaces),
                                      "cannot read this as a holiday item: expected \"N、节日名：…\" with a known holiday name")
@@ -215,10 +226,11 @@ private struct NoticeParser {
         }
     }
 
-    func readItem(_ head: ItemHead, bodyEnd: Int, year: Int) throws -> ([DatedDay], [DatedDay]) {
+    func readItem(_ head: ItemHead, bodyEnd: Int, year: Int) throws -> ([DatedDay], [DatedDay], [NoticeSentence]) {
         let named = try holidaysNamed(head)
         var holidays: [DatedDay] = []
         var workdays: [DatedDay] = []
+        var advisories: [NoticeSentence] = []
         var start = head.bodyStart
         var sentences: [Range<Int>] = []
         for i in head.bodyStart..<bodyEnd where chars[i] == "。" || chars[i] == "；" {
@@ -235,10 +247,15 @@ private struct NoticeParser {
             guard !s.atEnd else { continue }
             let loc = location(s.i)
             let quoted = text(s.i..<range.upperBound).trimmingCharacters(in: .whitespaces)
-            if range.upperBound > range.lowerBound, text(range).contains("上班") && !text(range).contains("放假") {
+            if quoted.hasPrefix("鼓励") {
+                advisories.append(NoticeSentence(location: loc, text: quoted))
+            } else if range.upperBound > range.lowerBound, text(range).contains("上班") && !text(range).contains("放假") {
                 for date in try s.workdays(quoted: quoted) {
                     workdays.append(DatedDay(date: date, name: principal.id, label: principal.zh, location: loc))
                 }
+            } else if !text(range).contains("放假") {
+                throw HolidayNoticeError(loc, sentence: quoted,
+                                         "cannot read this sentence: expected days off (\"M月D日至D日放假，共N天\") or 调休 working days (\"M月D日（周X）上班\")")
             } else {
                 guard holidays.isEmpty else {
                     throw HolidayNoticeError(loc, sentence: quoted, "a second range of days off in one item: give each its own item")
@@ -253,7 +270,7 @@ private struct NoticeParser {
             throw HolidayNoticeError(location(head.start), sentence: text(head.start..<bodyEnd).trimmingCharacters(in: .whitespaces),
                                      "item has no days off: expected \"M月D日至D日放假，共N天\"")
         }
-        return (holidays, workdays)
+        return (holidays, workdays, advisories)
     }
 
     static func isStatutoryDay(_ date: LocalDate, of holiday: NoticeHoliday) -> Bool {
