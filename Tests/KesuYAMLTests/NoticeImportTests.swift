@@ -2,6 +2,7 @@ import Foundation
 import KesuKernel
 import KesuYAML
 import Testing
+import Yams
 
 /// The State Council's notices for 2024–2026 (rules/calendars/notices/, written from the shipped calendar)
 /// imported and written as a calendar file load back as exactly that year of rules/calendars/cn-2024-2026.yaml.
@@ -46,5 +47,7 @@ import Testing
               - {date: 2026-09-20, name: national_day, zh: 国庆节}
 
             """))
+        let walker = SchemaWalker(schema: try PackSchemaTests.schema("calendar.schema.json"))
+        #expect(walker.check(try #require(try Yams.compose(yaml: written)), file: "n.yaml").isEmpty)
     }
 }
