@@ -8,7 +8,7 @@ import KesuYAML
 struct CalendarCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calendar", abstract: "Draft and maintain the holiday calendar files rule packs include.",
-        subcommands: [Draft.self])
+        subcommands: [Draft.self, CalendarImport.self])
 
     struct Draft: KesuCommand {
         static let configuration = CommandConfiguration(

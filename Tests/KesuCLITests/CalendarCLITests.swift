@@ -22,6 +22,25 @@ import Testing
         #expect(try cli.run(["calendar", "draft", "2027", "--out", out, "--force"]).status == 0)
     }
 
+    /// The draft replaced by the official notice, through the command line: `kesu calendar import`.
+    @Test func importReadsTheNoticeThroughTheCommandLine() throws {
+        let cli = try KesuCLI()
+        let notice = KesuCLI.packageRoot.appendingPathComponent("rules/calendars/notices/cn-2026.txt").path
+        let out = cli.dir.appendingPathComponent("cn-2026.yaml").path
+        let r = try cli.run(["calendar", "import", notice, "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("33 holiday(s), 6 调休 working day(s)"), "\(r.stdout)")
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(text.contains("- {date: 2026-02-14") && !text.contains("provisional"), "the official calendar is not provisional")
+        // A notice with a typo in a weekday is refused where it is, and nothing is written.
+        let bad = cli.dir.appendingPathComponent("bad.txt")
+        try (try String(contentsOfFile: notice, encoding: .utf8)).replacingOccurrences(of: "（周四）", with: "（周五）")
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try cli.run(["calendar", "import", bad.path, "--out", cli.dir.appendingPathComponent("never.yaml").path])
+        #expect(refused.status == 1 && refused.stderr.contains("bad.txt:"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.dir.appendingPathComponent("never.yaml").path))
+    }
+
     @Test func draftWritesBesideTheStatutoryFileByDefault() throws {
         let cli = try KesuCLI()
         let copy = cli.dir.appendingPathComponent("statutory.yaml").path
