@@ -130,16 +130,17 @@ struct CLICrashTests {
             numbers.append(number)
         }
         let global = ["--rules", rules, "--db", cli.db, "--config", config]
-        // For the killed acts, `down` is a webhook to a socket that never answers (600 ms per try):
-        // it is delivered first (channels in name order), so the moment between an act's commit and
-        // its delivery on `log` is wide enough for the kill to land there even on a loaded machine.
+        // For the killed acts, `down` is a webhook to a socket that never answers (5 s per try): it
+        // is delivered first (channels in name order), so the moment between an act's commit and its
+        // delivery on `log` is wide enough for the kill to land there even when a full parallel run
+        // starves this test's polling task for seconds (600 ms was not enough in CI).
         let blackHole = try Self.silentListener()
         defer { close(blackHole.fd) }
         let slowConfig = cli.dir.appendingPathComponent("kesu-slow.yaml").path
         try """
         notifiers:
           - {name: log, driver: outbox-file, path: notifications.jsonl}
-          - {name: down, driver: webhook, url: "http://127.0.0.1:\(blackHole.port)/", timeout_ms: 600, retries: 0}
+          - {name: down, driver: webhook, url: "http://127.0.0.1:\(blackHole.port)/", timeout_ms: 5000, retries: 0}
         """.write(toFile: slowConfig, atomically: true, encoding: .utf8)
         let actGlobal = ["--rules", rules, "--db", cli.db, "--config", slowConfig]
         func items() async throws -> Int { try await store.outboxCounts().values.reduce(0, +) }
