@@ -26,9 +26,11 @@ struct LiveRulesTests {
         let reloads = ProcessInfo.processInfo.activeProcessorCount + 2
         let opened = Flag()
         let open: @Sendable () -> Void = { if opened.set() { for _ in 0..<reloads { gate.signal() } } }
-        // Opened by the test once other work ran, or, when the pool is held, by this timer (late
-        // enough for a machine busy with other tests to get to the work).
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: open)
+        // Opened by the test once other work ran, or, when the pool is held, by this timer. Other
+        // suites' blocking calls (child processes waited for) can hold the whole pool for a minute
+        // and more in a full parallel run, so the timer is far beyond any run of the suite: a pool
+        // held by the reloads themselves still fails the test, only late.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 600, execute: open)
         let before = rules.info.version
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<reloads { group.addTask { try await rules.reload(at: Date()) } }
