@@ -12,7 +12,7 @@ public struct HistoryText: Sendable {
     func time(_ d: Date) -> String { ISO8601.format(d, in: zone) }
 
     /// `物流中心(logistics_center)`: the pack's name with the id, or the id alone.
-    func label(_ field: String, _ value: String) -> String {
+    public func label(_ field: String, _ value: String) -> String {
         pack.label(field: field, value: value).map { "\($0)(\(value))" } ?? value
     }
 

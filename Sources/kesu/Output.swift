@@ -87,9 +87,7 @@ struct CaseRenderer {
     }
 
     func label(_ field: String, _ value: String?) -> String {
-        guard let value else { return "-" }
-        if let l = pack.label(field: field, value: value) { return "\(l)(\(value))" }
-        return value
+        value.map { HistoryText(pack: pack, zone: zone).label(field, $0) } ?? "-"
     }
 
     /// One history entry as a line people read (shared with every front end: KesuRendering.HistoryText).
