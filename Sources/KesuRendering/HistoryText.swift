@@ -29,6 +29,8 @@ public struct HistoryText: Sendable {
         case let .clockPaused(run, left): return "时限 \(run) 暂停, 剩余 \(Int(left / 60)) 分钟"
         case let .clockResumed(run, due): return "时限 \(run) 恢复, 到期 \(time(due))"
         case let .clockExtended(run, due, reason, approver, _): return "时限 \(run) 延期至 \(time(due)), 理由: \(reason), 批准: \(approver)"
+        case let .clockReplanned(run, due, previous, _):
+            return "时限 \(pack.clock(run.clock)?.name ?? run.clock) #\(run.run) 按新的节假日日历重算, 到期 \(time(previous)) → \(time(due))"
         case let .reminder(run, step, _, to): return "提醒 \(run) 第\(step + 1)级 → \(to.joined(separator: ", "))"
         case let .escalation(run, step, _, to): return "升级 \(run) 第\(step + 1)级 → \(to.joined(separator: ", "))"
         case let .violation(id, _, unit, person, at):

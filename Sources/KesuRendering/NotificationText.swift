@@ -10,6 +10,7 @@ public struct ChineseNotificationWording: NotificationWording {
     public init() {}
 
     public func text(for n: KesuKernel.Notification, pack: RulePack, zone: TimeZone) -> String {
+        if n.kind == .calendar { return Self.calendarText(n, zone: zone) }
         let due = n.dueAt.map { ChineseTime.format($0, in: zone) }
         let unit = n.unit.map { pack.unit($0)?.name ?? $0 }
         if let reportID = n.report {
@@ -19,7 +20,7 @@ public struct ChineseNotificationWording: NotificationWording {
             switch n.kind {
             case .reminder:
                 return "【报表提醒】《\(name)》\(period)将于\(due ?? "")到期\(owner)，请按时上报。"
-            case .escalation, .violation:
+            case .escalation, .violation, .calendar:
                 return "【报表逾期】《\(name)》\(period)已于\(due ?? "")到期未报\(owner)。"
             }
         }
@@ -33,12 +34,29 @@ public struct ChineseNotificationWording: NotificationWording {
         case .escalation:
             let owner = unit.map { "，承办单位\($0)尚未办结" } ?? "，尚未办结"
             return "【督办】\(subject)\(when)\(owner)，现升级督办。"
+        case .calendar:
+            return Self.calendarText(n, zone: zone)
         case .violation:
             let name = n.violation.map { id in pack.scoring.violations.first { $0.id == id }?.name ?? id } ?? ""
             let who = [unit, n.person.map { pack.person($0)?.name ?? $0 }].compactMap { $0 }.joined(separator: "·")
             let deadline = due.map { "（时限\($0)）" } ?? ""
             return "【违规记录】案件 \(n.caseNumber)：\(who)「\(name)」\(deadline)，已记录违规。"
         }
+    }
+
+    /// The coverage notice to the administrators: until when the official calendar counts, and what to do.
+    ///
+    ///     【日历提醒】节假日日历（国务院办公厅通知）只覆盖到2026年12月31日，还剩24天。2027年的节假日和调休上班日尚未导入：…
+    static func calendarText(_ n: KesuKernel.Notification, zone: TimeZone) -> String {
+        let year = n.period ?? ""
+        let todo = "请在国务院办公厅发布\(year)年部分节假日安排的通知后，用 kesu calendar import 导入（或先用 kesu calendar draft \(year) 生成暂定日历），并重新加载规则；在此之前，\(year)年的时限只跳过周末。"
+        guard let end = n.dueAt else {
+            return "【日历提醒】节假日日历不覆盖今天（\(year)年）：时限计算未排除\(year)年的节假日，也没有调休上班日。\(todo)"
+        }
+        // `dueAt` is the first instant not covered; the last covered day is the one before it.
+        let lastDay = ChineseTime.date(end.addingTimeInterval(-1), in: zone)
+        let left = max(0, Int((end.timeIntervalSince(n.at) / 86_400).rounded(.up)))
+        return "【日历提醒】节假日日历（国务院办公厅通知）只覆盖到\(lastDay)，还剩\(left)天。\(todo)"
     }
 
     /// `2026Q4` → `（2026年第四季度）`.

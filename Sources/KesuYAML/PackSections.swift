@@ -120,6 +120,7 @@ extension LoadSession {
                 }
             }
         }
+        var official = Set<Int>()
         for item in m.list("include") {
             guard let rel = r.string(item, "an included calendar path") else { continue }
             let path = PathText.standardize(PathText.join(PathText.directory(of: r.file), rel))
@@ -136,15 +137,23 @@ extension LoadSession {
             _ = cm.string("region")
             let holidays = cm.list("holidays").compactMap { readDay(cr, $0) }
             let workdays = cm.list("workdays").compactMap { readDay(cr, $0) }
-            // A draft (`kesu calendar draft`) covers its years only provisionally until the official notice replaces it.
+            let years = Set((holidays + workdays).map(\.date.year))
+            // A draft (`kesu calendar draft`) covers its years only provisionally until the official notice replaces
+            // it; a supplement (a region's extra days) adds days to a year some other file covers.
             if cm.bool("provisional") {
-                cal.provisionalYears.formUnion((holidays + workdays).map(\.date.year))
+                cal.provisionalYears.formUnion(years)
+            } else if !cm.bool("supplement") {
+                official.formUnion(years)
             }
             cal.holidays += holidays
             cal.workdays += workdays
         }
-        cal.holidays += m.list("holidays").compactMap { readDay(r, $0) }
-        cal.workdays += m.list("workdays").compactMap { readDay(r, $0) }
+        let ownHolidays = m.list("holidays").compactMap { readDay(r, $0) }
+        let ownWorkdays = m.list("workdays").compactMap { readDay(r, $0) }
+        official.formUnion((ownHolidays + ownWorkdays).map(\.date.year))
+        cal.holidays += ownHolidays
+        cal.workdays += ownWorkdays
+        cal.officialYears = official
         return cal
     }
 

@@ -15,7 +15,7 @@ public enum PackVocabulary {
         "pack": ["id", "name", "label", "case_number_prefix", "extends"],
         "calendar": ["time_zone", "business_hours", "weekend", "include", "holidays", "workdays"],
         // An included calendar file (rules/calendars/*.yaml).
-        "calendar_file": ["region", "provisional", "holidays", "workdays"],
+        "calendar_file": ["region", "provisional", "supplement", "holidays", "workdays"],
         "dated_day": ["date", "name", "zh"],
         // kinds, levels, complainant types, channels, values of a choice field, violations, outcomes, penalties.
         "choice": ["id", "name"],

@@ -222,6 +222,37 @@ public struct BusinessCalendar: Sendable {
         }
     }
 
+    // MARK: Coverage
+
+    /// How well a year's holidays and 调休 days are known (official notice, draft, or nothing).
+    public func coverage(ofYear year: Int) -> YearCoverage { rules.coverage(ofYear: year) }
+
+    /// The weakest coverage among the years a count from `start` to `end` passes through: a due time is only as
+    /// certain as every day counted to reach it.
+    public func coverage(from start: Date, to end: Date) -> YearCoverage {
+        let a = localDate(of: min(start, end)).year, b = localDate(of: max(start, end)).year
+        return (a...b).map(coverage(ofYear:)).max() ?? .official
+    }
+
+    /// The last day of the unbroken run of covered years from `date`'s year on (official years only, or drafts
+    /// too); nil when `date`'s own year is not covered.
+    public func coverageEnd(from date: LocalDate, includingProvisional: Bool = false) -> LocalDate? {
+        func covered(_ y: Int) -> Bool {
+            let c = coverage(ofYear: y)
+            return c == .official || (includingProvisional && c == .provisional)
+        }
+        guard covered(date.year) else { return nil }
+        var year = date.year
+        while covered(year + 1) { year += 1 }
+        return LocalDate(year: year, month: 12, day: 31)
+    }
+
+    /// Days of coverage left counting `date` itself: 1 on the last covered day, 0 when `date` is not covered.
+    public func coverageDaysLeft(from date: LocalDate, includingProvisional: Bool = false) -> Int {
+        guard let end = coverageEnd(from: date, includingProvisional: includingProvisional) else { return 0 }
+        return Self.days(from: end) - Self.days(from: date) + 1
+    }
+
     // MARK: Helpers
 
     /// Visits working days from `first` on, in order, until `body` gives a value; throws when more

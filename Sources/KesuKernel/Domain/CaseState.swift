@@ -104,6 +104,8 @@ public struct CaseState: Sendable, Equatable {
         case let .clockExtended(run, dueAt, reason, approver, _):
             clocks[run.clock]?.dueAt = dueAt
             clocks[run.clock]?.extensions.append(ClockState.Extension(at: e.at, dueAt: dueAt, reason: reason, approver: approver))
+        case let .clockReplanned(run, dueAt, _, _):
+            clocks[run.clock]?.dueAt = dueAt
         case let .reminder(run, step, _, _), let .escalation(run, step, _, _):
             clocks[run.clock]?.firedSteps.insert(step)
         case let .violation(id, run, unit, person, occurredAt):

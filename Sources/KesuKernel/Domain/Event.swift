@@ -51,6 +51,10 @@ public enum EventBody: Sendable, Codable, Equatable {
     case clockResumed(ClockRun, dueAt: Date)
     /// `length` is what was granted; events written before it was recorded have none.
     case clockExtended(ClockRun, dueAt: Date, reason: String, approver: String, length: ClockLength? = nil)
+    /// The holiday calendar changed (a draft replaced by the State Council's notice, a region's days added) and
+    /// the running clock was counted again on it: due at `dueAt` instead of `previousDueAt`. `calendar` is the new
+    /// calendar's fingerprint (`CalendarRules.daysFingerprint`).
+    case clockReplanned(ClockRun, dueAt: Date, previousDueAt: Date, calendar: String)
     /// A ladder step fired: reminders and escalations go to these people.
     case reminder(ClockRun, step: Int, dueAt: Date, recipients: [String])
     case escalation(ClockRun, step: Int, dueAt: Date, recipients: [String])
@@ -73,6 +77,7 @@ public enum EventBody: Sendable, Codable, Equatable {
         case .clockPaused: "clock_paused"
         case .clockResumed: "clock_resumed"
         case .clockExtended: "clock_extended"
+        case .clockReplanned: "clock_replanned"
         case .reminder: "reminder"
         case .escalation: "escalation"
         case .violation: "violation"

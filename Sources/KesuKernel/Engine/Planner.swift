@@ -543,3 +543,48 @@ public enum ISO8601 {
         }
     }
 }
+
+// MARK: Calendar changes
+
+extension Planner {
+    /// The due times this planner's calendar gives the case's running clocks, counted again from their own
+    /// history (start, pauses, resumes, extensions): one `clockReplanned` per clock whose due time moves.
+    /// A clock already due at `now` keeps its due time: what happened at it is settled.
+    public func planReplan(history: [Event], on current: CaseState, at now: Date) throws -> [Event] {
+        guard !current.isClosed else { return [] }
+        let d = Draft(state: current, actor: Event.systemActor, now: now, packVersion: pack.version)
+        let fingerprint = pack.calendar.daysFingerprint
+        for clock in current.runningClocks where clock.dueAt > now {
+            guard let def = pack.clock(clock.run.clock),
+                  let due = try recount(clock.run, length: def.length, in: history), due != clock.dueAt else { continue }
+            d.emit(.clockReplanned(clock.run, dueAt: due, previousDueAt: clock.dueAt, calendar: fingerprint), rule: def.id)
+        }
+        return d.events
+    }
+
+    /// A clock run's due time counted on this calendar from its history, as the planner counted it when each
+    /// event happened; nil when the history cannot say (an extension recorded without its length).
+    public func recount(_ run: ClockRun, length: ClockLength, in history: [Event]) throws -> Date? {
+        var due: Date?
+        var remaining: Double?
+        for e in history {
+            switch e.body {
+            case let .clockStarted(r, startedAt, _) where r == run:
+                due = try dueTime(from: startedAt, length: length, clock: run.clock)
+            case let .clockPaused(r, _) where r == run:
+                guard let current = due else { return nil }
+                remaining = calendar.businessSeconds(from: e.at, to: current)
+            case let .clockResumed(r, _) where r == run:
+                guard let left = remaining else { return nil }
+                due = try calendar.adding(businessSeconds: left, to: e.at)
+                remaining = nil
+            case let .clockExtended(r, _, _, _, granted) where r == run:
+                guard let granted, let current = due else { return nil }
+                due = try dueTime(from: current, length: granted, clock: run.clock)
+            default:
+                continue
+            }
+        }
+        return due
+    }
+}

@@ -7,7 +7,8 @@ public protocol PackResolver: Sendable {
 }
 
 /// The engine's rules: the pack in force, older versions that cases are pinned to (loaded on
-/// first use and kept), and whether the store already holds the current pack's sources.
+/// first use and kept, counting on the current pack's holidays), and whether the store already
+/// holds the current pack's sources.
 actor RuleShelf {
     let current: Planner
     let snapshot: PackSnapshot?
@@ -34,7 +35,10 @@ actor RuleShelf {
                             "the sources kept for pack version \(version.prefix(12)) now load as \(pack.version.prefix(12)); "
                             + "the case's rules cannot be rebuilt exactly")
         }
-        let planner = try Planner(pack: pack, scorer: current.scorer)
+        // A calendar is a fact, not a rule: the case keeps its pack's clocks and hours, counted on today's holidays.
+        var adopted = pack
+        adopted.calendar = pack.calendar.adoptingDays(of: current.pack.calendar)
+        let planner = try Planner(pack: adopted, scorer: current.scorer)
         pinned[version] = planner
         return planner
     }

@@ -4,7 +4,12 @@ import Foundation
 /// violation. It carries the facts (ids, the clock's real due time, the unit) for integrators
 /// and the text people read, which a `NotificationWording` writes from those facts.
 public struct Notification: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case reminder, escalation, violation }
+    public enum Kind: String, Sendable, Codable {
+        case reminder, escalation, violation
+        /// The official holiday calendar runs out soon (or has): `dueAt` is the first instant it does not
+        /// cover, `period` the first year it does not cover; `caseNumber` is the `calendar` stream.
+        case calendar
+    }
     public var kind: Kind
     /// The outbox item's id, set when the item is handed to a channel: a retried delivery of the
     /// same item has the same id, so a receiver can drop the duplicate. Nil outside the outbox.
@@ -31,7 +36,7 @@ public struct Notification: Sendable, Codable, Equatable {
     public var unit: String?
     /// The responsible person, when there is one (a violation's person).
     public var person: String?
-    /// Periodic reports: the report id and the quarter (`2026Q4`).
+    /// Periodic reports: the report id and the quarter (`2026Q4`); calendar notices: the year not covered.
     public var report: String?
     public var period: String?
 

@@ -76,16 +76,65 @@ public struct CalendarRules: Sendable {
     /// Years whose days come from a calendar file marked `provisional: true` (a draft, not the State
     /// Council's notice), so due times in them can be flagged.
     public var provisionalYears: Set<Int>
+    /// Years an official calendar covers: years with days in an included file that is neither provisional nor a
+    /// `supplement` (a region's extra days), or in the pack's own `holidays`/`workdays`. nil: every year with a
+    /// listed day (rules built in code).
+    public var officialYears: Set<Int>?
     public var location: SourceLocation
     public init(
         timeZone: String = "Asia/Shanghai", businessHours: [MinuteRange], weekend: Set<Int> = [6, 7],
         holidays: [DatedDay] = [], workdays: [DatedDay] = [], provisionalYears: Set<Int> = [],
-        location: SourceLocation = .code()
+        officialYears: Set<Int>? = nil, location: SourceLocation = .code()
     ) {
         self.timeZone = timeZone; self.businessHours = businessHours; self.weekend = weekend
         self.holidays = holidays; self.workdays = workdays; self.provisionalYears = provisionalYears
+        self.officialYears = officialYears
         self.location = location
     }
+
+    /// Years the State Council's notice (or the pack's own list) covers; official wins over a draft of the same year.
+    public var coveredYears: Set<Int> {
+        officialYears ?? Set((holidays + workdays).map(\.date.year)).subtracting(provisionalYears)
+    }
+
+    /// How well a year's holidays and 调休 days are known.
+    public func coverage(ofYear year: Int) -> YearCoverage {
+        if coveredYears.contains(year) { return .official }
+        if provisionalYears.contains(year) { return .provisional }
+        return .uncovered
+    }
+
+    /// The same rules with another calendar's dated days (holidays, 调休 days and their coverage): a calendar is a
+    /// fact, so a case pinned to an older pack counts on the newest one. Time zone, hours and weekend stay the pack's.
+    public func adoptingDays(of other: CalendarRules) -> CalendarRules {
+        var copy = self
+        copy.holidays = other.holidays; copy.workdays = other.workdays
+        copy.provisionalYears = other.provisionalYears; copy.officialYears = other.coveredYears
+        return copy
+    }
+
+    /// A digest of the dated days and their coverage: changes exactly when re-planning could move a due time.
+    public var daysFingerprint: String {
+        func line(_ d: DatedDay) -> String { "\(d.date) \(d.name)" }
+        var text = "holidays\n" + holidays.map(line).sorted().joined(separator: "\n")
+        text += "\nworkdays\n" + workdays.map(line).sorted().joined(separator: "\n")
+        text += "\nofficial " + coveredYears.sorted().map(String.init).joined(separator: ",")
+        text += "\nprovisional " + provisionalYears.sorted().map(String.init).joined(separator: ",")
+        return SHA256.hex(Array(text.utf8))
+    }
+}
+
+/// How well a year's holidays and 调休 working days are known to a calendar.
+public enum YearCoverage: String, Sendable, Codable, Comparable {
+    /// From the State Council's notice (or listed by the pack itself).
+    case official
+    /// From a draft (`kesu calendar draft`): statutory holidays only, no 调休 days yet.
+    case provisional
+    /// No holidays known: only weekends are skipped.
+    case uncovered
+
+    private var rank: Int { switch self { case .official: 0; case .provisional: 1; case .uncovered: 2 } }
+    public static func < (a: YearCoverage, b: YearCoverage) -> Bool { a.rank < b.rank }
 }
 
 public struct MinuteRange: Sendable, Hashable {
