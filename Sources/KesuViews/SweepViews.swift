@@ -77,6 +77,44 @@ public struct SweepReportView: Sendable, Equatable, Codable {
         }
     }
 
+    /// What the holiday calendar asked of this sweep: clocks re-planned on a changed calendar, and the coverage
+    /// notice to the administrators.
+    public struct CalendarPart: Sendable, Equatable, Codable {
+        public struct Moved: Sendable, Equatable, Codable {
+            public var `case`: String
+            /// `answer#1`.
+            public var run: String
+            public var from: ViewTime
+            public var to: ViewTime
+            enum CodingKeys: String, CodingKey { case `case`, run, from, to }
+        }
+        /// Fingerprint of the calendar in force.
+        public var calendar: String
+        /// True when this sweep adopted a changed calendar and re-planned running clocks on it.
+        public var adopted: Bool
+        public var moved: [Moved]
+        /// Days of official coverage left, counting today (0: today is not covered).
+        public var coverageDaysLeft: Int
+        /// The last day the official calendar covers (`2026-12-31`); null when today is not covered.
+        public var coverageEnd: String?
+        public var noticeSent: Bool
+        enum CodingKeys: String, CodingKey {
+            case calendar, adopted, moved, coverageDaysLeft = "coverage_days_left", coverageEnd = "coverage_end", noticeSent = "notice_sent"
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(calendar, forKey: .calendar); try c.encode(adopted, forKey: .adopted); try c.encode(moved, forKey: .moved)
+            try c.encode(coverageDaysLeft, forKey: .coverageDaysLeft); try c.encode(coverageEnd, forKey: .coverageEnd)
+            try c.encode(noticeSent, forKey: .noticeSent)
+        }
+
+        public init(_ r: CalendarDutiesReport, zone: TimeZone) {
+            calendar = r.calendar; adopted = r.adopted
+            moved = r.moved.map { Moved(case: $0.caseNumber, run: $0.run, from: ViewTime($0.from, zone: zone), to: ViewTime($0.to, zone: zone)) }
+            coverageDaysLeft = r.coverageDaysLeft; coverageEnd = r.coverageEnd?.description; noticeSent = r.noticeSent
+        }
+    }
+
     public var at: ViewTime
     public var casesExamined: Int
     public var fired: [Fired]
@@ -84,13 +122,16 @@ public struct SweepReportView: Sendable, Equatable, Codable {
     /// The skipped cases as lines a person reads.
     public var problems: [String]
     public var reports: [ReportItem]
+    public var calendar: CalendarPart?
     public var delivery: Delivery
 
     enum CodingKeys: String, CodingKey {
-        case at, casesExamined = "cases_examined", fired, skipped, problems, reports, delivery
+        case at, casesExamined = "cases_examined", fired, skipped, problems, reports, calendar, delivery
     }
 
-    public init(cases: Engine.SweepReport, reports: [ReportSweepItem], delivery: DeliveryReport, zone: TimeZone) {
+    public init(cases: Engine.SweepReport, reports: [ReportSweepItem], calendar: CalendarDutiesReport? = nil,
+                delivery: DeliveryReport, zone: TimeZone) {
+        self.calendar = calendar.map { CalendarPart($0, zone: zone) }
         func t(_ d: Date) -> ViewTime { ViewTime(d, zone: zone) }
         at = t(cases.at)
         casesExamined = cases.casesExamined

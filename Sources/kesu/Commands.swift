@@ -260,13 +260,16 @@ struct Sweep: KesuCommand {
         try await guarded(global) {
             let engine = try global.engine()
             let now = try global.currentTime()
+            // A changed holiday calendar is adopted first, so the sweep fires on the re-planned due times.
+            let calendar = try await engine.calendarDuties(at: now)
             let report = try await engine.sweep(at: now)
             let reports = try await engine.sweepReports(at: now)
             // Everything the sweep enqueued (and whatever else is due) goes out now; failures stay in the outbox.
             let delivery = try await engine.deliverOutbox(at: now)
             let r = CaseRenderer(engine: engine)
             if global.json {
-                let view = SweepReportView(cases: report, reports: reports, delivery: delivery, zone: engine.planner.calendar.timeZone)
+                let view = SweepReportView(cases: report, reports: reports, calendar: calendar, delivery: delivery,
+                                           zone: engine.planner.calendar.timeZone)
                 if case let .object(o) = try ViewJSON.value(view) { Output.json(o.mapValues(JSON.init)) }
             } else {
                 for f in report.fired {
@@ -275,7 +278,16 @@ struct Sweep: KesuCommand {
                 for x in reports {
                     print("report \(x.quarter) \(x.reportID) \(x.unit)  \(x.kind == .reminded ? "reminder" : "late")  → \(x.recipients.joined(separator: ", "))  (due \(r.time(x.due)))")
                 }
-                for p in report.problems { Output.err("warning: \(p)") }
+                for m in calendar.moved {
+                    print("\(m.caseNumber)  clock_replanned  \(m.run)  due \(r.time(m.from)) → \(r.time(m.to))  (new holiday calendar)")
+                }
+                if calendar.noticeSent {
+                    print("calendar: official holidays end \(calendar.coverageEnd?.description ?? "before today") "
+                        + "(\(calendar.coverageDaysLeft) day(s) left); the administrators were notified")
+                }
+                for p in report.problems + calendar.skipped.map({ "case \($0.caseNumber) not re-planned (\($0.code.rawValue)): \($0.reason)" }) {
+                    Output.err("warning: \(p)")
+                }
                 print("sweep at \(r.time(report.at)): \(report.casesExamined) case(s) examined, \(report.fired.count) fired"
                     + (reports.isEmpty ? "" : ", \(reports.count) periodic-report item(s)")
                     + (report.problems.isEmpty ? "" : ", \(report.problems.count) case(s) skipped"))

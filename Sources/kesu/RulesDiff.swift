@@ -33,6 +33,7 @@ struct RulesDiff: KesuCommand {
             let calendar = try BusinessCalendar(b.pack.calendar)
             let time = { (d: Date) in ISO8601.format(d, in: calendar.timeZone) }
             var report: ReplayReport?
+            var moves: [CalendarDutiesReport.Move]?
             if replay {
                 guard let db = global.chosenDB ?? (FileManager.default.fileExists(atPath: global.dbPath) ? global.dbPath : nil) else {
                     throw KesuError(.invalidInput, "--replay needs a store: pass --db FILE (or set KESU_DB)")
@@ -41,11 +42,17 @@ struct RulesDiff: KesuCommand {
                 report = try await ReplayReport.run(
                     store: store, old: a.pack, new: b.pack, openedFrom: try day(since, "since", calendar),
                     openedBefore: try day(until, "until", calendar), horizon: try global.currentTime(), time: time)
+                // A new holiday calendar re-plans running clocks when it is put in force (cases pinned to older packs
+                // too): list beforehand which due times move.
+                if a.pack.calendar.daysFingerprint != b.pack.calendar.daysFingerprint {
+                    let engine = try Engine(pack: a.pack, store: store, resolver: StoredPackResolver(store: store))
+                    moves = try await engine.calendarMoves(to: b.pack.calendar, at: try global.currentTime())
+                }
             }
             if global.json {
-                Output.json(json(a.pack, b.pack, diff, report))
+                Output.json(json(a.pack, b.pack, diff, report, moves, time))
             } else {
-                print(text(a.pack, b.pack, diff, report))
+                print(text(a.pack, b.pack, diff, report, moves, time))
             }
         }
     }
@@ -82,7 +89,8 @@ struct RulesDiff: KesuCommand {
         throw KesuError(.invalidInput, "--\(name) '\(text)' is not a date: write YYYY-MM-DD (e.g. 2026-07-01) or an ISO-8601 time")
     }
 
-    func text(_ a: RulePack, _ b: RulePack, _ diff: PackDiff, _ report: ReplayReport?) -> String {
+    func text(_ a: RulePack, _ b: RulePack, _ diff: PackDiff, _ report: ReplayReport?,
+              _ moves: [CalendarDutiesReport.Move]? = nil, _ time: (Date) -> String = { "\($0)" }) -> String {
         var out = ["\(a.info.id) \(a.version.prefix(12)) → \(b.info.id) \(b.version.prefix(12))"]
         if diff.isEmpty { out.append("no change in the rules' effect") }
         var section = ""
@@ -103,11 +111,17 @@ struct RulesDiff: KesuCommand {
             }
             if report.differences.count > limit { out.append("  … \(report.differences.count - limit) more (raise --limit, or use --json)") }
         }
+        if let moves {
+            out.append("\nnew holiday calendar: \(moves.count) running clock(s) would be re-planned when it is put in force")
+            for m in moves.prefix(limit) { out.append("  \(m.caseNumber)  \(m.run)  due \(time(m.from)) → \(time(m.to))") }
+            if moves.count > limit { out.append("  … \(moves.count - limit) more (raise --limit, or use --json)") }
+        }
         out.append("the store was not modified")
         return out.joined(separator: "\n")
     }
 
-    func json(_ a: RulePack, _ b: RulePack, _ diff: PackDiff, _ report: ReplayReport?) -> [String: JSON] {
+    func json(_ a: RulePack, _ b: RulePack, _ diff: PackDiff, _ report: ReplayReport?,
+              _ moves: [CalendarDutiesReport.Move]? = nil, _ time: (Date) -> String = { "\($0)" }) -> [String: JSON] {
         var out: [String: JSON] = [
             "old": .object(["pack": .string(a.info.id), "version": .string(a.version)]),
             "new": .object(["pack": .string(b.info.id), "version": .string(b.version)]),
@@ -128,6 +142,11 @@ struct RulesDiff: KesuCommand {
                              })])
                 }),
             ])
+        }
+        if let moves {
+            out["calendar_moves"] = .array(moves.map { m in
+                .object(["case": .string(m.caseNumber), "run": .string(m.run), "from": .string(time(m.from)), "to": .string(time(m.to))])
+            })
         }
         return out
     }

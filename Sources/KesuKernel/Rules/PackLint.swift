@@ -31,11 +31,24 @@ extension RulePack {
                 + "and 调休 working days up to \(end.year) (include a calendar file such as ../calendars/cn-2024-2026.yaml) "
                 + "before deadlines are counted on it")]
         }
-        let last = (calendar.holidays + calendar.workdays).map(\.date.year).max() ?? 0
-        guard last < end.year else { return [] }
-        let missing = last + 1 == end.year ? "\(end.year)'s" : "\(last + 1)–\(end.year)'s"
-        return [.warning(calendar.location, "calendar has holidays only up to \(last); the next 12 months run to \(end) — add "
-            + "\(missing) holidays and 调休 working days \(notice) before then")]
+        let today = cal.dateComponents([.year], from: now).year ?? end.year
+        let years = Array(today...end.year)
+        let uncovered = years.filter { calendar.coverage(ofYear: $0) == .uncovered }
+        let provisional = years.filter { calendar.coverage(ofYear: $0) == .provisional }
+        func names(_ ys: [Int]) -> String { ys.count == 1 ? "\(ys[0])'s" : "\(ys.first!)–\(ys.last!)'s" }
+        var out: [Diagnostic] = []
+        if !uncovered.isEmpty {
+            let last = calendar.coveredYears.union(calendar.provisionalYears).max().map(String.init) ?? "none"
+            out.append(.warning(calendar.location, "calendar has holidays only up to \(last); the next 12 months run to \(end) — add "
+                + "\(names(uncovered)) holidays and 调休 working days \(notice) before then: `kesu calendar import NOTICE.txt`, "
+                + "or `kesu calendar draft YEAR` for a provisional calendar meanwhile"))
+        }
+        if !provisional.isEmpty {
+            out.append(.warning(calendar.location, "\(names(provisional)) holidays come from a draft (provisional: statutory days only, "
+                + "no 调休 working days); due times counted on them are flagged 暂定 — import the State Council's notice "
+                + "with `kesu calendar import NOTICE.txt` once it is published and include that file instead of the draft"))
+        }
+        return out
     }
 }
 

@@ -49,7 +49,7 @@ public final class ServerMetrics: Sendable {
         Counter(label: "kesu_rules_reloads_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
-    /// Reads the store's gauges (cases by state, overdue, outbox backlog) and renders everything.
+    /// Reads the store's gauges (cases by state, overdue, outbox backlog), the calendar's coverage, and renders everything.
     func render(engine: Engine, at now: Date) async throws -> String {
         let store = engine.store
         for state in engine.pack.procedure.states {
@@ -62,6 +62,14 @@ public final class ServerMetrics: Sendable {
         for status in [OutboxItem.Status.pending, .failed] {
             Gauge(label: "kesu_outbox_backlog", dimensions: [("status", status.rawValue)], factory: factory).record(backlog[status] ?? 0)
         }
+        // Days of holiday calendar left, counting today: official (the State Council's notice) and including drafts.
+        // An alert fires well before 0; /readyz stays ready, as deadlines are still counted (on weekends only).
+        let calendar = engine.planner.calendar
+        let today = calendar.localDate(of: now)
+        Gauge(label: "kesu_calendar_coverage_days_left", dimensions: [("kind", "official")], factory: factory)
+            .record(calendar.coverageDaysLeft(from: today))
+        Gauge(label: "kesu_calendar_coverage_days_left", dimensions: [("kind", "provisional")], factory: factory)
+            .record(calendar.coverageDaysLeft(from: today, includingProvisional: true))
         return registry.emitToString()
     }
 }

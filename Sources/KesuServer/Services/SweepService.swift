@@ -15,6 +15,7 @@ public struct SweepService: Service {
         public var at: Date
         public var cases: Engine.SweepReport
         public var reports: [ReportSweepItem]
+        public var calendar: CalendarDutiesReport
         public var delivery: DeliveryReport
     }
 
@@ -40,6 +41,8 @@ public struct SweepService: Service {
 
     func run(engine: Engine, at now: Date) async throws -> Tick {
         let start = ContinuousClock.now
+        // A changed holiday calendar is adopted first, so the sweep fires on the re-planned due times.
+        let calendar = try await engine.calendarDuties(at: now)
         let cases = try await engine.sweep(at: now)
         let reports = try await engine.sweepReports(at: now)
         let delivery = try await engine.deliverOutbox(at: now)
@@ -52,7 +55,18 @@ public struct SweepService: Service {
             ])
         }
         for p in cases.problems { api.logger.warning("sweep skipped a case", metadata: ["reason": "\(p)"]) }
-        return Tick(at: now, cases: cases, reports: reports, delivery: delivery)
+        if calendar.adopted || !calendar.moved.isEmpty {
+            api.logger.notice("holiday calendar adopted", metadata: [
+                "calendar": "\(calendar.calendar.prefix(12))", "examined": "\(calendar.casesExamined)", "moved": "\(calendar.moved.count)",
+            ])
+        }
+        for s in calendar.skipped { api.logger.warning("calendar re-plan skipped a case", metadata: ["case": "\(s.caseNumber)", "reason": "\(s.reason)"]) }
+        if calendar.noticeSent {
+            api.logger.warning("holiday calendar coverage ends soon", metadata: [
+                "coverage_end": "\(calendar.coverageEnd?.description ?? "-")", "days_left": "\(calendar.coverageDaysLeft)",
+            ])
+        }
+        return Tick(at: now, cases: cases, reports: reports, calendar: calendar, delivery: delivery)
     }
 
     public func run() async throws {
@@ -69,7 +83,7 @@ public struct SweepService: Service {
 
     /// The tick as `kesu sweep --json` prints it (KesuViews.SweepReportView).
     static func json(_ t: Tick, zone: TimeZone) -> JSONValue {
-        (try? ViewJSON.value(SweepReportView(cases: t.cases, reports: t.reports, delivery: t.delivery, zone: zone))) ?? .null
+        (try? ViewJSON.value(SweepReportView(cases: t.cases, reports: t.reports, calendar: t.calendar, delivery: t.delivery, zone: zone))) ?? .null
     }
 }
 
