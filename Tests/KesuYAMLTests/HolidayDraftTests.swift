@@ -137,4 +137,28 @@ import Yams
         // The official (non-provisional) fixture calendar marks no year provisional.
         #expect(try RulePackLoader().load(directory: try Fixture.write()).pack.calendar.provisionalYears.isEmpty)
     }
+
+    /// The shipped packs count 2027 on the shipped draft (rules/calendars/cn-2027-draft.yaml): one working day from
+    /// the working day before each statutory holiday lands after it, and every such due time is provisional.
+    @Test(arguments: [
+        // (start: the working day before, statutory day(s), due: the next working day after)
+        ("2026-12-31", "元旦", "2027-01-04"),
+        ("2027-02-04", "春节", "2027-02-09"),
+        ("2027-04-02", "清明节", "2027-04-06"),
+        ("2027-04-30", "劳动节", "2027-05-03"),
+        ("2027-06-08", "端午节", "2027-06-10"),
+        ("2027-09-14", "中秋节", "2027-09-16"),
+        ("2027-09-30", "国庆节", "2027-10-04"),
+    ])
+    func shippedPacksSkip2027sStatutoryHolidays(start: String, holiday: String, due: String) throws {
+        let pack = try RulePackLoader().load(directory: Self.repoRoot.appendingPathComponent("rules/tobacco-prefecture").path).pack
+        #expect(pack.calendar.provisionalYears == [2027] && pack.calendar.coveredYears == [2024, 2025, 2026])
+        let calendar = try BusinessCalendar(pack.calendar)
+        let from = try #require(ISO8601DateFormatter().date(from: "\(start)T10:00:00+08:00"))
+        let at = try calendar.due(from: from, length: .workingDays(1, .endOfDay))
+        #expect(calendar.localDate(of: at).description == due, "\(holiday)")
+        let skipped = calendar.days(from: from, to: at).filter { if case .holiday = $0.kind { true } else { false } }
+        #expect(skipped.contains { if case let .holiday(_, label) = $0.kind { label == holiday } else { false } }, "\(holiday)")
+        #expect(calendar.coverage(from: from, to: at) == .provisional)
+    }
 }

@@ -33,7 +33,9 @@ extension RulePack {
         }
         let today = cal.dateComponents([.year], from: now).year ?? end.year
         let years = Array(today...end.year)
-        let uncovered = years.filter { calendar.coverage(ofYear: $0) == .uncovered }
+        // Years before the calendar's first are history it was never meant to count; the concern is running out.
+        let first = calendar.coveredYears.union(calendar.provisionalYears).min() ?? today
+        let uncovered = years.filter { $0 >= first && calendar.coverage(ofYear: $0) == .uncovered }
         let provisional = years.filter { calendar.coverage(ofYear: $0) == .provisional }
         func names(_ ys: [Int]) -> String { ys.count == 1 ? "\(ys[0])'s" : "\(ys.first!)–\(ys.last!)'s" }
         var out: [Diagnostic] = []
