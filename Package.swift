@@ -37,7 +37,8 @@ let package = Package(
         .target(name: "KesuKernel", swiftSettings: strict),
         // Presentation over the kernel's facts: HTML/SVG documents, Chinese labels and wording, the
         // human text of explanations. The kernel keeps keys and values; every front end renders here.
-        .target(name: "KesuRendering", dependencies: ["KesuKernel"], swiftSettings: strict),
+        // It renders KesuViews' view models too (the month grid of `kesu calendar show`).
+        .target(name: "KesuRendering", dependencies: ["KesuKernel", "KesuViews"], swiftSettings: strict),
         .target(
             name: "KesuYAML",
             dependencies: ["KesuKernel", .product(name: "Yams", package: "Yams")],

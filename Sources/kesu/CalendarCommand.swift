@@ -1,14 +1,52 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
+import KesuViews
 import KesuYAML
 
 /// `kesu calendar …`: tools for the holiday calendar files packs include (rules/calendars/*.yaml).
 /// A new tool is one more subcommand in `subcommands`.
 struct CalendarCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "calendar", abstract: "Draft and maintain the holiday calendar files rule packs include.",
-        subcommands: [Draft.self, CalendarImport.self])
+        commandName: "calendar", abstract: "Draft, maintain and show the holiday calendar files rule packs include.",
+        subcommands: [Draft.self, CalendarImport.self, Show.self])
+
+    /// `kesu calendar show YYYY-MM`: a month of the pack's calendar as deadlines count it, and how well its year is known.
+    struct Show: KesuCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a month of the pack's calendar: working days, weekends (休), holidays (假) and 调休 working days (班).",
+            discussion: """
+            The calendar is the --rules pack's, with every file it includes (regional supplements too). Ends with the \
+            year's coverage: 正式 (the State Council's notice), 暂定 (a draft: statutory holidays only, no 调休) or \
+            未覆盖 (only weekends are skipped), and what to run when it is not official.
+            Example: kesu calendar show 2026-10 --rules rules/tobacco-prefecture
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The month, YYYY-MM (e.g. 2027-01).") var month: String
+
+        func validate() throws {
+            try global.validateValues()
+            // A typo is a usage error before any pack is read.
+            guard MonthView.parseMonth(month) != nil else {
+                throw ValidationError("'\(month)' is not a month: write it as YYYY-MM, e.g. 2027-01")
+            }
+        }
+
+        func run() async throws {
+            try await guarded(global) {
+                guard let (year, number) = MonthView.parseMonth(month) else { return }
+                let calendar = try BusinessCalendar(try global.loadPack().pack.calendar)
+                let view = MonthView(year: year, month: number, calendar: calendar)
+                if global.json {
+                    guard case let .object(fields) = try ViewJSON.value(view) else { return }
+                    Output.json(fields.mapValues(JSON.init))
+                } else {
+                    print(MonthText.lines(view).joined(separator: "\n"))
+                }
+            }
+        }
+    }
 
     struct Draft: KesuCommand {
         static let configuration = CommandConfiguration(
