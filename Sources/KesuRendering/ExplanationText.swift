@@ -95,9 +95,9 @@ public struct ExplanationText: Sendable {
         var out = ["\(c.run.clock) \(c.name)\(defined(pack.clock(c.run.clock)?.location)) #\(c.run.run) — started \(stamp(c.startedAt)); \(c.length.map(describe) ?? "length unknown under the current pack")"]
         if let walk = c.initial {
             out += dayLines(walk, startLabel: "start day").map { "  " + $0 }
-            out.append("  due \(stamp(walk.due))")
+            out.append("  due \(stamp(walk.due))\(CoverageText.mark(coverage(walk)))")
         } else {
-            out.append("  due \(stamp(c.recordedDue)) (recorded)")
+            out.append("  due \(stamp(c.recordedDue)) (recorded)\(CoverageText.mark(coverage(from: c.startedAt, to: c.recordedDue)))")
         }
         for change in c.changes {
             switch change {
@@ -106,19 +106,21 @@ public struct ExplanationText: Sendable {
                 if let r = p.resumedAt {
                     out.append("  resumed \(stamp(r)): \(Self.duration(p.remaining)) of business time from then")
                     if let walk = p.resume { out += dayLines(walk, startLabel: "resumed").map { "    " + $0 } }
-                    out.append("    due \(stamp(p.dueAt ?? p.resume?.due ?? r))")
+                    let due = p.dueAt ?? p.resume?.due ?? r
+                    out.append("    due \(stamp(due))\(CoverageText.mark(p.resume.map(coverage) ?? coverage(from: r, to: due)))")
                 } else {
                     out.append("  (still paused)")
                 }
             case let .extended(x):
                 let by = pack.person(x.approver).map { "\(x.approver) \($0.name)" } ?? x.approver
                 let len = x.length.map { ": +\(describe($0))" } ?? ""
-                out.append("  extended \(stamp(x.at)) by \(by), reason: \(x.reason); due \(stamp(x.oldDue)) → \(stamp(x.newDue))\(len)")
+                out.append("  extended \(stamp(x.at)) by \(by), reason: \(x.reason); due \(stamp(x.oldDue)) → \(stamp(x.newDue))\(CoverageText.mark(x.walk.map(coverage) ?? coverage(from: x.oldDue, to: x.newDue)))\(len)")
                 if let walk = x.walk { out += dayLines(walk, startLabel: "old due day").map { "    " + $0 } }
             }
         }
-        guard stored else { return out + c.notes.map { "  note: \($0)" } }
-        let final = c.changes.isEmpty ? "" : "final due \(stamp(c.dueAt)); "
+        let flags = calendarLines(c)
+        guard stored else { return out + flags + c.notes.map { "  note: \($0)" } }
+        let final = c.changes.isEmpty ? "" : "final due \(stamp(c.dueAt))\(CoverageText.mark(coverage(from: c.startedAt, to: c.dueAt))); "
         switch c.status {
         case .stopped:
             let when = c.stoppedAt.map(stamp) ?? "?"
@@ -131,10 +133,54 @@ public struct ExplanationText: Sendable {
         case .running:
             out.append("  \(final)running\(c.overdue ? " — OVERDUE" : "")")
         case .paused:
-            out.append("  paused; due \(stamp(c.dueAt)) before the pause")
+            out.append("  paused; due \(stamp(c.dueAt))\(CoverageText.mark(coverage(from: c.startedAt, to: c.dueAt))) before the pause")
         }
+        out += flags
         for n in c.notes { out.append("  note: \(n)") }
         return out
+    }
+
+    // MARK: Calendar coverage
+
+    /// The years a walk passes through (its days, where counting starts and the due day), in order.
+    public func years(_ walk: DueExplanation) -> [Int] {
+        Set(walk.days.map(\.date.year)).union([year(of: walk.countFrom), year(of: walk.due)]).sorted()
+    }
+
+    /// The weakest calendar among the years a walk passes through: a due time is only as sure as every day counted.
+    public func coverage(_ walk: DueExplanation) -> YearCoverage {
+        years(walk).map(pack.calendar.coverage(ofYear:)).max() ?? .official
+    }
+
+    /// The weakest calendar among the years from `start` to `end`.
+    public func coverage(from start: Date, to end: Date) -> YearCoverage {
+        let (a, b) = (year(of: min(start, end)), year(of: max(start, end)))
+        return (a...b).map(pack.calendar.coverage(ofYear:)).max() ?? .official
+    }
+
+    /// One line for each year a clock's due time was counted through that is not officially known: what the flag means.
+    func calendarLines(_ c: ClockRunExplanation) -> [String] {
+        calendarYears(c).compactMap { y in CoverageText.meaning(y.coverage, year: y.year).map { "  calendar: \($0)" } }
+    }
+
+    /// Every year a clock's walks (start, resumes, extensions) pass through, from its start to its due time, with its coverage.
+    public func calendarYears(_ c: ClockRunExplanation) -> [(year: Int, coverage: YearCoverage)] {
+        var walks = [c.initial].compactMap { $0 }
+        for change in c.changes {
+            switch change {
+            case let .pause(p): if let w = p.resume { walks.append(w) }
+            case let .extended(x): if let w = x.walk { walks.append(w) }
+            }
+        }
+        let from = year(of: min(c.startedAt, c.dueAt)), to = year(of: max(c.startedAt, c.dueAt))
+        let years = Set(walks.flatMap(years)).union(from...to)
+        return years.sorted().map { ($0, pack.calendar.coverage(ofYear: $0)) }
+    }
+
+    func year(of d: Date) -> Int {
+        var g = Calendar(identifier: .gregorian)
+        g.timeZone = zone
+        return g.component(.year, from: d)
     }
 
     // MARK: Days

@@ -46,6 +46,7 @@ public struct CaseViewBuilder: Sendable {
                     id: c.run.clock, name: own.clock(c.run.clock)?.name ?? c.run.clock, run: c.run.run, status: c.status.rawValue,
                     startedAt: time(c.startedAt), dueAt: time(c.dueAt), stoppedAt: time(c.stoppedAt), late: c.late,
                     overdue: c.status == .running && c.dueAt <= now, extensions: c.extensions.count,
+                    dueCalendar: rules.calendar.coverage(from: c.startedAt, to: c.dueAt),
                     dueWalk: c.status == .stopped ? nil : walks[c.run])
             },
             overdue: !s.isClosed && (s.earliestDue.map { $0 <= now } ?? false),
@@ -67,13 +68,15 @@ public struct CaseViewBuilder: Sendable {
         }
     }
 
-    /// A listing row.
+    /// A listing row. Its due time's calendar is read on the pack in force's calendar, whose dated days a pinned
+    /// case counts on too; from the opening, since a summary does not say when the clock started.
     public func row(_ s: CaseSummary) -> CaseRowView {
         CaseRowView(
             id: s.id, number: s.number, state: s.state, stateName: pack.state(s.state)?.name ?? s.state,
             handlingUnit: s.handlingUnit, handlingUnitName: s.handlingUnit.map { pack.unit($0)?.name ?? $0 },
             kind: s.kind, category: s.category, level: s.level, channel: s.channel,
             openedAt: time(s.openedAt), updatedAt: time(s.updatedAt), closedAt: time(s.closedAt), earliestDue: time(s.earliestDue),
+            earliestDueCalendar: s.earliestDue.map { engine.planner.calendar.coverage(from: s.openedAt, to: $0) },
             overdue: s.closedAt == nil && (s.earliestDue.map { $0 <= now } ?? false), version: s.version, packVersion: s.packVersion)
     }
 
@@ -136,8 +139,10 @@ public struct CaseViewBuilder: Sendable {
                 }
             }
             guard let (walk, basis, from) = chosen else { continue }
+            let years = Self.years(of: walk, calendar: rules.calendar)
             out[c.run] = DueWalkView(
                 from: time(from), basis: basis, countFrom: time(walk.countFrom), due: time(walk.due),
+                dueCalendar: years.map(\.calendar).max() ?? .official, calendarYears: years,
                 days: walk.days.map { d in
                     let (kind, label): (String, String?) = switch d.kind {
                     case .working: ("working", nil)
@@ -150,5 +155,11 @@ public struct CaseViewBuilder: Sendable {
                 })
         }
         return out
+    }
+
+    /// The years a walk passes through (its days, and the due time's own day) with their coverage.
+    static func years(of walk: DueExplanation, calendar: BusinessCalendar) -> [CalendarYearView] {
+        let years = Set(walk.days.map(\.date.year)).union([calendar.localDate(of: walk.countFrom).year, calendar.localDate(of: walk.due).year])
+        return years.sorted().map { CalendarYearView(year: $0, calendar: calendar.coverage(ofYear: $0)) }
     }
 }

@@ -77,12 +77,15 @@ public struct ClockView: Sendable, Equatable, Codable {
     /// Running past its due time now.
     public var overdue: Bool
     public var extensions: Int
+    /// The calendar the due time was counted on: the weakest year from the start to the due time (`provisional`:
+    /// a draft without 调休 days; `uncovered`: no holidays known), so a due time that may move is flagged.
+    public var dueCalendar: YearCoverage
     /// How the due time is reached, day by day: the running clocks of a case read with its history.
     public var dueWalk: DueWalkView?
 
     enum CodingKeys: String, CodingKey {
         case id, name, run, status, startedAt = "started_at", dueAt = "due_at", stoppedAt = "stopped_at", late, overdue
-        case extensions, dueWalk = "due_walk"
+        case extensions, dueCalendar = "due_calendar", dueWalk = "due_walk"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -90,7 +93,8 @@ public struct ClockView: Sendable, Equatable, Codable {
         try c.encode(id, forKey: .id); try c.encode(name, forKey: .name); try c.encode(run, forKey: .run)
         try c.encode(status, forKey: .status); try c.encode(startedAt, forKey: .startedAt); try c.encode(dueAt, forKey: .dueAt)
         try c.encode(stoppedAt, forKey: .stoppedAt); try c.encode(late, forKey: .late); try c.encode(overdue, forKey: .overdue)
-        try c.encode(extensions, forKey: .extensions); try c.encode(dueWalk, forKey: .dueWalk)
+        try c.encode(extensions, forKey: .extensions); try c.encode(dueCalendar, forKey: .dueCalendar)
+        try c.encode(dueWalk, forKey: .dueWalk)
     }
 }
 
@@ -103,9 +107,21 @@ public struct DueWalkView: Sendable, Equatable, Codable {
     public var basis: String
     public var countFrom: ViewTime
     public var due: ViewTime
+    /// The weakest calendar among the years walked.
+    public var dueCalendar: YearCoverage
+    /// Each year the walk passes through and how its holidays are known, in order.
+    public var calendarYears: [CalendarYearView]
     public var days: [DueDayView]
 
-    enum CodingKeys: String, CodingKey { case from, basis, countFrom = "count_from", due, days }
+    enum CodingKeys: String, CodingKey {
+        case from, basis, countFrom = "count_from", due, dueCalendar = "due_calendar", calendarYears = "calendar_years", days
+    }
+}
+
+/// One year a due walk passes through: `official`, `provisional` (a draft) or `uncovered` (no holidays known).
+public struct CalendarYearView: Sendable, Equatable, Codable {
+    public var year: Int
+    public var calendar: YearCoverage
 }
 
 public struct DueDayView: Sendable, Equatable, Codable {
@@ -233,6 +249,8 @@ public struct CaseRowView: Sendable, Equatable, Codable {
     public var closedAt: ViewTime?
     /// The earliest due time of a running clock.
     public var earliestDue: ViewTime?
+    /// The calendar that due time was counted on (the weakest year from the opening to it); nil without a due time.
+    public var earliestDueCalendar: YearCoverage?
     public var overdue: Bool
     public var version: Int
     public var packVersion: String
@@ -240,7 +258,7 @@ public struct CaseRowView: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, number, state, stateName = "state_name", handlingUnit = "handling_unit", handlingUnitName = "handling_unit_name"
         case kind, category, level, channel, openedAt = "opened_at", updatedAt = "updated_at", closedAt = "closed_at"
-        case earliestDue = "earliest_due", overdue, version, packVersion = "pack_version"
+        case earliestDue = "earliest_due", earliestDueCalendar = "earliest_due_calendar", overdue, version, packVersion = "pack_version"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -250,7 +268,8 @@ public struct CaseRowView: Sendable, Equatable, Codable {
         try c.encode(handlingUnitName, forKey: .handlingUnitName); try c.encode(kind, forKey: .kind)
         try c.encode(category, forKey: .category); try c.encode(level, forKey: .level); try c.encode(channel, forKey: .channel)
         try c.encode(openedAt, forKey: .openedAt); try c.encode(updatedAt, forKey: .updatedAt); try c.encode(closedAt, forKey: .closedAt)
-        try c.encode(earliestDue, forKey: .earliestDue); try c.encode(overdue, forKey: .overdue); try c.encode(version, forKey: .version)
+        try c.encode(earliestDue, forKey: .earliestDue); try c.encode(earliestDueCalendar, forKey: .earliestDueCalendar)
+        try c.encode(overdue, forKey: .overdue); try c.encode(version, forKey: .version)
         try c.encode(packVersion, forKey: .packVersion)
     }
 }

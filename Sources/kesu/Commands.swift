@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KesuKernel
+import KesuRendering
 import KesuViews
 import KesuSQLite
 import KesuYAML
@@ -176,8 +177,10 @@ struct List: KesuCommand {
                 let page = r.views(at: try global.currentTime()).list(rows, total: total, limit: limit, offset: offset)
                 if case let .object(o) = try ViewJSON.value(page) { Output.json(o.mapValues(JSON.init)) }
             } else {
+                let views = r.views(at: try global.currentTime())
                 for s in rows {
-                    print("\(s.number)  \(pack.state(s.state)?.name ?? s.state)  \(s.handlingUnit.map { pack.unit($0)?.name ?? $0 } ?? "-")  opened \(r.time(s.openedAt))  due \(r.time(s.earliestDue))")
+                    let flag = CoverageText.mark(views.row(s).earliestDueCalendar)
+                    print("\(s.number)  \(pack.state(s.state)?.name ?? s.state)  \(s.handlingUnit.map { pack.unit($0)?.name ?? $0 } ?? "-")  opened \(r.time(s.openedAt))  due \(r.time(s.earliestDue))\(flag)")
                 }
                 print("\(rows.count) of \(total) case(s)")
             }

@@ -154,7 +154,11 @@ struct ExplainJSON {
                     "length": t, "length_rule": r, "days": .array((x.walk?.days ?? []).map(day)),
                 ])
             }),
-            "due_at": time(c.dueAt), "status": .string(c.status.rawValue),
+            "due_at": time(c.dueAt),
+            // How surely the due time is known: the weakest year counted through, and each year walked.
+            "due_calendar": .string(text.coverage(from: c.startedAt, to: c.dueAt).rawValue),
+            "calendar_years": .array(text.calendarYears(c).map { .object(["year": .int($0.year), "calendar": .string($0.coverage.rawValue)]) }),
+            "status": .string(c.status.rawValue),
             "stopped_at": time(c.stoppedAt), "late": c.late.map(JSON.bool) ?? .null, "overdue": .bool(c.overdue),
             "notes": .array(c.notes.map(JSON.string)),
         ])

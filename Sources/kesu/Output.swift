@@ -109,7 +109,7 @@ struct CaseRenderer {
         if !view.clocks.isEmpty {
             lines.append("  clocks:")
             for c in view.clocks {
-                lines.append("    \(c.id) \(c.name) #\(c.run) \(c.status) due \(c.dueAt)\(c.late ? " LATE" : "")")
+                lines.append("    \(c.id) \(c.name) #\(c.run) \(c.status) due \(c.dueAt)\(CoverageText.mark(c.dueCalendar))\(c.late ? " LATE" : "")")
             }
         }
         if !view.availableTransitions.isEmpty {
