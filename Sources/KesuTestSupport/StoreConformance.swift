@@ -48,6 +48,7 @@ public enum StoreConformance {
         Check("idempotent create: a retry returns the first case", idempotentCreate),
         Check("concurrent writers: distinct numbers, one winner per version, one case per key", concurrentWriters),
         Check("leases: one holder at a time, renewal, expiry", leases),
+        Check("a changed holiday calendar re-plans running clocks once, with events", calendarReplan),
     ]
 
     /// Runs every check, each on a store from `makeStore`; throws the first failure.
@@ -803,4 +804,43 @@ private final class Seen: @unchecked Sendable {
     private var value: (Int64, String) = (0, "")
     func set(_ id: Int64, _ number: String) { lock.lock(); value = (id, number); lock.unlock() }
     func get() -> (Int64, String) { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+// MARK: - Calendar duties
+
+extension StoreConformance {
+    /// TestPack's calendar, then the same pack with 2026-10-14/15 off as well: a case dispatched Mon 10-12 10:00
+    /// answers by Thu 10-15 18:00 on the first and by Mon 10-19 18:00 on the second. The engine does the work;
+    /// the store must list the open case, keep the calendar stream and take the event with its summary.
+    static func calendarReplan(_ store: any CaseStore) async throws {
+        func at(_ s: String) -> Date { TestPack.at(s) }
+        let before = TestPack.make()
+        var after = TestPack.make()
+        after.version = "code-after"
+        after.calendar.holidays += [14, 15].map { DatedDay(date: LocalDate(year: 2026, month: 10, day: $0), name: "regional", label: "地方节日") }
+        struct Shelf: PackResolver {
+            let pack: RulePack
+            func pack(version: String) async throws -> RulePack? { version == pack.version ? pack : nil }
+        }
+        let old = try Engine(pack: before, store: store)
+        let c = try await old.intake(fields: ["channel": "phone", "kind": "complaint", "description": "态度差", "category": "service"],
+                                     by: "clerk1", at: at("2026-10-12T09:00")).state
+        _ = try await old.act(c.number, transition: "dispatch", fields: ["category": "service"], by: "chief", at: at("2026-10-12T10:00"))
+        let first = try await old.calendarDuties(at: at("2026-10-12T11:00"))
+        try expect(first.adopted && first.moved.isEmpty, "the first pass adopts the calendar and moves nothing: \(first)")
+
+        let new = try Engine(pack: after, store: store, resolver: Shelf(pack: before))
+        let second = try await new.calendarDuties(at: at("2026-10-13T09:00"))
+        try expectEqual(second.moved.map(\.to), [at("2026-10-19T18:00")], "the running answer clock moves to the new due time")
+        let events = try await store.events(caseID: c.id)
+        guard case let .clockReplanned(_, due, previous, _)? = events.last?.body else {
+            throw ConformanceFailure("the move is recorded as a clock_replanned event, got \(events.last?.type ?? "none")")
+        }
+        try expect(due == at("2026-10-19T18:00") && previous == at("2026-10-15T18:00"), "the event holds the old and the new due time")
+        try expectEqual(try await store.summary(caseID: c.id)?.earliestDue, at("2026-10-19T18:00"), "the summary has the new due time")
+        let third = try await new.calendarDuties(at: at("2026-10-13T09:05"))
+        try expect(!third.adopted && third.moved.isEmpty, "a second pass changes nothing")
+        try expectEqual(try await store.records(stream: Engine.calendarStream).map(\.type), ["adopted", "adopted"],
+                        "each adoption is one record")
+    }
 }

@@ -66,14 +66,12 @@ import Testing
         let pack = cli.dir.appendingPathComponent("tobacco-prefecture").path
         try fm.copyItem(atPath: KesuCLI.pack("tobacco-prefecture"), toPath: pack)
         try fm.copyItem(atPath: KesuCLI.pack("calendars"), toPath: cli.dir.appendingPathComponent("calendars").path)
-        let draft = try cli.run(["calendar", "draft", "2027", "--out", cli.dir.appendingPathComponent("calendars/cn-2027-draft.yaml").path],
-                                rules: pack)
-        #expect(draft.status == 0, "\(draft.stderr)")
+        // The shipped packs include the 2027 draft already; the administrator adds the region's supplement.
         let packFile = pack + "/pack.yaml"
         let text = try String(contentsOfFile: packFile, encoding: .utf8).replacingOccurrences(
-            of: "include: [../calendars/cn-2024-2026.yaml]",
+            of: "include: [../calendars/cn-2024-2026.yaml, ../calendars/cn-2027-draft.yaml]",
             with: "include: [../calendars/cn-2024-2026.yaml, ../calendars/cn-2027-draft.yaml, ../calendars/examples/regional-supplement-example.yaml]")
-        #expect(text.contains("cn-2027-draft.yaml"))
+        #expect(text.contains("regional-supplement-example.yaml"))
         try text.write(toFile: packFile, atomically: true, encoding: .utf8)
 
         let july = try cli.run(["calendar", "show", "2026-07"], rules: pack)

@@ -141,6 +141,27 @@ import Testing
         let text = ChineseNotificationWording().text(for: n, pack: pack, zone: zone)
         #expect(text.contains("2026年第四季度") && text.contains("2026年12月15日 18:00") && text.contains("甲部门"), "\(text)")
     }
+
+    @Test("the calendar notice says until when the official calendar counts and what the administrator runs")
+    func calendarNotice() async throws {
+        var pack = TestPack.make()
+        pack.roles.append(RoleDef(id: "admin", name: "规则管理员", permissions: [.rulesAdmin]))
+        pack.people.append(PersonDef(id: "admin1", name: "管理员", unit: "center", roles: ["admin"]))
+        let store = MemoryStore()
+        let notifier = CollectingNotifier()
+        let engine = try Engine(pack: pack, store: store, notifier: notifier, wording: ChineseNotificationWording())
+        #expect(try await engine.calendarDuties(at: at("2026-12-07T09:00")).noticeSent)
+        _ = try await engine.deliverOutbox(at: at("2026-12-07T09:00"))
+        let n = try #require(await notifier.delivered.first)
+        #expect(n.kind == .calendar && n.recipients == ["admin1"])
+        #expect(n.text.hasPrefix("【日历提醒】节假日日历（国务院办公厅通知）只覆盖到2026年12月31日，还剩25天。"), "\(n.text)")
+        #expect(n.text.contains("2027年部分节假日安排的通知") && n.text.contains("kesu calendar import"))
+        // Past the end: today itself is not covered.
+        let late = ChineseNotificationWording().text(for: KesuKernel.Notification(kind: .calendar, caseNumber: "calendar", recipients: [],
+                                                                                   at: at("2027-01-04T09:00"), period: "2027"),
+                                                     pack: pack, zone: zone)
+        #expect(late.hasPrefix("【日历提醒】节假日日历不覆盖今天（2027年）"))
+    }
 }
 
 /// Fails every first try of an item, then delivers; keeps every try.

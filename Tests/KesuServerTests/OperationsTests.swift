@@ -35,6 +35,9 @@ struct OperationsTests {
             #expect(text.contains(#"kesu_cases{state="registered"} 1"#))
             #expect(text.contains("kesu_cases_overdue 0"))
             #expect(text.contains(#"kesu_outbox_backlog{status="pending"} 0"#))
+            // 2026-09-30: the official calendar runs to 2026-12-31 (93 days counting today), the 2027 draft a year more.
+            #expect(text.contains(#"kesu_calendar_coverage_days_left{kind="official"} 93"#), "\(text)")
+            #expect(text.contains(#"kesu_calendar_coverage_days_left{kind="provisional"} 458"#))
             // Dispatched, then a sweep past the due times: the duration is recorded and the overdue count moves.
             let number = try #require(r.case["number"] as? String)
             try await client.act(number, "substantiate", as: "zhao_min", fields: ["substantiated": "yes", "category": "marketing_service", "level": "general"])
@@ -45,6 +48,24 @@ struct OperationsTests {
             #expect(after.contains("kesu_sweep_duration_seconds_count 1"))
             #expect(after.contains("kesu_cases_overdue 1"))
             #expect(!after.contains("kesu_sweep_fired_total 0"))
+        }
+    }
+
+    @Test("the sweep tells the administrators 60 days before the official calendar ends; /readyz stays ready")
+    func calendarCoverageNotice() async throws {
+        let f = try await ServerFixture.make()
+        try await f.test { client in
+            f.clock.set("2026-11-02T09:00:00+08:00")
+            let first = try await client.call(.post, "/v1/sweep", as: "wu_jing")
+            #expect(first.status == 200)
+            let calendar = try #require(first.json["calendar"] as? [String: Any])
+            #expect(calendar["coverage_days_left"] as? Int == 60 && calendar["coverage_end"] as? String == "2026-12-31")
+            #expect(calendar["notice_sent"] as? Bool == true && calendar["adopted"] as? Bool == true)
+            f.clock.set("2026-11-03T09:00:00+08:00")
+            let next = try await client.call(.post, "/v1/sweep", as: "wu_jing").json["calendar"] as? [String: Any]
+            #expect(next?["notice_sent"] as? Bool == false && next?["adopted"] as? Bool == false, "once a week, not every sweep")
+            #expect(try await client.call(.get, "/readyz").status == 200)
+            #expect(try await client.call(.get, "/metrics").text.contains(#"kesu_calendar_coverage_days_left{kind="official"} 59"#))
         }
     }
 
