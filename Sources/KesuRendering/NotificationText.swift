@@ -11,7 +11,12 @@ public struct ChineseNotificationWording: NotificationWording {
 
     public func text(for n: KesuKernel.Notification, pack: RulePack, zone: TimeZone) -> String {
         if n.kind == .calendar { return Self.calendarText(n, zone: zone) }
-        let due = n.dueAt.map { ChineseTime.format($0, in: zone) }
+        // A due time in a year the calendar only drafts (or does not know) carries the same mark as everywhere else.
+        let due = n.dueAt.map { d -> String in
+            var gregorian = Calendar(identifier: .gregorian)
+            gregorian.timeZone = zone
+            return ChineseTime.format(d, in: zone) + CoverageText.mark(pack.calendar.coverage(ofYear: gregorian.component(.year, from: d)))
+        }
         let unit = n.unit.map { pack.unit($0)?.name ?? $0 }
         if let reportID = n.report {
             let name = pack.reporting.reports.first { $0.id == reportID }?.name ?? reportID

@@ -39,7 +39,7 @@ struct Options {
         }
         while let a = it.next() {
             switch a {
-            case "generate", "all", "postgres", "report", "intake": command = a
+            case "generate", "all", "postgres", "report", "intake", "calendar": command = a
             case "--quarter": quarter = try value(a)
             case "--url": url = try value(a)
             case "--quick": quick = true
@@ -60,6 +60,7 @@ struct Options {
                            kesu-bench generate [--quick] --db FILE [--cases N] [--open N] [--seed N]
                            kesu-bench intake [--intakes N]          (routing and SQLite intake only)
                            kesu-bench report --db FILE [--quarter 2026Q3]
+                           kesu-bench calendar --db FILE             (adopting a new holiday calendar: the re-plan pass)
                            kesu-bench postgres --url postgres://user@host:port/db [--intakes N] [--quick]
                     """)
                 exit(0)
@@ -413,6 +414,7 @@ do {
     case "generate": try await generateOnly(o)
     case "postgres": try await postgresBench(o)
     case "report": try await reportOnly(o)
+    case "calendar": try await calendarOnly(o)
     default: try await bench(o)
     }
 } catch {

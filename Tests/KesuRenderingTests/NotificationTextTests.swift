@@ -161,6 +161,12 @@ import Testing
                                                                                    at: at("2027-01-04T09:00"), period: "2027"),
                                                      pack: pack, zone: zone)
         #expect(late.hasPrefix("【日历提醒】节假日日历不覆盖今天（2027年）"))
+        // A reminder of a clock due in a year the calendar does not know says so, like every other due time.
+        let reminder = ChineseNotificationWording().text(for: KesuKernel.Notification(kind: .reminder, caseNumber: "T-2027-000001", recipients: [],
+                                                                                       at: at("2027-01-04T09:00"), clock: "answer", run: 1,
+                                                                                       dueAt: at("2027-01-06T18:00")),
+                                                         pack: pack, zone: zone)
+        #expect(reminder.contains("将于2027年1月6日 18:00（日历未覆盖）到期"), "\(reminder)")
     }
 }
 
