@@ -69,14 +69,15 @@ public struct CaseViewBuilder: Sendable {
     }
 
     /// A listing row. Its due time's calendar is read on the pack in force's calendar, whose dated days a pinned
-    /// case counts on too; from the opening, since a summary does not say when the clock started.
+    /// case counts on too, for the due time's year (a summary does not say when the clock started; coverage only
+    /// weakens with time, so the due time's year is the weakest one counted through).
     public func row(_ s: CaseSummary) -> CaseRowView {
         CaseRowView(
             id: s.id, number: s.number, state: s.state, stateName: pack.state(s.state)?.name ?? s.state,
             handlingUnit: s.handlingUnit, handlingUnitName: s.handlingUnit.map { pack.unit($0)?.name ?? $0 },
             kind: s.kind, category: s.category, level: s.level, channel: s.channel,
             openedAt: time(s.openedAt), updatedAt: time(s.updatedAt), closedAt: time(s.closedAt), earliestDue: time(s.earliestDue),
-            earliestDueCalendar: s.earliestDue.map { engine.planner.calendar.coverage(from: s.openedAt, to: $0) },
+            earliestDueCalendar: s.earliestDue.map { engine.planner.calendar.coverage(from: $0, to: $0) },
             overdue: s.closedAt == nil && (s.earliestDue.map { $0 <= now } ?? false), version: s.version, packVersion: s.packVersion)
     }
 

@@ -63,6 +63,24 @@ import Testing
         }
     }
 
+    @Test("instances on different calendars sharing a store do not re-plan back and forth", arguments: [StoreKind.memory, .sqliteFile])
+    func rollingDeploy(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let old = try Engine(pack: before, store: store)
+            let c = try await dispatchedCase(old)
+            _ = try await old.calendarDuties(at: at("2026-10-12T11:00"))
+            let new = try Engine(pack: after, store: store, resolver: PinningResolver(packs: [before.version: before]))
+            #expect(try await new.calendarDuties(at: at("2026-10-12T11:30")).moved.count == 1)
+            // An instance still on the old rules sweeps next: it waits instead of moving the clock back.
+            let stale = try await old.calendarDuties(at: at("2026-10-12T11:40"))
+            #expect(stale.deferred && !stale.adopted && stale.moved.isEmpty)
+            #expect(try await old.state(of: c.id).clocks["answer"]?.dueAt == at("2026-10-19T18:00"))
+            // An hour on, it is still running the old calendar: that is a rollback, and it is adopted.
+            let rollback = try await old.calendarDuties(at: at("2026-10-12T12:31"))
+            #expect(rollback.adopted && rollback.moved.map(\.to) == [at("2026-10-15T18:00")])
+        }
+    }
+
     @Test("an extension is counted again from its granted length", arguments: StoreKind.allCases)
     func extensionIsRecounted(kind: StoreKind) async throws {
         try await withStore(kind) { store in

@@ -25,6 +25,10 @@ public struct CalendarDutiesReport: Sendable, Codable, Equatable {
     public var adoptedFrom: String?
     /// True when this pass adopted the calendar (the first pass on a store adopts it with `adoptedFrom` nil).
     public var adopted = false
+    /// This instance's calendar was adopted before and another replaced it less than `calendarReadoptDelay` ago:
+    /// instances with different rules share the store (a rolling deploy), so this one waits rather than
+    /// re-planning every clock back.
+    public var deferred = false
     public var casesExamined = 0
     public var moved: [Move] = []
     public var skipped: [Engine.SweepReport.Skipped] = []
@@ -43,6 +47,8 @@ extension Engine {
     public static let coverageNoticeLead = 60
     /// …and again this often (days) until it is extended.
     public static let coverageNoticeInterval = 7
+    /// How long an instance waits before adopting again a calendar another instance replaced (see `deferred`).
+    public static let calendarReadoptDelay: TimeInterval = 3600
 
     struct AdoptedCalendar: Codable { var calendar: String; var moved: Int }
     struct CoverageNotice: Codable { var coverageEnd: LocalDate?; var daysLeft: Int; var recipients: [String] }
@@ -58,8 +64,17 @@ extension Engine {
                                           coverageDaysLeft: calendar.coverageDaysLeft(from: today),
                                           coverageEnd: calendar.coverageEnd(from: today))
         var records = try await store.records(stream: Self.calendarStream)
-        let last = records.last { $0.type == "adopted" }.flatMap { try? JSONDecoder().decode(AdoptedCalendar.self, from: Data($0.body.utf8)) }
-        if last?.calendar != fingerprint {
+        func adopted(_ r: RecordEvent) -> AdoptedCalendar? {
+            r.type == "adopted" ? try? JSONDecoder().decode(AdoptedCalendar.self, from: Data(r.body.utf8)) : nil
+        }
+        let lastRecord = records.last { $0.type == "adopted" }
+        let last = lastRecord.flatMap(adopted)
+        // A calendar adopted before and replaced since, recently: another instance runs newer rules (or an older
+        // one is still running); going back at once would move every clock twice.
+        if last?.calendar != fingerprint, let lastRecord, records.contains(where: { adopted($0)?.calendar == fingerprint }),
+           now < lastRecord.at.addingTimeInterval(Self.calendarReadoptDelay) {
+            report.deferred = true
+        } else if last?.calendar != fingerprint {
             report.adoptedFrom = last?.calendar
             try await replanAll(at: now, into: &report)
             let body = String(decoding: try JSONEncoder().encode(AdoptedCalendar(calendar: fingerprint, moved: report.moved.count)), as: UTF8.self)

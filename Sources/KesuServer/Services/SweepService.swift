@@ -60,6 +60,10 @@ public struct SweepService: Service {
                 "calendar": "\(calendar.calendar.prefix(12))", "examined": "\(calendar.casesExamined)", "moved": "\(calendar.moved.count)",
             ])
         }
+        if calendar.deferred {
+            api.logger.notice("holiday calendar differs from the one another instance adopted; waiting before adopting it again",
+                              metadata: ["calendar": "\(calendar.calendar.prefix(12))"])
+        }
         for s in calendar.skipped { api.logger.warning("calendar re-plan skipped a case", metadata: ["case": "\(s.caseNumber)", "reason": "\(s.reason)"]) }
         if calendar.noticeSent {
             api.logger.warning("holiday calendar coverage ends soon", metadata: [
