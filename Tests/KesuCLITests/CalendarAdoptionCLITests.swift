@@ -47,7 +47,7 @@ import Testing
 
         // Beforehand: which running clocks' due times move. The store is only read.
         let historyBefore = try #require((try cli.run(["show", number, "--json"], rules: live).json["events"] as? [Any])?.count)
-        let diff = try cli.run(["rules", "diff", live, next, "--replay", "--json"], rules: live, now: "2027-02-03T12:30:00+08:00")
+        let diff = try cli.run(["rules", "diff", live, next, "--replay", "--json"], rules: live, now: "2027-02-04T08:30:00+08:00")
         #expect(diff.status == 0, "\(diff.stderr)")
         let moves = diff.json["calendar_moves"] as? [[String: Any]] ?? []
         #expect(moves.count == 1)
@@ -55,25 +55,26 @@ import Testing
         #expect(moves.first?["from"] as? String == "2027-02-10T18:00:00+08:00")
         // Officially 02-05 to 02-13 are off and Sunday 02-14 is a working day: 02-04, 02-14, 02-15.
         #expect(moves.first?["to"] as? String == "2027-02-15T18:00:00+08:00")
-        let text = try cli.run(["rules", "diff", live, next, "--replay"], rules: live, now: "2027-02-03T12:30:00+08:00")
+        let text = try cli.run(["rules", "diff", live, next, "--replay"], rules: live, now: "2027-02-04T08:30:00+08:00")
         #expect(text.stdout.contains("new holiday calendar: 1 running clock(s) would be re-planned"))
         #expect(text.stdout.contains("\(number)  answer#1  due 2027-02-10T18:00:00+08:00 → 2027-02-15T18:00:00+08:00"))
         #expect((try cli.run(["show", number, "--json"], rules: live).json["events"] as? [Any])?.count == historyBefore)
 
-        // Put in force: the next sweep re-plans and records it.
-        let sweep = try cli.run(["sweep"], rules: next, now: "2027-02-03T13:00:00+08:00")
+        // Put in force: the next sweep re-plans and records it — the next morning, when the case's acceptance clock
+        // (4 working hours) is already overdue: a case late on one clock still has its other clock moved.
+        let sweep = try cli.run(["sweep"], rules: next, now: "2027-02-04T09:00:00+08:00")
         #expect(sweep.status == 0, "\(sweep.stderr)")
         #expect(sweep.stdout.contains("\(number)  clock_replanned  answer#1  due 2027-02-10T18:00:00+08:00 → 2027-02-15T18:00:00+08:00"))
-        let shown = try cli.run(["show", number, "--json"], rules: next, now: "2027-02-03T13:05:00+08:00")
+        let shown = try cli.run(["show", number, "--json"], rules: next, now: "2027-02-04T09:05:00+08:00")
         #expect(Self.answerDue(shown.json) == "2027-02-15T18:00:00+08:00")
         let history = shown.json["events"] as? [[String: Any]] ?? []
         let replanned = try #require(history.last { $0["type"] as? String == "clock_replanned" })
         #expect(jsonText(replanned).contains("2027-02-10T18:00:00+08:00") && jsonText(replanned).contains("2027-02-15T18:00:00+08:00"))
-        let textShow = try cli.run(["show", number], rules: next, now: "2027-02-03T13:05:00+08:00")
+        let textShow = try cli.run(["show", number], rules: next, now: "2027-02-04T09:05:00+08:00")
         #expect(textShow.stdout.contains("按新的节假日日历重算, 到期 2027-02-10T18:00:00+08:00 → 2027-02-15T18:00:00+08:00"))
 
         // Once only.
-        let again = try cli.run(["sweep", "--json"], rules: next, now: "2027-02-03T13:10:00+08:00")
+        let again = try cli.run(["sweep", "--json"], rules: next, now: "2027-02-04T09:10:00+08:00")
         #expect(((again.json["calendar"] as? [String: Any])?["moved"] as? [Any])?.isEmpty == true)
     }
 

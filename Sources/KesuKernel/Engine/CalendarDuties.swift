@@ -94,21 +94,30 @@ extension Engine {
 
     /// Counts every open case's running clocks again on the calendar in force.
     func replanAll(at now: Date, into report: inout CalendarDutiesReport) async throws {
+        var moved: [CalendarDutiesReport.Move] = [], skipped: [Engine.SweepReport.Skipped] = []
+        let examined = try await forEachCaseWithRunningClocks { id in
+            do { moved += try await replan(id, at: now) } catch { skipped.append(await skip(id, error, at: now)) }
+        }
+        report.casesExamined += examined
+        report.moved += moved
+        report.skipped += skipped
+    }
+
+    /// Calls `body` with each open case that has a running clock (`planReplan` leaves the ones already due);
+    /// returns how many. The ids are read first, page by page, so a case closed meanwhile cannot shift
+    /// a page past one not yet seen; a case opened meanwhile is planned on the calendar in force anyway.
+    func forEachCaseWithRunningClocks( _ body: (Int64) async throws -> Void) async throws -> Int {
+        var ids: [Int64] = []
         var offset = 0
-        let page = 500
         while true {
-            let cases = try await store.list(CaseQuery(openOnly: true, limit: page, offset: offset))
+            let cases = try await store.list(CaseQuery(openOnly: true, limit: 1000, offset: offset))
             if cases.isEmpty { break }
             offset += cases.count
-            for summary in cases where summary.earliestDue.map({ $0 > now }) ?? false {
-                report.casesExamined += 1
-                do {
-                    report.moved += try await replan(summary.id, at: now)
-                } catch {
-                    report.skipped.append(await skip(summary.id, error, at: now))
-                }
-            }
+            // Any running clock: a case overdue on one clock may have another still to run.
+            ids += cases.filter { $0.earliestDue != nil }.map(\.id)
         }
+        for id in ids { try await body(id) }
+        return ids.count
     }
 
     func replan(_ id: Int64, at now: Date) async throws -> [CalendarDutiesReport.Move] {
@@ -135,28 +144,22 @@ extension Engine {
     /// lists them before a deploy): nothing is written.
     public func calendarMoves(to calendar: CalendarRules, at now: Date) async throws -> [CalendarDutiesReport.Move] {
         var out: [CalendarDutiesReport.Move] = []
-        var offset = 0
         var planners: [String: Planner] = [:]
-        while true {
-            let cases = try await store.list(CaseQuery(openOnly: true, limit: 500, offset: offset))
-            if cases.isEmpty { break }
-            offset += cases.count
-            for summary in cases where summary.earliestDue.map({ $0 > now }) ?? false {
-                let history = try await store.events(caseID: summary.id)
-                let current = CaseState(events: history)
-                let rules: Planner
-                if let p = planners[current.packVersion] {
-                    rules = p
-                } else {
-                    var pack = try await planner(for: current).pack
-                    pack.calendar = pack.calendar.adoptingDays(of: calendar)
-                    rules = try Planner(pack: pack, scorer: planner.scorer)
-                    planners[current.packVersion] = rules
-                }
-                for e in try rules.planReplan(history: history, on: current, at: now) {
-                    guard case let .clockReplanned(run, due, previous, _) = e.body else { continue }
-                    out.append(.init(caseNumber: current.number, run: run.description, from: previous, to: due))
-                }
+        _ = try await forEachCaseWithRunningClocks { id in
+            let history = try await store.events(caseID: id)
+            let current = CaseState(events: history)
+            let rules: Planner
+            if let p = planners[current.packVersion] {
+                rules = p
+            } else {
+                var pack = try await planner(for: current).pack
+                pack.calendar = pack.calendar.adoptingDays(of: calendar)
+                rules = try Planner(pack: pack, scorer: planner.scorer)
+                planners[current.packVersion] = rules
+            }
+            for e in try rules.planReplan(history: history, on: current, at: now) {
+                guard case let .clockReplanned(run, due, previous, _) = e.body else { continue }
+                out.append(.init(caseNumber: current.number, run: run.description, from: previous, to: due))
             }
         }
         return out
