@@ -95,18 +95,18 @@ extension Engine {
     /// Counts every open case's running clocks again on the calendar in force.
     func replanAll(at now: Date, into report: inout CalendarDutiesReport) async throws {
         var moved: [CalendarDutiesReport.Move] = [], skipped: [Engine.SweepReport.Skipped] = []
-        let examined = try await forEachCaseWithRunningClocks { id in
-            do { moved += try await replan(id, at: now) } catch { skipped.append(await skip(id, error, at: now)) }
+        let examined = try await forEachCaseWithRunningClocks { id, history in
+            do { moved += try await replan(id, history: history, at: now) } catch { skipped.append(await skip(id, error, at: now)) }
         }
         report.casesExamined += examined
         report.moved += moved
         report.skipped += skipped
     }
 
-    /// Calls `body` with each open case that has a running clock (`planReplan` leaves the ones already due);
-    /// returns how many. The ids are read first, page by page, so a case closed meanwhile cannot shift
-    /// a page past one not yet seen; a case opened meanwhile is planned on the calendar in force anyway.
-    func forEachCaseWithRunningClocks( _ body: (Int64) async throws -> Void) async throws -> Int {
+    /// Calls `body` with each open case that has a running clock (`planReplan` leaves the ones already due) and its
+    /// history, read 500 cases at a time; returns how many. The ids are read first, so a case closed meanwhile
+    /// cannot shift a page past one not yet seen; a case opened meanwhile is planned on the calendar in force.
+    func forEachCaseWithRunningClocks(_ body: (Int64, [Event]) async throws -> Void) async throws -> Int {
         var ids: [Int64] = []
         var offset = 0
         while true {
@@ -116,13 +116,20 @@ extension Engine {
             // Any running clock: a case overdue on one clock may have another still to run.
             ids += cases.filter { $0.earliestDue != nil }.map(\.id)
         }
-        for id in ids { try await body(id) }
+        var start = 0
+        while start < ids.count {
+            let batch = Array(ids[start..<min(start + 500, ids.count)])
+            start += batch.count
+            let histories = Dictionary(grouping: try await store.events(caseIDs: batch), by: \.caseID)
+            for id in batch { try await body(id, histories[id] ?? []) }
+        }
         return ids.count
     }
 
-    func replan(_ id: Int64, at now: Date) async throws -> [CalendarDutiesReport.Move] {
+    /// `history` is the case as read with its batch; a conflict (the case changed meanwhile) reads it again.
+    func replan(_ id: Int64, history first: [Event], at now: Date) async throws -> [CalendarDutiesReport.Move] {
         for attempt in 0..<3 {
-            let history = try await store.events(caseID: id)
+            let history = attempt == 0 && !first.isEmpty ? first : try await store.events(caseID: id)
             let current = CaseState(events: history)
             let rules = try await planner(for: current)
             let events = try rules.planReplan(history: history, on: current, at: now)
@@ -145,8 +152,7 @@ extension Engine {
     public func calendarMoves(to calendar: CalendarRules, at now: Date) async throws -> [CalendarDutiesReport.Move] {
         var out: [CalendarDutiesReport.Move] = []
         var planners: [String: Planner] = [:]
-        _ = try await forEachCaseWithRunningClocks { id in
-            let history = try await store.events(caseID: id)
+        _ = try await forEachCaseWithRunningClocks { _, history in
             let current = CaseState(events: history)
             let rules: Planner
             if let p = planners[current.packVersion] {
