@@ -10,7 +10,7 @@ public struct ChineseNotificationWording: NotificationWording {
     public init() {}
 
     public func text(for n: KesuKernel.Notification, pack: RulePack, zone: TimeZone) -> String {
-        if n.kind == .calendar { return Self.calendarText(n, zone: zone) }
+        if n.kind == .calendar { return Self.calendarText(n, pack: pack, zone: zone) }
         // A due time in a year the calendar only drafts (or does not know) carries the same mark as everywhere else.
         let due = n.dueAt.map { d -> String in
             var gregorian = Calendar(identifier: .gregorian)
@@ -40,7 +40,7 @@ public struct ChineseNotificationWording: NotificationWording {
             let owner = unit.map { "，承办单位\($0)尚未办结" } ?? "，尚未办结"
             return "【督办】\(subject)\(when)\(owner)，现升级督办。"
         case .calendar:
-            return Self.calendarText(n, zone: zone)
+            return Self.calendarText(n, pack: pack, zone: zone)
         case .violation:
             let name = n.violation.map { id in pack.scoring.violations.first { $0.id == id }?.name ?? id } ?? ""
             let who = [unit, n.person.map { pack.person($0)?.name ?? $0 }].compactMap { $0 }.joined(separator: "·")
@@ -52,9 +52,13 @@ public struct ChineseNotificationWording: NotificationWording {
     /// The coverage notice to the administrators: until when the official calendar counts, and what to do.
     ///
     ///     【日历提醒】节假日日历（国务院办公厅通知）只覆盖到2026年12月31日，还剩24天。2027年的节假日和调休上班日尚未导入：…
-    static func calendarText(_ n: KesuKernel.Notification, zone: TimeZone) -> String {
+    static func calendarText(_ n: KesuKernel.Notification, pack: RulePack, zone: TimeZone) -> String {
         let year = n.period ?? ""
-        let todo = "请在国务院办公厅发布\(year)年部分节假日安排的通知后，用 kesu calendar import 导入（或先用 kesu calendar draft \(year) 生成暂定日历），并重新加载规则；在此之前，\(year)年的时限只跳过周末。"
+        let drafted = Int(year).map { pack.calendar.coverage(ofYear: $0) == .provisional } ?? false
+        let meanwhile = drafted
+            ? "在此之前，\(year)年的时限按暂定日历计算（仅法定节假日，无调休上班日），并标注“暂定日历”。"
+            : "在此之前，\(year)年的时限只跳过周末（可先用 kesu calendar draft \(year) 生成暂定日历）。"
+        let todo = "请在国务院办公厅发布\(year)年部分节假日安排的通知后，用 kesu calendar import 导入，加入规则包的 calendar.include 并重新加载规则；\(meanwhile)"
         guard let end = n.dueAt else {
             return "【日历提醒】节假日日历不覆盖今天（\(year)年）：时限计算未排除\(year)年的节假日，也没有调休上班日。\(todo)"
         }

@@ -156,6 +156,13 @@ import Testing
         #expect(n.kind == .calendar && n.recipients == ["admin1"])
         #expect(n.text.hasPrefix("【日历提醒】节假日日历（国务院办公厅通知）只覆盖到2026年12月31日，还剩25天。"), "\(n.text)")
         #expect(n.text.contains("2027年部分节假日安排的通知") && n.text.contains("kesu calendar import"))
+        #expect(n.text.hasSuffix("在此之前，2027年的时限只跳过周末（可先用 kesu calendar draft 2027 生成暂定日历）。"), "\(n.text)")
+        // With a draft for 2027 in the pack, the notice says deadlines are counted on it meanwhile.
+        var drafted = pack
+        drafted.calendar.provisionalYears = [2027]
+        drafted.calendar.holidays.append(DatedDay(date: LocalDate(year: 2027, month: 1, day: 1), name: "new_years_day", label: "元旦"))
+        let withDraft = ChineseNotificationWording().text(for: n, pack: drafted, zone: zone)
+        #expect(withDraft.hasSuffix("在此之前，2027年的时限按暂定日历计算（仅法定节假日，无调休上班日），并标注“暂定日历”。"), "\(withDraft)")
         // Past the end: today itself is not covered.
         let late = ChineseNotificationWording().text(for: KesuKernel.Notification(kind: .calendar, caseNumber: "calendar", recipients: [],
                                                                                    at: at("2027-01-04T09:00"), period: "2027"),
