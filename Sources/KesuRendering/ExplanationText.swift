@@ -7,7 +7,14 @@ public struct ExplanationText: Sendable {
     public let pack: RulePack
     public let zone: TimeZone
 
-    public init(pack: RulePack, zone: TimeZone) { self.pack = pack; self.zone = zone }
+    /// The pack's calendar, for how surely each due time is known (nil only for a calendar that does not load,
+    /// which a validated pack never has: then every year reads as official).
+    let calendar: BusinessCalendar?
+
+    public init(pack: RulePack, zone: TimeZone) {
+        self.pack = pack; self.zone = zone
+        self.calendar = try? BusinessCalendar(pack.calendar)
+    }
 
     /// ` [file:line]` where a rule was written — with `extends:`, the parent's file or the child's.
     public func defined(_ location: SourceLocation?) -> String {
@@ -142,21 +149,11 @@ public struct ExplanationText: Sendable {
 
     // MARK: Calendar coverage
 
-    /// The years a walk passes through (its days, where counting starts and the due day), in order.
-    public func years(_ walk: DueExplanation) -> [Int] {
-        Set(walk.days.map(\.date.year)).union([year(of: walk.countFrom), year(of: walk.due)]).sorted()
-    }
-
-    /// The weakest calendar among the years a walk passes through: a due time is only as sure as every day counted.
-    public func coverage(_ walk: DueExplanation) -> YearCoverage {
-        years(walk).map(pack.calendar.coverage(ofYear:)).max() ?? .official
-    }
+    /// The weakest calendar among the years a walk passes through.
+    public func coverage(_ walk: DueExplanation) -> YearCoverage { calendar?.coverage(of: walk) ?? .official }
 
     /// The weakest calendar among the years from `start` to `end`.
-    public func coverage(from start: Date, to end: Date) -> YearCoverage {
-        let (a, b) = (year(of: min(start, end)), year(of: max(start, end)))
-        return (a...b).map(pack.calendar.coverage(ofYear:)).max() ?? .official
-    }
+    public func coverage(from start: Date, to end: Date) -> YearCoverage { calendar?.coverage(from: start, to: end) ?? .official }
 
     /// One line for each year a clock's due time was counted through that is not officially known: what the flag means.
     func calendarLines(_ c: ClockRunExplanation) -> [String] {
@@ -172,15 +169,10 @@ public struct ExplanationText: Sendable {
             case let .extended(x): if let w = x.walk { walks.append(w) }
             }
         }
-        let from = year(of: min(c.startedAt, c.dueAt)), to = year(of: max(c.startedAt, c.dueAt))
-        let years = Set(walks.flatMap(years)).union(from...to)
-        return years.sorted().map { ($0, pack.calendar.coverage(ofYear: $0)) }
-    }
-
-    func year(of d: Date) -> Int {
-        var g = Calendar(identifier: .gregorian)
-        g.timeZone = zone
-        return g.component(.year, from: d)
+        guard let calendar else { return [] }
+        let from = calendar.localDate(of: min(c.startedAt, c.dueAt)).year, to = calendar.localDate(of: max(c.startedAt, c.dueAt)).year
+        let years = Set(walks.flatMap(calendar.years(of:))).union(from...to)
+        return years.sorted().map { ($0, calendar.coverage(ofYear: $0)) }
     }
 
     // MARK: Days

@@ -25,27 +25,6 @@ public enum MonthText {
 
     public static let legend = "图例：休 周末　假 节假日　班 调休上班日　无标记 工作日"
 
-    /// What a year's coverage means for the due times counted in it.
-    public static func coverage(_ c: YearCoverage) -> String {
-        switch c {
-        case .official: "正式（国务院办公厅通知）"
-        case .provisional: "暂定（草案，仅法定节假日，无调休）"
-        case .uncovered: "未覆盖（仅跳过周末）"
-        }
-    }
-
-    /// What the administrator does about a year not officially covered; nil when it is.
-    public static func advice(_ c: YearCoverage, year: Int) -> String? {
-        switch c {
-        case .official:
-            nil
-        case .provisional:
-            "国务院办公厅发布\(year)年部分节假日安排的通知后，请用 kesu calendar import 导入，加入各规则包的 calendar.include 并移除草案；在此之前按暂定日历计算的时限标注为暂定。"
-        case .uncovered:
-            "请在国务院办公厅发布\(year)年部分节假日安排的通知后用 kesu calendar import 导入；通知发布前可先用 kesu calendar draft \(year) 生成暂定日历。在此之前，\(year)年的时限只跳过周末。"
-        }
-    }
-
     /// `2026-10-01 四 假 国庆节`; a 调休 working day says so: `2026-10-10 六 班 国庆节（调休上班）`.
     public static func namedLine(_ d: MonthView.Day) -> String {
         let what = d.label.flatMap { $0.isEmpty ? nil : $0 } ?? d.name ?? ""
@@ -77,8 +56,8 @@ public enum MonthText {
             lines += named.map { "  " + namedLine($0) }
         }
         lines.append("")
-        lines.append("\(view.year)年日历：\(coverage(view.coverage))")
-        if let advice = advice(view.coverage, year: view.year) { lines.append(advice) }
+        lines.append("\(view.year)年日历：\(CoverageText.label(view.coverage))")
+        if let advice = CoverageText.advice(view.coverage, year: view.year) { lines.append(advice) }
         return lines
     }
 

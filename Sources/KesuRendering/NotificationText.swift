@@ -51,16 +51,14 @@ public struct ChineseNotificationWording: NotificationWording {
 
     /// The coverage notice to the administrators: until when the official calendar counts, and what to do.
     ///
-    ///     【日历提醒】节假日日历（国务院办公厅通知）只覆盖到2026年12月31日，还剩24天。2027年的节假日和调休上班日尚未导入：…
+    ///     【日历提醒】节假日日历（国务院办公厅通知）只覆盖到2026年12月31日，还剩25天。国务院办公厅发布2027年…的通知后，…
+    ///
+    /// What to do, and how deadlines count meanwhile, is `CoverageText.advice`, as `kesu calendar show` says it.
     static func calendarText(_ n: KesuKernel.Notification, pack: RulePack, zone: TimeZone) -> String {
-        let year = n.period ?? ""
-        let drafted = Int(year).map { pack.calendar.coverage(ofYear: $0) == .provisional } ?? false
-        let meanwhile = drafted
-            ? "在此之前，\(year)年的时限按暂定日历计算（仅法定节假日，无调休上班日），并标注“暂定日历”。"
-            : "在此之前，\(year)年的时限只跳过周末（可先用 kesu calendar draft \(year) 生成暂定日历）。"
-        let todo = "请在国务院办公厅发布\(year)年部分节假日安排的通知后，用 kesu calendar import 导入，加入规则包的 calendar.include 并重新加载规则；\(meanwhile)"
+        let year = n.period.flatMap(Int.init) ?? 0
+        let todo = CoverageText.advice(pack.calendar.coverage(ofYear: year), year: year) ?? ""
         guard let end = n.dueAt else {
-            return "【日历提醒】节假日日历不覆盖今天（\(year)年）：时限计算未排除\(year)年的节假日，也没有调休上班日。\(todo)"
+            return "【日历提醒】节假日日历（国务院办公厅通知）不覆盖今天（\(year)年）。\(todo)"
         }
         // `dueAt` is the first instant not covered; the last covered day is the one before it.
         let lastDay = ChineseTime.date(end.addingTimeInterval(-1), in: zone)

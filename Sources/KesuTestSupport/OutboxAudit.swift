@@ -15,6 +15,9 @@ public enum OutboxAudit {
         public var byStatus: [OutboxItem.Status: Int] = [:]
         /// Items about cases, all of them (for further checks, e.g. against a channel's file).
         public var items: [OutboxItem] = []
+        /// Items about no case (`caseID` 0: periodic-report reminders, calendar notices), which the events do not
+        /// call for; a channel's file holds them beside the case items.
+        public var notices: [OutboxItem] = []
         /// Every disagreement, one line each: empty when the outbox matches the events.
         public var problems: [String] = []
         public var pending: Int { byStatus[.pending] ?? 0 }
@@ -27,6 +30,7 @@ public enum OutboxAudit {
         var result = Result()
         let all = try await store.outbox(status: nil, limit: 10_000_000)
         var actual: [Int64: [String: Int]] = [:]
+        result.notices = all.filter { $0.caseID == 0 }
         for item in all where item.caseID != 0 {
             result.items.append(item)
             result.byStatus[item.status, default: 0] += 1

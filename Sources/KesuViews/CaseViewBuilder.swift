@@ -140,10 +140,10 @@ public struct CaseViewBuilder: Sendable {
                 }
             }
             guard let (walk, basis, from) = chosen else { continue }
-            let years = Self.years(of: walk, calendar: rules.calendar)
+            let years = rules.calendar.years(of: walk).map { CalendarYearView(year: $0, calendar: rules.calendar.coverage(ofYear: $0)) }
             out[c.run] = DueWalkView(
                 from: time(from), basis: basis, countFrom: time(walk.countFrom), due: time(walk.due),
-                dueCalendar: years.map(\.calendar).max() ?? .official, calendarYears: years,
+                dueCalendar: rules.calendar.coverage(of: walk), calendarYears: years,
                 days: walk.days.map { d in
                     let (kind, label): (String, String?) = switch d.kind {
                     case .working: ("working", nil)
@@ -158,9 +158,4 @@ public struct CaseViewBuilder: Sendable {
         return out
     }
 
-    /// The years a walk passes through (its days, and the due time's own day) with their coverage.
-    static func years(of walk: DueExplanation, calendar: BusinessCalendar) -> [CalendarYearView] {
-        let years = Set(walk.days.map(\.date.year)).union([calendar.localDate(of: walk.countFrom).year, calendar.localDate(of: walk.due).year])
-        return years.sorted().map { CalendarYearView(year: $0, calendar: calendar.coverage(ofYear: $0)) }
-    }
 }

@@ -27,8 +27,8 @@ func calendarRows(loaded: LoadedPack, path: String) async throws -> [Row3] {
     // The week after the bench's "now" (Fri 2026-11-27) off: a changed calendar as the notice's import gives it.
     var changed = loaded.pack
     changed.version = "bench-changed-calendar"
-    changed.calendar.holidays += (30...30).map { DatedDay(date: LocalDate(year: 2026, month: 11, day: $0), name: "bench", label: "测试") }
-        + (1...4).map { DatedDay(date: LocalDate(year: 2026, month: 12, day: $0), name: "bench", label: "测试") }
+    let days = [LocalDate(year: 2026, month: 11, day: 30)] + (1...4).map { LocalDate(year: 2026, month: 12, day: $0) }
+    changed.calendar.holidays += days.map { DatedDay(date: $0, name: "bench", label: "测试") }
     struct Shelf: PackResolver {
         let pack: RulePack
         func pack(version: String) async throws -> RulePack? { version == pack.version ? pack : nil }

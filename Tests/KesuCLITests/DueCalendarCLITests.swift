@@ -3,8 +3,8 @@ import KesuTestSupport
 import Testing
 
 /// Issue 16: a due time counted through a provisional (drafted) or uncovered year is flagged wherever the CLI shows
-/// it — `kesu show`, `kesu list`, `kesu rules explain`, text and JSON. The pack: 2024-2026 official, 2027 drafted,
-/// 2028 not known at all. The provincial feedback clock (5 working days, from intake) runs on every case here.
+/// it — `kesu show`, `kesu list`, `kesu rules explain`, text and JSON. The shipped pack: 2024-2026 official, 2027
+/// drafted (rules/calendars/cn-2027-draft.yaml), 2028 not known at all. The provincial feedback clock (5 working days, from intake) runs on every case here.
 @Suite struct DueCalendarCLITests {
     struct Opened {
         let number: String
@@ -24,7 +24,7 @@ import Testing
 
     @Test func aDueTimeInTheDraftedYearIsFlaggedProvisional() throws {
         let cli = try KesuCLI()
-        let pack = try DraftCalendarPack.make(in: cli.dir)
+        let pack = KesuCLI.pack("tobacco-prefecture")
         let now = "2026-12-28T10:00:00+08:00"
         let c = try Self.intake(cli, pack: pack, at: now)
         // 12-29, 12-30, 12-31; 2027-01-01 元旦 (from the draft) and the weekend skipped; 01-04, 01-05.
@@ -52,7 +52,7 @@ import Testing
 
     @Test func aDueTimeInAnOfficialYearIsNotFlagged() throws {
         let cli = try KesuCLI()
-        let pack = try DraftCalendarPack.make(in: cli.dir)
+        let pack = KesuCLI.pack("tobacco-prefecture")
         let now = "2026-10-12T10:00:00+08:00"
         let c = try Self.intake(cli, pack: pack, at: now)
         #expect(c.clock["due_at"] as? String == "2026-10-19T18:00:00+08:00")
@@ -68,7 +68,7 @@ import Testing
 
     @Test func aDueTimeInAYearWithNoHolidaysIsFlaggedUncovered() throws {
         let cli = try KesuCLI()
-        let pack = try DraftCalendarPack.make(in: cli.dir)
+        let pack = KesuCLI.pack("tobacco-prefecture")
         let now = "2028-03-01T10:00:00+08:00"
         let c = try Self.intake(cli, pack: pack, at: now)
         #expect(c.clock["due_at"] as? String == "2028-03-08T18:00:00+08:00")

@@ -167,7 +167,7 @@ import Testing
         let late = ChineseNotificationWording().text(for: KesuKernel.Notification(kind: .calendar, caseNumber: "calendar", recipients: [],
                                                                                    at: at("2027-01-04T09:00"), period: "2027"),
                                                      pack: pack, zone: zone)
-        #expect(late.hasPrefix("【日历提醒】节假日日历不覆盖今天（2027年）"))
+        #expect(late.hasPrefix("【日历提醒】节假日日历（国务院办公厅通知）不覆盖今天（2027年）。国务院办公厅发布2027年"), "\(late)")
         // A reminder of a clock due in a year the calendar does not know says so, like every other due time.
         let reminder = ChineseNotificationWording().text(for: KesuKernel.Notification(kind: .reminder, caseNumber: "T-2027-000001", recipients: [],
                                                                                        at: at("2027-01-04T09:00"), clock: "answer", run: 1,

@@ -72,6 +72,17 @@ public struct DueExplanation: Sendable, Equatable {
 }
 
 extension BusinessCalendar {
+    /// The years a walk passes through (its days, where counting starts and the due day), in order: the years whose
+    /// holidays decided the due time.
+    public func years(of walk: DueExplanation) -> [Int] {
+        Set(walk.days.map(\.date.year)).union([localDate(of: walk.countFrom).year, localDate(of: walk.due).year]).sorted()
+    }
+
+    /// The weakest coverage among the years a walk passes through: a due time is only as sure as every day counted.
+    public func coverage(of walk: DueExplanation) -> YearCoverage {
+        years(of: walk).map(coverage(ofYear:)).max() ?? .official
+    }
+
     /// The due time of a clock of this length started at `start`, with every day the count
     /// passed through. `due` equals `due(from: start, length: length)`; throws the same errors.
     public func explainDue(from start: Date, length: ClockLength) throws -> DueExplanation {
