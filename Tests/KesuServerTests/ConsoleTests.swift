@@ -1,0 +1,293 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KesuKernel
+import KesuServer
+import KesuSQLite
+import Logging
+import Testing
+
+/// A browser over the router: keeps cookies, posts forms, does not follow redirects.
+final class Browser: @unchecked Sendable {
+    let client: any TestClientProtocol
+    private let lock = NSLock()
+    private var cookies: [String: String] = [:]
+    /// The Set-Cookie lines last received, to check their attributes.
+    private(set) var lastSetCookies: [String] = []
+
+    init(_ client: any TestClientProtocol) { self.client = client }
+
+    /// A cookie line carried from one server to another.
+    final class Jar: @unchecked Sendable { var line = "" }
+
+    struct Page: Sendable {
+        var status: Int
+        var headers: HTTPFields
+        var html: String
+        var location: String? { headers[.location] }
+        /// The value of the first input with this name.
+        func input(_ name: String) -> String? {
+            guard let r = html.range(of: #"name="\#(name)" value="[^"]*""#, options: .regularExpression) else { return nil }
+            return String(html[r].dropFirst(#"name="\#(name)" value=""#.count).dropLast())
+        }
+        var csrf: String? { input("csrf") }
+        var version: String? { input("expected_version") }
+        /// Text inside the element with this id (tags stripped).
+        func text(id: String) -> String? {
+            guard let r = html.range(of: #"id="\#(id)"[^>]*>[^<]*"#, options: .regularExpression) else { return nil }
+            return String(html[r].split(separator: ">", maxSplits: 1).last ?? "")
+        }
+        func has(_ s: String) -> Bool { html.contains(s) }
+    }
+
+    func get(_ uri: String) async throws -> Page { try await send(.get, uri, body: nil) }
+
+    func post(_ uri: String, _ form: [String: String]) async throws -> Page {
+        let body = form.map { k, v in "\(Self.enc(k))=\(Self.enc(v))" }.joined(separator: "&")
+        return try await send(.post, uri, body: body)
+    }
+
+    static func enc(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    func send(_ method: HTTPRequest.Method, _ uri: String, body: String?) async throws -> Page {
+        var headers = HTTPFields()
+        let jar = lock.withLock { cookies }
+        if !jar.isEmpty { headers[.cookie] = jar.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+        if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
+        let page = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { r in
+            Page(status: Int(r.status.code), headers: r.headers, html: String(buffer: r.body))
+        }
+        let set = page.headers[values: .setCookie]
+        lock.withLock {
+            lastSetCookies = set
+            for line in set {
+                let first = line.split(separator: ";")[0]
+                let kv = first.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2 else { continue }
+                let expired = line.contains("Max-Age=0") || line.range(of: "Expires=[^;]*1970", options: .regularExpression) != nil
+                    || (line.range(of: #"Expires=([^;]+)"#, options: .regularExpression).flatMap { r -> Date? in
+                        let s = line[r].dropFirst("Expires=".count)
+                        let f = DateFormatter(); f.locale = Locale(identifier: "en_US_POSIX"); f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+                        return f.date(from: String(s))
+                    }.map { $0 < Date() } ?? false)
+                if expired { cookies[String(kv[0])] = nil } else { cookies[String(kv[0])] = String(kv[1]) }
+            }
+        }
+        return page
+    }
+
+    func signIn(_ username: String, _ password: String) async throws -> Page {
+        let form = try await get("/console/login")
+        return try await post("/console/login", ["csrf": form.csrf ?? "", "username": username, "password": password, "next": "/console/"])
+    }
+
+    /// Opens a transition's form and posts it with these fields.
+    func act(_ number: String, _ transition: String, _ fields: [String: String] = [:]) async throws -> Page {
+        let form = try await get("/console/cases/\(number)/act/\(transition)")
+        guard form.status == 200 else { return form }
+        var body = fields
+        body["csrf"] = form.csrf ?? ""
+        body["expected_version"] = form.version ?? ""
+        return try await post("/console/cases/\(number)/act/\(transition)", body)
+    }
+}
+
+@Suite("web console: sign-in, sessions, CSRF, scope and masking")
+struct ConsoleTests {
+    static let password = "Pw-console-1"
+
+    /// A server whose store has a login (user name = person id) for each of `people`, and the setup link used.
+    static func fixture(people: [String] = ["zhao_min", "qian_jin", "li_na", "wang_lei", "chen_gang", "ma_lin"]) async throws -> ServerFixture {
+        let f = try await ServerFixture.make(at: "2026-10-12T09:00:00+08:00")
+        let logins = Logins(store: f.store)
+        for p in people {
+            try await logins.add(username: p, person: p, password: password, pack: f.api.rules.engine.pack, by: "test", at: f.clock.now)
+        }
+        return f
+    }
+
+    func run(_ f: ServerFixture, _ body: @escaping @Sendable (@Sendable () -> Browser) async throws -> Void) async throws {
+        try await f.app.test(.router) { client in
+            try await body { Browser(client) }
+        }
+    }
+
+    @Test("first run: the setup link lets one administrator in, once, and the link then stops working")
+    func firstRun() async throws {
+        let f = try await ServerFixture.make(at: "2026-10-12T09:00:00+08:00")
+        let link = try #require(try await f.api.consoleSetupLink())
+        #expect(link.hasPrefix("http://127.0.0.1:8080/console/setup?token="))
+        let path = String(link.dropFirst("http://127.0.0.1:8080".count))
+        try await run(f) { browser in
+            let b = browser()
+            let before = try await b.get("/console/login")
+            #expect(before.has("首次设置"))
+            #expect(try await b.get("/console/setup?token=wrong").status == 403)
+            let form = try await b.get(path)
+            #expect(form.status == 200)
+            #expect(form.has(#"<option value="wu_jing">"#), "only rules_admin people are offered")
+            #expect(!form.has(#"<option value="zhao_min">"#))
+            let mismatch = try await b.post("/console/setup", ["csrf": form.csrf!, "token": String(path.split(separator: "=").last!),
+                                                               "person": "wu_jing", "username": "admin", "password": "Admin-pass-1", "password_confirm": "other"])
+            #expect(mismatch.status == 422 && mismatch.has("两次输入的密码不一致"))
+            let done = try await b.post("/console/setup", ["csrf": form.csrf!, "token": String(path.split(separator: "=").last!),
+                                                           "person": "wu_jing", "username": "admin", "password": "Admin-pass-1", "password_confirm": "Admin-pass-1"])
+            #expect(done.status == 303 && done.location == "/console/logins?created=admin")
+            let logins = try await b.get("/console/logins")
+            #expect(logins.status == 200 && logins.has(#"data-person="zhao_min""#))
+            // The admin creates a login for a clerk, who can then sign in.
+            let created = try await b.post("/console/logins", ["csrf": logins.csrf!, "person": "zhao_min", "username": "zhaomin", "password": "Clerk-pass-1"])
+            #expect(created.status == 303)
+            #expect(try await browser().signIn("zhaomin", "Clerk-pass-1").status == 303)
+            // The link is spent.
+            #expect(try await browser().get(path).status == 410)
+        }
+        #expect(try await f.api.consoleSetupLink() == nil)
+    }
+
+    @Test("a wrong password is refused without saying which part was wrong; five failures lock the login for 15 minutes")
+    func lockout() async throws {
+        let f = try await Self.fixture(people: ["zhao_min"])
+        try await run(f) { browser in
+            let b = browser()
+            let wrong = try await b.signIn("zhao_min", "nope-nope-1")
+            #expect(wrong.status == 401 && wrong.has("用户名或密码不正确"))
+            let unknown = try await b.signIn("nobody", "nope-nope-1")
+            #expect(unknown.status == 401 && unknown.has("用户名或密码不正确"))
+            for _ in 0..<3 { _ = try await b.signIn("zhao_min", "nope-nope-1") }
+            let locked = try await b.signIn("zhao_min", "nope-nope-1")
+            #expect(locked.has("已锁定"))
+            // Locked: the right password is refused too.
+            let right = try await b.signIn("zhao_min", Self.password)
+            #expect(right.status == 401 && right.has("已锁定"))
+            f.clock.set(f.clock.now.addingTimeInterval(16 * 60))
+            #expect(try await b.signIn("zhao_min", Self.password).status == 303)
+        }
+    }
+
+    @Test("the session cookie is HttpOnly and SameSite; an idle session ends; signing out ends it")
+    func sessions() async throws {
+        let f = try await Self.fixture(people: ["zhao_min"])
+        try await run(f) { browser in
+            let b = browser()
+            let signed = try await b.signIn("zhao_min", Self.password)
+            #expect(signed.status == 303 && signed.location == "/console/")
+            let cookie = try #require(b.lastSetCookies.first { $0.hasPrefix("kesu_session=") })
+            #expect(cookie.contains("HttpOnly"))
+            #expect(cookie.contains("SameSite=Lax"))
+            #expect(!cookie.contains("Secure"))
+            let home = try await b.get("/console/")
+            #expect(home.status == 200 && home.text(id: "whoami")?.contains("赵敏") == true)
+            // 29 minutes later the session is still alive (and its idle clock restarts).
+            f.clock.set(f.clock.now.addingTimeInterval(29 * 60))
+            #expect(try await b.get("/console/").status == 200)
+            f.clock.set(f.clock.now.addingTimeInterval(31 * 60))
+            let expired = try await b.get("/console/")
+            #expect(expired.status == 303 && expired.location?.hasPrefix("/console/login") == true)
+            // Sign in again, then sign out: the session is gone.
+            _ = try await b.signIn("zhao_min", Self.password)
+            let page = try await b.get("/console/")
+            #expect(try await b.post("/console/logout", ["csrf": page.csrf!]).location == "/console/login")
+            #expect(try await b.get("/console/").status == 303)
+        }
+    }
+
+    @Test("two servers on one store share sessions: a browser signed in on one is signed in on the other")
+    func sharedSessions() async throws {
+        let f = try await Self.fixture(people: ["zhao_min"])
+        let second = KesuAPI(rules: f.api.rules, settings: f.api.settings, logger: f.api.logger, now: f.api.now)
+        let jar = Browser.Jar()
+        try await run(f) { browser in
+            let b = browser()
+            _ = try await b.signIn("zhao_min", Self.password)
+            jar.line = b.lastSetCookies.first { $0.hasPrefix("kesu_session=") }!.split(separator: ";")[0].description
+        }
+        let line = jar.line
+        try await Application(router: second.router(), logger: second.logger).test(.router) { client in
+            var headers = HTTPFields()
+            headers[.cookie] = line
+            let status = try await client.execute(uri: "/console/", method: .get, headers: headers) { Int($0.status.code) }
+            #expect(status == 200)
+        }
+    }
+
+    @Test("a post without the session's CSRF token is refused and changes nothing")
+    func csrf() async throws {
+        let f = try await Self.fixture(people: ["zhao_min"])
+        try await run(f) { browser in
+            let b = browser()
+            _ = try await b.signIn("zhao_min", Self.password)
+            let form = try await b.get("/console/intake")
+            let fields = ["channel": "phone", "kind": "complaint", "complainant_type": "retailer", "description": "送货晚了"]
+            let refused = try await b.post("/console/intake", fields)
+            #expect(refused.status == 403 && refused.has("请求无效"))
+            var forged = fields
+            forged["csrf"] = "forged"
+            #expect(try await b.post("/console/intake", forged).status == 403)
+            #expect(try await f.store.count(CaseQuery()) == 0)
+            var good = fields
+            good["csrf"] = form.csrf!
+            let made = try await b.post("/console/intake", good)
+            #expect(made.status == 303 && made.location?.hasPrefix("/console/cases/") == true)
+            #expect(try await f.store.count(CaseQuery()) == 1)
+            // The sign-in form needs its own token too (a cookie set with the form).
+            let fresh = browser()
+            let noToken = try await fresh.post("/console/login", ["username": "zhao_min", "password": Self.password])
+            #expect(noToken.status == 403)
+        }
+    }
+
+    @Test("what each person sees: the phone masked without personal_data, only their unit's cases, only their own steps")
+    func scopeAndMasking() async throws {
+        let f = try await Self.fixture()
+        try await run(f) { browser in
+            let clerk = browser()
+            _ = try await clerk.signIn("zhao_min", Self.password)
+            let form = try await clerk.get("/console/intake")
+            let made = try await clerk.post("/console/intake", [
+                "csrf": form.csrf!, "channel": "phone", "kind": "complaint", "complainant_type": "retailer",
+                "description": "<script>alert(1)</script><img src=x onerror=alert(2)> 送货晚了", "complainant_phone": "13812345678", "complainant_name": "张三",
+            ])
+            let number = String(try #require(made.location).split(separator: "/").last!.split(separator: "?")[0])
+            let page = try await clerk.get("/console/cases/\(number)")
+            #expect(page.text(id: "field-complainant_phone") == "13812345678")
+            // The description renders as text: no live script or image tag.
+            #expect(!page.has("<script>alert") && !page.has("<img src=x"))
+            #expect(page.has("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(page.has(#"data-transition="substantiate""#))
+            #expect(try await clerk.act(number, "substantiate", ["substantiated": "yes", "category": "marketing_service", "level": "general"]).status == 303)
+
+            let head = browser()
+            _ = try await head.signIn("qian_jin", Self.password)
+            let approvals = try await head.get("/console/approvals")
+            #expect(approvals.has(#"data-case="\#(number)""#))
+            #expect(try await head.act(number, "approve_dispatch").status == 303)
+
+            let liaison = browser()
+            _ = try await liaison.signIn("li_na", Self.password)
+            let seen = try await liaison.get("/console/cases/\(number)")
+            #expect(seen.text(id: "case-state") == "已派单")
+            #expect(seen.text(id: "field-complainant_phone") == "138****5678")
+            #expect(seen.has(#"data-transition="accept""#))
+            #expect(!seen.has(#"data-transition="transfer""#), "transfer is the center's step")
+            let queue = try await liaison.get("/console/")
+            #expect(queue.has(#"data-case="\#(number)""#))
+            // A step she may not take: no form, and a forged post is refused.
+            #expect(try await liaison.get("/console/cases/\(number)/act/transfer").status == 403)
+            let forged = try await liaison.post("/console/cases/\(number)/act/transfer", ["csrf": seen.csrf!, "expected_version": seen.version ?? "0", "handling_unit": "county_a", "review_comment": "x"])
+            #expect(forged.status == 403)
+            #expect(try await liaison.act(number, "accept", ["assignee": "wang_lei"]).status == 303)
+
+            // Another unit's liaison cannot open the case.
+            let other = browser()
+            _ = try await other.signIn("ma_lin", Self.password)
+            #expect(try await other.get("/console/cases/\(number)").status == 403)
+            #expect(!(try await other.get("/console/")).has(#"data-case="\#(number)""#))
+        }
+    }
+}
