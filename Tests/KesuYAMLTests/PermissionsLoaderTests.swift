@@ -79,3 +79,31 @@ import Testing
         for a in auditors { #expect(pack.principal(a.id)?.has(.personalData) == false) }
     }
 }
+
+/// `worklist:` on states: which console work list (审批, 回访) a state's cases wait on.
+@Suite struct WorklistLoaderTests {
+    @Test func statesNameTheirWorklist() throws {
+        let dir = try Fixture.write(["procedure.yaml": Fixture.good["procedure.yaml"]!
+            .replacingOccurrences(of: "{id: callback_pending, name: 待回访}", with: "{id: callback_pending, name: 待回访, worklist: callback}")])
+        let pack = try RulePackLoader().load(directory: dir).pack
+        #expect(pack.state("callback_pending")?.worklist == .callback)
+        #expect(pack.state("registered")?.worklist == nil)
+    }
+
+    @Test func anUnknownWorklistIsAnErrorAtItsPlace() throws {
+        let dir = try Fixture.write(["procedure.yaml": Fixture.good["procedure.yaml"]!
+            .replacingOccurrences(of: "{id: callback_pending, name: 待回访}", with: "{id: callback_pending, name: 待回访, worklist: callbacks}")])
+        let diags = Fixture.failures(dir)
+        #expect(diags.contains { $0.severity == .error && $0.location.description.hasPrefix("\(dir)/procedure.yaml:") && $0.message.contains("'callbacks'")
+            && $0.message.contains("did you mean 'callback'?") })
+    }
+
+    /// The shipped packs put their sign-off and call-back states on the console's lists.
+    @Test func shippedPacksDeclareTheirLists() throws {
+        let tobacco = try RulePackLoader().load(directory: PermissionsLoaderTests.shipped("tobacco-prefecture")).pack
+        #expect(tobacco.state("awaiting_approval")?.worklist == .approval)
+        #expect(tobacco.state("callback_pending")?.worklist == .callback)
+        let afterSales = try RulePackLoader().load(directory: PermissionsLoaderTests.shipped("after-sales")).pack
+        #expect(afterSales.state("plan_proposed")?.worklist == .approval)
+    }
+}
