@@ -163,7 +163,7 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
             var sql = SQLBuilder()
             let values = Self.bindSummary(&sql, s)
             let names = ["state", "handling_unit", "kind", "category", "level", "channel", "text", "opened_at", "updated_at",
-                         "closed_at", "earliest_due", "next_wakeup", "version", "pack_version"]
+                         "closed_at", "earliest_due", "next_wakeup", "version", "pack_version", "assignee", "phone"]
             sql.append("UPDATE cases SET " + zip(names, values).map { "\($0) = \($1)" }.joined(separator: ", "))
             let id = sql.bind(caseID)
             sql.append(" WHERE id = \(id)")
@@ -172,13 +172,13 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
         }
     }
 
-    /// Binds the summary's columns from `state` to `pack_version`, in `caseColumns` order.
+    /// Binds the summary's columns from `state` to `phone`, in `caseColumns` order.
     private static func bindSummary(_ sql: inout SQLBuilder, _ s: CaseSummary) -> [String] {
         [
             sql.bind(s.state), sql.bind(s.handlingUnit), sql.bind(s.kind), sql.bind(s.category), sql.bind(s.level),
             sql.bind(s.channel), sql.bind(s.text), sql.bind(s.openedAt.stored), sql.bind(s.updatedAt.stored),
             sql.bind(s.closedAt?.stored), sql.bind(s.earliestDue?.stored), sql.bind(s.nextWakeup?.stored),
-            sql.bind(Int64(s.version)), sql.bind(s.packVersion),
+            sql.bind(Int64(s.version)), sql.bind(s.packVersion), sql.bind(s.assignee), sql.bind(s.phone),
         ]
     }
 
@@ -253,11 +253,25 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
 
     public func list(_ query: CaseQuery) async throws -> [CaseSummary] {
         try await read("list cases") { c in
-            var sql = SQLBuilder("SELECT \(PostgresRows.caseColumns) FROM cases")
-            Self.filter(&sql, query)
-            let limit = sql.bind(Int64(max(0, query.limit))), offset = sql.bind(Int64(max(0, query.offset)))
-            sql.append(" ORDER BY opened_at DESC, id DESC LIMIT \(limit) OFFSET \(offset)")
-            return try await c.query(sql.query, logger: self.logger).collect().map(PostgresRows.summary)
+            try await c.query(Self.listSQL(query).query, logger: self.logger).collect().map(PostgresRows.summary)
+        }
+    }
+
+    static func listSQL(_ query: CaseQuery) -> SQLBuilder {
+        var sql = SQLBuilder("SELECT \(PostgresRows.caseColumns) FROM cases")
+        filter(&sql, query)
+        let limit = sql.bind(Int64(max(0, query.limit))), offset = sql.bind(Int64(max(0, query.offset)))
+        sql.append(" ORDER BY \(orderBy(query.order)) LIMIT \(limit) OFFSET \(offset)")
+        return sql
+    }
+
+    /// The plan PostgreSQL picks for a listing (`EXPLAIN`), to check which index it uses.
+    public func listQueryPlan(_ query: CaseQuery) async throws -> String {
+        try await read("explain a listing") { c in
+            var sql = Self.listSQL(query)
+            sql.text = "EXPLAIN " + sql.text
+            return try await c.query(sql.query, logger: self.logger).collect()
+                .map { try $0.decode(String.self) }.joined(separator: "\n")
         }
     }
 
@@ -273,7 +287,11 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
     static func filter(_ sql: inout SQLBuilder, _ q: CaseQuery) {
         var terms: [String] = []
         if let state = q.state { terms.append("state = \(sql.bind(state))") }
+        if let states = q.states { terms.append("state = ANY(\(sql.bind(states)))") }   // none for an empty list
         if let unit = q.unit { terms.append("handling_unit = \(sql.bind(unit))") }
+        if let category = q.category { terms.append("category = \(sql.bind(category))") }
+        if let assignee = q.assignee { terms.append("assignee = \(sql.bind(assignee))") }
+        if let phone = q.phoneKey { terms.append("phone = \(sql.bind(phone))") }
         if q.openOnly { terms.append("closed_at IS NULL") }
         if let at = q.overdueAt {
             // Matches the partial index cases_overdue.
@@ -287,6 +305,14 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
             terms.append("(strpos(text, \(p)) > 0 OR strpos(number, \(p)) > 0)")
         }
         if !terms.isEmpty { sql.append(" WHERE " + terms.joined(separator: " AND ")) }
+    }
+
+    /// The listing order; `CaseOrder.precedes` says the same in Swift.
+    static func orderBy(_ order: CaseOrder) -> String {
+        switch order {
+        case .newest: "opened_at DESC, id DESC"
+        case .dueFirst: "earliest_due ASC NULLS LAST, opened_at ASC, id ASC"
+        }
     }
 
     static let sweepSQL = """

@@ -136,5 +136,67 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        // Work queues (a unit's or a person's open cases, most urgent first) and search by the
+        // complainant's phone. (handling_unit, state, earliest_due) serves every query
+        // cases_unit_state served, so it replaces it. The columns of older cases are filled from
+        // their events first (see `backfillPhone`, `backfillAssignee`), then indexed.
+        Migration(id: "v8-assignee-phone", statements: [
+            "ALTER TABLE cases ADD COLUMN assignee TEXT",
+            "ALTER TABLE cases ADD COLUMN phone TEXT",
+            backfillPhone,
+            backfillAssignee,
+            "DROP INDEX cases_unit_state",
+            "CREATE INDEX cases_unit_state_due ON cases (handling_unit, state, earliest_due)",
+            "CREATE INDEX cases_assignee ON cases (assignee, state, earliest_due)",
+            "CREATE INDEX cases_phone ON cases (phone, opened_at)",
+        ]),
     ]
+
+    /// The phone of cases written before v8: the last `complainant_phone` an intake or a
+    /// transition gave (a transition's empty value removes it), normalised as
+    /// `PersonalData.normalisedPhone` does (keep this in step with it): full-width digits read as
+    /// ASCII, every other non-digit dropped, the country code of a 13/15-digit mobile dropped.
+    /// Bodies are the synthesized Codable JSON (`{"intake":{"fields":{…},…}}`), read by `json(_:)`.
+    static let backfillPhone = """
+        WITH raw AS (
+            SELECT DISTINCT ON (case_id) case_id, (\(json("body")) -> type -> 'fields') ->> 'complainant_phone' AS phone
+            FROM events
+            WHERE type IN ('intake', 'transition')
+                AND (\(json("body")) -> type -> 'fields') ->> 'complainant_phone' IS NOT NULL
+            ORDER BY case_id, seq DESC
+        ), digits AS (
+            SELECT case_id, regexp_replace(translate(phone, '０１２３４５６７８９', '0123456789'), '[^0123456789]', '', 'g') AS d
+            FROM raw
+        )
+        UPDATE cases SET phone = CASE
+                WHEN d = '' THEN NULL
+                WHEN length(d) = 13 AND d LIKE '861%' THEN substr(d, 3)
+                WHEN length(d) = 15 AND d LIKE '00861%' THEN substr(d, 5)
+                ELSE d END
+        FROM digits WHERE cases.id = digits.case_id
+        """
+
+    /// A stored event body as `json`. PostgreSQL refuses `\u0000` in JSON it reads, and a
+    /// complainant's text may hold one: it is read as U+FFFD instead (6 characters for 6, so the
+    /// JSON stays valid even where the match begins inside an escaped backslash `\\u0000`).
+    static func json(_ column: String) -> String { #"replace("# + column + #", '\u0000', '\ufffd')::json"# }
+
+    /// The assignee of cases written before v8: the person of the last `assigned` event, unless a
+    /// `routed` event moved the case to another unit afterwards (which clears the assignee, as
+    /// `CaseState` folds it). The routed events from the last one before that assignment onwards
+    /// move the case iff they name more than one unit, i.e. iff one differs from the final unit.
+    static let backfillAssignee = """
+        UPDATE cases SET assignee = a.person
+        FROM (
+            SELECT DISTINCT ON (case_id) case_id, seq, (\(json("body")) -> 'assigned') ->> 'person' AS person
+            FROM events WHERE type = 'assigned'
+            ORDER BY case_id, seq DESC
+        ) a
+        WHERE cases.id = a.case_id AND NOT EXISTS (
+            SELECT 1 FROM events r
+            WHERE r.case_id = a.case_id AND r.type = 'routed'
+                AND r.seq >= COALESCE((SELECT max(p.seq) FROM events p
+                                       WHERE p.case_id = a.case_id AND p.type = 'routed' AND p.seq < a.seq), a.seq)
+                AND (\(json("r.body")) -> 'routed') ->> 'unit' IS DISTINCT FROM cases.handling_unit)
+        """
 }

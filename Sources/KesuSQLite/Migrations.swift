@@ -1,4 +1,5 @@
 import GRDB
+import KesuKernel
 
 /// The schema, as versioned migrations. Never edit a migration that has shipped: add one.
 ///
@@ -12,6 +13,9 @@ enum Migrations {
     static let overdueIndex = "cases_overdue"
     static let stateIndex = "cases_state"
     static let unitStateIndex = "cases_unit_state"
+    static let unitStateDueIndex = "cases_unit_state_due"
+    static let phoneIndex = "cases_phone"
+    static let assigneeIndex = "cases_assignee"
     static let openedIndex = "cases_opened_at"
     static let eventsTypeIndex = "events_type_occurred_at"
     static let eventsPackIndex = "events_pack_version_at"
@@ -139,6 +143,58 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v8-assignee-phone") { db in
+            // Work queues (a unit's or a person's open cases, most urgent first) and search by the
+            // complainant's phone. (handling_unit, state, earliest_due) serves every query
+            // cases_unit_state served, so it replaces it.
+            try db.execute(sql: """
+                ALTER TABLE cases ADD COLUMN assignee TEXT;
+                ALTER TABLE cases ADD COLUMN phone TEXT;
+                """)
+            try backfillAssigneeAndPhone(db)   // before the indexes: fewer index writes
+            try db.execute(sql: """
+                DROP INDEX \(unitStateIndex);
+                CREATE INDEX \(unitStateDueIndex) ON cases(handling_unit, state, earliest_due);
+                CREATE INDEX \(assigneeIndex) ON cases(assignee, state, earliest_due);
+                CREATE INDEX \(phoneIndex) ON cases(phone, opened_at);
+                """)
+        }
         return m
+    }
+
+    /// Fills `assignee` and `phone` of the cases written before v8 from their events, as
+    /// `CaseState` folds them (bodies are the synthesized Codable JSON: `{"assigned":{"person":…}}`).
+    ///
+    /// Phone: the last `complainant_phone` an intake or a transition gave (a transition's empty
+    /// value removes it), normalised by the kernel's own function.
+    ///
+    /// Assignee: the person of the last `assigned` event, unless a `routed` event moved the case
+    /// to another unit afterwards (which clears the assignee). The routed events from the last one
+    /// before that assignment onwards move the case iff they name more than one unit, i.e. iff one
+    /// of them differs from the case's final unit (`handling_unit`).
+    static func backfillAssigneeAndPhone(_ db: Database) throws {
+        let normalised = DatabaseFunction("kesu_normalised_phone", argumentCount: 1, pure: true) { values in
+            String.fromDatabaseValue(values[0]).flatMap(PersonalData.normalisedPhone)
+        }
+        db.add(function: normalised)
+        defer { db.remove(function: normalised) }
+        try db.execute(sql: """
+            UPDATE cases SET phone = kesu_normalised_phone((
+                SELECT json_extract(body, '$.' || type || '.fields.complainant_phone') FROM events
+                WHERE case_id = cases.id AND type IN ('intake', 'transition')
+                    AND json_type(body, '$.' || type || '.fields.complainant_phone') IS NOT NULL
+                ORDER BY seq DESC LIMIT 1));
+            UPDATE cases SET assignee = (
+                SELECT CASE WHEN NOT EXISTS (
+                    SELECT 1 FROM events r
+                    WHERE r.case_id = a.case_id AND r.type = 'routed'
+                        AND r.seq >= COALESCE((SELECT MAX(p.seq) FROM events p
+                                               WHERE p.case_id = a.case_id AND p.type = 'routed' AND p.seq < a.seq), a.seq)
+                        AND json_extract(r.body, '$.routed.unit') IS NOT cases.handling_unit
+                ) THEN json_extract(a.body, '$.assigned.person') END
+                FROM events a WHERE a.case_id = cases.id AND a.type = 'assigned'
+                ORDER BY a.seq DESC LIMIT 1)
+            WHERE id IN (SELECT case_id FROM events WHERE type = 'assigned');
+            """)
     }
 }

@@ -16,8 +16,9 @@ public final class SQLiteStore: CaseStore {
     public static let sweepIndexName = Migrations.sweepIndex
     public static let overdueIndexName = Migrations.overdueIndex
     public static let indexNames = [
-        Migrations.sweepIndex, Migrations.overdueIndex, Migrations.stateIndex, Migrations.unitStateIndex,
-        Migrations.openedIndex, Migrations.eventsTypeIndex, Migrations.eventsPackIndex, Migrations.outboxDueIndex,
+        Migrations.sweepIndex, Migrations.overdueIndex, Migrations.stateIndex,
+        Migrations.openedIndex, Migrations.eventsTypeIndex, Migrations.eventsPackIndex, Migrations.unitStateDueIndex,
+        Migrations.phoneIndex, Migrations.assigneeIndex, Migrations.outboxDueIndex,
     ]
     /// Every migration this version knows, in order.
     public static var migrationIDs: [String] { Migrations.migrator.migrations }
@@ -125,8 +126,8 @@ public final class SQLiteStore: CaseStore {
         summary.version = new.events.count
         try db.cachedStatement(sql: """
             INSERT INTO cases (id, number, state, handling_unit, kind, category, level, channel, text,
-                opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version, assignee, phone)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [id, number] + summaryColumns(summary))
         try insert(db, events: new.events, caseID: id, firstSeq: 1)
         try enqueue(db, new.outbox, caseID: id)
@@ -148,7 +149,7 @@ public final class SQLiteStore: CaseStore {
                 sql: """
                     UPDATE cases SET state = ?, handling_unit = ?, kind = ?, category = ?, level = ?, channel = ?,
                         text = ?, opened_at = ?, updated_at = ?, closed_at = ?, earliest_due = ?, next_wakeup = ?,
-                        version = ?, pack_version = ?
+                        version = ?, pack_version = ?, assignee = ?, phone = ?
                     WHERE id = ?
                     """,
                 arguments: Self.summaryColumns(s) + [caseID])
@@ -161,7 +162,7 @@ public final class SQLiteStore: CaseStore {
             s.state, s.handlingUnit, s.kind, s.category, s.level, s.channel, s.text,
             s.openedAt.timeIntervalSinceReferenceDate, s.updatedAt.timeIntervalSinceReferenceDate,
             s.closedAt?.timeIntervalSinceReferenceDate, s.earliestDue?.timeIntervalSinceReferenceDate,
-            s.nextWakeup?.timeIntervalSinceReferenceDate, s.version, s.packVersion,
+            s.nextWakeup?.timeIntervalSinceReferenceDate, s.version, s.packVersion, s.assignee, s.phone,
         ]
     }
 
@@ -498,7 +499,15 @@ public final class SQLiteStore: CaseStore {
         var terms: [String] = []
         var args = StatementArguments()
         if let state = q.state { terms.append("state = ?"); args += [state] }
+        if let states = q.states {
+            // An empty list takes no case (`IN ()` is not SQL everywhere).
+            terms.append(states.isEmpty ? "0" : "state IN (\(Array(repeating: "?", count: states.count).joined(separator: ", ")))")
+            args += StatementArguments(states)
+        }
         if let unit = q.unit { terms.append("handling_unit = ?"); args += [unit] }
+        if let category = q.category { terms.append("category = ?"); args += [category] }
+        if let assignee = q.assignee { terms.append("assignee = ?"); args += [assignee] }
+        if let phone = q.phoneKey { terms.append("phone = ?"); args += [phone] }
         if q.openOnly { terms.append("closed_at IS NULL") }
         if let at = q.overdueAt {
             // Matches the partial index cases_overdue.
@@ -518,7 +527,16 @@ public final class SQLiteStore: CaseStore {
     static func listSQL(_ q: CaseQuery) -> (String, StatementArguments) {
         var (filter, args) = filter(q)
         args += [max(0, q.limit), max(0, q.offset)]
-        return ("SELECT * FROM cases" + filter + " ORDER BY opened_at DESC, id DESC LIMIT ? OFFSET ?", args)
+        return ("SELECT * FROM cases" + filter + " ORDER BY " + orderBy(q.order) + " LIMIT ? OFFSET ?", args)
+    }
+
+    /// The listing order; `CaseOrder.precedes` says the same in Swift.
+    static func orderBy(_ order: CaseOrder) -> String {
+        switch order {
+        case .newest: "opened_at DESC, id DESC"
+        // SQLite puts NULLs first when ascending; `IS NULL` (0 before 1) puts them last.
+        case .dueFirst: "earliest_due IS NULL, earliest_due, opened_at, id"
+        }
     }
 
     static func eventsByTypeSQL(_ types: Set<String>, _ from: Date, _ to: Date) -> (String, StatementArguments) {
@@ -541,7 +559,7 @@ public final class SQLiteStore: CaseStore {
             text: row["text"], openedAt: Date(timeIntervalSinceReferenceDate: row["opened_at"]),
             updatedAt: Date(timeIntervalSinceReferenceDate: row["updated_at"]), closedAt: date("closed_at"),
             earliestDue: date("earliest_due"), nextWakeup: date("next_wakeup"), version: row["version"],
-            packVersion: row["pack_version"])
+            packVersion: row["pack_version"], assignee: row["assignee"], phone: row["phone"])
     }
 
     /// Ids as one JSON array argument, read with `json_each`: the statement text (and its cached
@@ -615,6 +633,15 @@ extension SQLiteStore {
     /// Applies any migration not yet recorded (a no-op on an up-to-date file).
     public func migrate() throws {
         do { try Migrations.migrator.migrate(writer) } catch { throw Self.wrap(error, "migrate the database") }
+    }
+
+    /// A database file as an older version left it, for migration tests: migrated up to
+    /// `migration` only, then `sql` run in it (the rows that version would have written).
+    static func makeOldDatabase(path: String, upTo migration: String, sql: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try Migrations.migrator.migrate(queue, upTo: migration)
+        try queue.write { db in try db.execute(sql: sql) }
+        try queue.close()
     }
 
     /// Gathers planner statistics (`ANALYZE`).

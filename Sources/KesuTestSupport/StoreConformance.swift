@@ -33,6 +33,8 @@ public enum StoreConformance {
         Check("an unknown case id", unknownCase),
         Check("a failing build leaves nothing and consumes no number", failingBuild),
         Check("list filters and count", listFilters),
+        Check("work queues and search: states, category, assignee, phone, earliest due first", queuesAndSearch),
+        Check("the engine's summaries carry the assignee and the normalised phone", engineAssigneeAndPhone),
         Check("due for sweep", dueForSweep),
         Check("events by type and occurrence time", eventsByType),
         Check("histories and numbers of many cases in one read; cases by event type", historiesInOneRead),
@@ -112,12 +114,14 @@ private func intake(at: Date = t0, pack: String = "2025.1") -> Event {
 
 private func summary(
     state: String = "open", unit: String? = nil, text: String = "", opened: Date = t0, closed: Date? = nil,
-    due: Date? = nil, wakeup: Date? = nil, version: Int = 0, pack: String = "2025.1"
+    due: Date? = nil, wakeup: Date? = nil, version: Int = 0, pack: String = "2025.1",
+    category: String = "roads", assignee: String? = nil, phone: String? = nil
 ) -> CaseSummary {
     CaseSummary(
-        id: 0, number: "", state: state, handlingUnit: unit, kind: "complaint", category: "roads", level: "L1",
+        id: 0, number: "", state: state, handlingUnit: unit, kind: "complaint", category: category, level: "L1",
         channel: "web", text: text, openedAt: opened, updatedAt: opened, closedAt: closed, earliestDue: due,
-        nextWakeup: wakeup, version: version, packVersion: pack)
+        nextWakeup: wakeup, version: version, packVersion: pack, assignee: assignee,
+        phone: phone.flatMap(PersonalData.normalisedPhone))
 }
 
 @discardableResult
@@ -345,6 +349,97 @@ extension StoreConformance {
         let tied = try await make(store, summary(state: "open", unit: "west", opened: t0 - day))
         try expectEqual(try await ids(CaseQuery()), [e, d, c, b, a, tied, late].map(\.id), "newest opened first, ties by id descending")
         try expectEqual(try await ids(CaseQuery(unit: "west", limit: 1)), [tied.id], "the first page holds the newest")
+    }
+
+    /// The console's work queues ("my cases", "my unit's cases", most urgent first) and its
+    /// search by state, category and the complainant's phone; `count` agrees with `list`.
+    static func queuesAndSearch(_ store: any CaseStore) async throws {
+        // Phones as the summaries hold them: normalised by the kernel from what the clerk typed.
+        let q1 = try await make(store, summary(state: "dispatched", unit: "north", opened: t0, due: t0 + 3 * hour,
+                                                assignee: "p1", phone: "+86 138-1234-5678"))
+        let q2 = try await make(store, summary(state: "answered", unit: "north", opened: t0 + day, due: t0 + hour,
+                                                category: "noise", assignee: "p2", phone: "13812345679"))
+        let q3 = try await make(store, summary(state: "registered", unit: "north", opened: t0 + 2 * day))
+        let q4 = try await make(store, summary(state: "dispatched", unit: "south", opened: t0 + 3 * day, due: t0 + hour,
+                                                assignee: "p1", phone: "13812345678"))
+        let q5 = try await make(store, summary(state: "closed", unit: "north", opened: t0 + 4 * day, closed: t0 + 5 * day,
+                                                assignee: "p1", phone: "0871-65123456"))
+        let q6 = try await make(store, summary(state: "dispatched", unit: "north", opened: t0, due: t0 + 3 * hour, assignee: "p2"))
+        try expectEqual(q1.phone, "13812345678", "a mobile number with its country code is kept as 11 digits")
+        try expectEqual(try await store.summary(caseID: q1.id)?.phone, "13812345678", "the stored phone")
+        try expectEqual(try await store.summary(caseID: q5.id)?.assignee, "p1", "the stored assignee")
+        let working = ["dispatched", "answered"]
+        let cases: [(String, CaseQuery, [CaseSummary])] = [
+            ("states, newest first", CaseQuery(states: working), [q4, q2, q6, q1]),
+            ("states and unit, earliest due first; ties by opening, then id", CaseQuery(states: working, unit: "north", order: .dueFirst),
+             [q2, q1, q6]),
+            ("states AND state", CaseQuery(state: "dispatched", states: ["answered"]), []),
+            ("state within states", CaseQuery(state: "answered", states: working), [q2]),
+            ("no states", CaseQuery(states: []), []),
+            ("other states", CaseQuery(states: ["closed", "registered", "nope"]), [q5, q3]),
+            ("category", CaseQuery(category: "roads"), [q5, q4, q3, q6, q1]),
+            ("another category", CaseQuery(category: "noise"), [q2]),
+            ("unknown category", CaseQuery(category: "nope"), []),
+            ("assignee", CaseQuery(assignee: "p1"), [q5, q4, q1]),
+            ("assignee's open cases, earliest due first", CaseQuery(assignee: "p1", openOnly: true, order: .dueFirst), [q4, q1]),
+            ("unknown assignee", CaseQuery(assignee: "nobody"), []),
+            ("phone, digits only", CaseQuery(phone: "13812345678"), [q4, q1]),
+            ("phone as typed", CaseQuery(phone: "+86 138 1234 5678"), [q4, q1]),
+            ("phone with 0086", CaseQuery(phone: "0086-138-1234-5678"), [q4, q1]),
+            ("phone in full-width digits", CaseQuery(phone: "１３８１２３４５６７８"), [q4, q1]),
+            ("another phone", CaseQuery(phone: "138-1234-5679"), [q2]),
+            ("phone matches exactly, not a prefix", CaseQuery(phone: "1381234567"), []),
+            ("a fixed-line phone", CaseQuery(phone: "(0871) 6512 3456"), [q5]),
+            ("phone without digits", CaseQuery(phone: "abc"), []),
+            ("blank phone: no filter", CaseQuery(phone: " "), [q5, q4, q3, q2, q6, q1]),
+            ("repeat caller: same phone, opened since", CaseQuery(phone: "13812345678", openedFrom: t0 + day), [q4]),
+            ("earliest due first, no due last", CaseQuery(order: .dueFirst), [q2, q4, q1, q6, q3, q5]),
+            ("earliest due first, a page", CaseQuery(order: .dueFirst, limit: 2, offset: 3), [q6, q3]),
+            ("overdue, earliest due first", CaseQuery(overdueAt: t0 + 2 * hour, order: .dueFirst), [q2, q4]),
+            ("combined", CaseQuery(states: ["dispatched"], unit: "north", category: "roads", order: .dueFirst), [q1, q6]),
+        ]
+        for (label, query, expected) in cases {
+            try expectEqual(try await store.list(query).map(\.id), expected.map(\.id), "list, \(label)")
+            var all = query
+            all.limit = 1000; all.offset = 0
+            try expectEqual(try await store.count(query), try await store.list(all).count, "count agrees with list, \(label)")
+        }
+        try expectEqual(try await store.list(CaseQuery(assignee: "p1")), [q5, q4, q1], "listed summaries are complete")
+        // A later summary replaces assignee and phone.
+        var moved = q3
+        moved.assignee = "p3"; moved.phone = PersonalData.normalisedPhone("139 0000 0000"); moved.version = 2
+        try await store.append(caseID: q3.id, expectedVersion: 1, events: numbered([event(.assigned(person: "p3"))], caseID: q3.id, from: 2),
+                               summary: moved)
+        try expectEqual(try await store.list(CaseQuery(assignee: "p3")), [moved], "the appended summary's assignee")
+        try expectEqual(try await store.list(CaseQuery(phone: "13900000000")).map(\.id), [q3.id], "the appended summary's phone")
+        moved.assignee = nil; moved.phone = nil; moved.version = 3
+        try await store.append(caseID: q3.id, expectedVersion: 2, events: numbered([event(.routed(unit: "south", reason: "x"))], caseID: q3.id, from: 3),
+                               summary: moved)
+        try expectEqual(try await store.summary(caseID: q3.id), moved, "assignee and phone cleared")
+        try expectEqual(try await store.count(CaseQuery(assignee: "p3")), 0, "no case assigned to p3 any more")
+    }
+
+    /// Through the engine: the phone as the clerk typed it is found by its digits, and the
+    /// handler who answers becomes the assignee the work queue lists.
+    static func engineAssigneeAndPhone(_ store: any CaseStore) async throws {
+        func at(_ s: String) -> Date { TestPack.at(s) }
+        var pack = TestPack.make()
+        pack.procedure.intake.accepts.append("complainant_phone")
+        let engine = try Engine(pack: pack, store: store)
+        let fields = ["channel": "phone", "kind": "complaint", "description": "态度差", "category": "service"]
+        let c = try await engine.intake(fields: fields.merging(["complainant_phone": "+86 138-1234-5678"]) { $1 },
+                                        by: "clerk1", at: at("2026-10-12T09:00")).state
+        let other = try await engine.intake(fields: fields.merging(["complainant_phone": "138 1234 5679"]) { $1 },
+                                            by: "clerk1", at: at("2026-10-12T09:05")).state
+        try expectEqual(try await store.summary(caseID: c.id)?.phone, "13812345678", "the summary's phone is normalised")
+        try expectEqual(try await store.list(CaseQuery(phone: "13812345678")).map(\.id), [c.id], "found by its digits, the other not")
+        try expectEqual(try await store.list(CaseQuery(phone: "+8613812345679")).map(\.id), [other.id], "the other by its own")
+        try expectEqual(try await store.summary(caseID: c.id)?.assignee, nil, "nobody is assigned at intake")
+        _ = try await engine.act(c.number, transition: "dispatch", fields: ["category": "service"], by: "chief", at: at("2026-10-12T10:00"))
+        _ = try await engine.act(c.number, transition: "answer", fields: ["result": "已处理"], by: "a_handler", at: at("2026-10-12T11:00"))
+        try expectEqual(try await store.summary(caseID: c.id)?.assignee, "a_handler", "the answering handler is assigned")
+        try expectEqual(try await store.list(CaseQuery(assignee: "a_handler")).map(\.id), [c.id], "the handler's queue")
+        try expectEqual(try await store.list(CaseQuery(phone: "13812345678")).map(\.id), [c.id], "the phone stays after the case changes")
     }
 
     static func dueForSweep(_ store: any CaseStore) async throws {

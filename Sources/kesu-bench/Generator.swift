@@ -233,8 +233,8 @@ struct StoreGenerator {
             try pool.write { db in
                 let ci = try db.cachedStatement(sql: """
                     INSERT INTO cases (id, number, state, handling_unit, kind, category, level, channel, text,
-                        opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version, assignee, phone)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let ei = try db.cachedStatement(sql: """
                     INSERT INTO events (case_id, seq, at, occurred_at, actor, type, rule_id, pack_version, body)
@@ -246,7 +246,7 @@ struct StoreGenerator {
                         r.id, r.number, s.state, s.handlingUnit, s.kind, s.category, s.level, s.channel, s.text,
                         s.openedAt.timeIntervalSinceReferenceDate, s.updatedAt.timeIntervalSinceReferenceDate,
                         s.closedAt?.timeIntervalSinceReferenceDate, s.earliestDue?.timeIntervalSinceReferenceDate,
-                        s.nextWakeup?.timeIntervalSinceReferenceDate, s.version, s.packVersion,
+                        s.nextWakeup?.timeIntervalSinceReferenceDate, s.version, s.packVersion, s.assignee, s.phone,
                     ])
                     for (n, (e, body)) in r.events.enumerated() {
                         try ei.execute(arguments: [

@@ -23,6 +23,21 @@ import Testing
         #expect(PersonalData.maskPhone("8613812345678") == "86138****5678")
     }
 
+    @Test func phonesNormaliseToTheirDigits() {
+        #expect(PersonalData.normalisedPhone("+86 138-1234-5678") == "13812345678")
+        #expect(PersonalData.normalisedPhone("0086 13812345678") == "13812345678")
+        #expect(PersonalData.normalisedPhone("8613812345678") == "13812345678")
+        #expect(PersonalData.normalisedPhone("１３８ １２３４ ５６７８") == "13812345678")
+        #expect(PersonalData.normalisedPhone("(0871) 6512-3456") == "087165123456")
+        #expect(PersonalData.normalisedPhone("+86 871 6512 3456") == "8687165123456")   // not a mobile: the code stays
+        #expect(PersonalData.normalisedPhone("95588") == "95588")
+        #expect(PersonalData.normalisedPhone("不详") == nil)
+        #expect(PersonalData.normalisedPhone("") == nil)
+        #expect(CaseQuery(phone: "+86 138 1234 5678").phoneKey == "13812345678")
+        #expect(CaseQuery(phone: "  ").phoneKey == nil)
+        #expect(CaseQuery(phone: "不详").phoneKey == "")
+    }
+
     @Test func otherNumbersRevealAtMostHalf() {
         #expect(PersonalData.maskPhone("0871-65123456") == "087*-*****456")
         #expect(PersonalData.maskPhone("65123456") == "65****56")

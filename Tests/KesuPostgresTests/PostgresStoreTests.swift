@@ -188,6 +188,60 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("v8 fills the assignee and the phone of older cases from their events")
+    func v8FillsAssigneeAndPhone() async throws {
+        try await TestSchema.with { schema in
+            let store = try schema.store()
+            try await store.migrate()
+            await store.shutdown()
+            // Back to v7: without the columns, the indexes and the record of v8; then older rows.
+            try await PostgresTestServer.execute(schema.base, [
+                "SET search_path TO \(schema.name)",
+                "DROP INDEX cases_unit_state_due",
+                "ALTER TABLE cases DROP COLUMN assignee, DROP COLUMN phone",
+                "CREATE INDEX cases_unit_state ON cases (handling_unit, state)",
+                "DELETE FROM kesu_migrations WHERE id = 'v8-assignee-phone'",
+            ] + PreV8Cases.insertSQL() + ["UPDATE case_ids SET last = \(PreV8Cases.cases.count)"])
+            let again = try schema.store()
+            do {
+                try await again.migrate()
+                #expect(try await again.appliedMigrations() == PostgresCaseStore.migrationIDs)
+                try await PreV8Cases.check(again)
+            } catch let f as ConformanceFailure {
+                Issue.record("\(f)")
+            } catch {
+                await again.shutdown()
+                throw error
+            }
+            await again.shutdown()
+        }
+    }
+
+    @Test("work queues and the repeat-caller search use their indexes over 20,000 cases")
+    func queuesUseTheirIndexes() async throws {
+        try await TestSchema.with { schema in
+            let store = try schema.store()
+            try await store.migrate()
+            try await PostgresTestServer.execute(schema.base, ["""
+                INSERT INTO \(schema.name).cases (id, number, state, handling_unit, opened_at, updated_at, closed_at, earliest_due,
+                                                  version, pack_version, assignee, phone)
+                SELECT g, 'KS-2024-' || g, CASE WHEN g % 50 = 0 THEN 'dispatched' ELSE 'closed' END, 'u' || (g % 20), g, g,
+                       CASE WHEN g % 50 = 0 THEN NULL ELSE g + 10 END, CASE WHEN g % 50 = 0 THEN g + 3600 END, 1, '2025.1',
+                       'p' || (g % 300), '138' || lpad((g % 5000)::text, 8, '0')
+                FROM generate_series(1, 20000) AS g
+                """])
+            try await store.analyze()
+            let queue = try await store.listQueryPlan(CaseQuery(states: ["dispatched", "answered"], unit: "u3", order: .dueFirst, limit: 50))
+            #expect(queue.contains("cases_unit_state_due"), "unit queue plan:\n\(queue)")
+            let mine = try await store.listQueryPlan(CaseQuery(assignee: "p7", openOnly: true, order: .dueFirst, limit: 50))
+            #expect(mine.contains("cases_assignee"), "personal queue plan:\n\(mine)")
+            let caller = try await store.listQueryPlan(CaseQuery(phone: "13800000042", openedFrom: Date(timeIntervalSinceReferenceDate: 100)))
+            #expect(caller.contains("cases_phone"), "repeat-caller plan:\n\(caller)")
+            for plan in [queue, mine, caller] { #expect(!plan.contains("Seq Scan"), "\(plan)") }
+            await store.shutdown()
+        }
+    }
+
     @Test("database errors name the operation")
     func errorsNameTheOperation() async throws {
         try await TestSchema.with { schema in

@@ -63,7 +63,8 @@ struct SQLiteStoreTests {
     }
 
     @Test func migrationsAreRecordedAndIdempotent() async throws {
-        #expect(SQLiteStore.migrationIDs == ["v1-cases-events", "v2-query-indexes", "v3-packs", "v4-records", "v5-outbox", "v6-idempotency-keys", "v7-leases"])
+        #expect(SQLiteStore.migrationIDs == ["v1-cases-events", "v2-query-indexes", "v3-packs", "v4-records", "v5-outbox", "v6-idempotency-keys", "v7-leases",
+                                          "v8-assignee-phone"])
         let temp = try TempDatabase()
         defer { temp.remove() }
         let store = try SQLiteStore(path: temp.path)
@@ -116,6 +117,12 @@ struct SQLiteStoreTests {
             #expect(overdue.contains(SQLiteStore.overdueIndexName), "overdue plan \(phase): \(overdue)")
             let byUnit = try await store.listQueryPlan(CaseQuery(state: "open", unit: "u1"))
             #expect(byUnit.contains("cases_unit_state"), "unit listing plan \(phase): \(byUnit)")
+            let queue = try await store.listQueryPlan(CaseQuery(states: ["open", "answered"], unit: "u1", order: .dueFirst))
+            #expect(queue.contains("cases_unit_state_due"), "unit queue plan \(phase): \(queue)")
+            let mine = try await store.listQueryPlan(CaseQuery(assignee: "p1", openOnly: true, order: .dueFirst))
+            #expect(mine.contains("cases_assignee"), "personal queue plan \(phase): \(mine)")
+            let caller = try await store.listQueryPlan(CaseQuery(phone: "13812345678", openedFrom: t0))
+            #expect(caller.contains("cases_phone"), "repeat-caller plan \(phase): \(caller)")
             let byType = try await store.eventsByTypeQueryPlan(types: ["violation"], occurredFrom: t0, to: t0 + 3600)
             #expect(byType.contains("events_type_occurred_at"), "events-by-type plan \(phase): \(byType)")
         }

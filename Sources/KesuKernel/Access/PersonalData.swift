@@ -56,6 +56,26 @@ public enum PersonalData {
         return String(out)
     }
 
+    /// A phone number as search compares it: its digits only (full-width digits read as ASCII;
+    /// spaces, dashes, brackets and `+` dropped), and a mobile number without its country code
+    /// (`+86 138 1234 5678`, `0086-13812345678` → `13812345678`: 13 digits starting 861, or 15
+    /// starting 00861). Nil when there is no digit. The stores keep each case's phone so, and the
+    /// PostgreSQL migration that fills old cases repeats these rules in SQL.
+    public static func normalisedPhone(_ s: String) -> String? {
+        var digits = ""
+        for u in s.unicodeScalars {
+            switch u.value {
+            case 0x30...0x39: digits.unicodeScalars.append(u)
+            case 0xFF10...0xFF19: digits.unicodeScalars.append(Unicode.Scalar(u.value - 0xFF10 + 0x30)!)
+            default: break
+            }
+        }
+        guard !digits.isEmpty else { return nil }
+        if digits.count == 13, digits.hasPrefix("861") { return String(digits.dropFirst(2)) }
+        if digits.count == 15, digits.hasPrefix("00861") { return String(digits.dropFirst(4)) }
+        return digits
+    }
+
     /// `complainant_name`, `complainant_phone` and the pack's fields declared `personal: true`.
     public static func personalFields(in pack: RulePack) -> Set<String> {
         builtInFields.union(pack.fields.filter(\.personal).map(\.id))

@@ -480,7 +480,8 @@ public struct Planner: Sendable {
             text: Self.searchableText(state.fields),
             openedAt: state.openedAt, updatedAt: state.updatedAt, closedAt: state.closedAt,
             earliestDue: state.earliestDue, nextWakeup: nextWakeup(for: state), version: state.version,
-            packVersion: state.packVersion)
+            packVersion: state.packVersion, assignee: state.assignee,
+            phone: state.fields["complainant_phone"].flatMap(PersonalData.normalisedPhone))
     }
 }
 

@@ -22,24 +22,48 @@ public struct CaseSummary: Sendable, Codable, Equatable {
     public var nextWakeup: Date?
     public var version: Int
     public var packVersion: String
+    /// The person the case is assigned to now.
+    public var assignee: String?
+    /// The complainant's phone as `PersonalData.normalisedPhone` gives it (digits only), for
+    /// search by phone and the repeat-caller hint. Personal data: mask it before showing it.
+    public var phone: String?
 
     public init(
         id: Int64, number: String, state: String, handlingUnit: String? = nil, kind: String? = nil,
         category: String? = nil, level: String? = nil, channel: String? = nil, text: String = "",
         openedAt: Date, updatedAt: Date, closedAt: Date? = nil, earliestDue: Date? = nil,
-        nextWakeup: Date? = nil, version: Int, packVersion: String
+        nextWakeup: Date? = nil, version: Int, packVersion: String, assignee: String? = nil, phone: String? = nil
     ) {
         self.id = id; self.number = number; self.state = state; self.handlingUnit = handlingUnit
         self.kind = kind; self.category = category; self.level = level; self.channel = channel
         self.text = text; self.openedAt = openedAt; self.updatedAt = updatedAt; self.closedAt = closedAt
         self.earliestDue = earliestDue; self.nextWakeup = nextWakeup; self.version = version
-        self.packVersion = packVersion
+        self.packVersion = packVersion; self.assignee = assignee; self.phone = phone
     }
 }
 
+/// The order of a listing.
+public enum CaseOrder: String, Sendable, Equatable, CaseIterable {
+    /// Latest opened first (then higher id first): a clerk's first page holds the newest cases.
+    case newest
+    /// Earliest due first, cases without a running clock last (then earlier opened, then lower
+    /// id first): a work queue, most urgent on top.
+    case dueFirst
+}
+
+/// Which cases a listing or a count takes; every filter given must hold (AND). The defaults take
+/// every case, newest first.
 public struct CaseQuery: Sendable, Equatable {
     public var state: String?
+    /// Any of these states (nil: no filter; empty: no case). Combined with `state` by AND.
+    public var states: [String]?
     public var unit: String?
+    public var category: String?
+    /// The case's current assignee.
+    public var assignee: String?
+    /// The complainant's phone as the user typed it (`+86 138-1234-5678`); the stores compare
+    /// `phoneKey`, its normalised digits, with the case's normalised phone (exact match).
+    public var phone: String?
     /// Only cases with a running clock due before this instant.
     public var overdueAt: Date?
     public var openOnly: Bool
@@ -48,16 +72,29 @@ public struct CaseQuery: Sendable, Equatable {
     public var openedBefore: Date?
     /// Substring of the subject or description.
     public var text: String?
+    public var order: CaseOrder
     public var limit: Int
     public var offset: Int
 
     public init(
-        state: String? = nil, unit: String? = nil, overdueAt: Date? = nil, openOnly: Bool = false,
-        openedFrom: Date? = nil, openedBefore: Date? = nil, text: String? = nil, limit: Int = 100, offset: Int = 0
+        state: String? = nil, states: [String]? = nil, unit: String? = nil, category: String? = nil,
+        assignee: String? = nil, phone: String? = nil, overdueAt: Date? = nil, openOnly: Bool = false,
+        openedFrom: Date? = nil, openedBefore: Date? = nil, text: String? = nil, order: CaseOrder = .newest,
+        limit: Int = 100, offset: Int = 0
     ) {
         self.state = state; self.unit = unit; self.overdueAt = overdueAt; self.openOnly = openOnly
         self.openedFrom = openedFrom; self.openedBefore = openedBefore; self.text = text
         self.limit = limit; self.offset = offset
+        self.states = states; self.category = category; self.assignee = assignee; self.phone = phone
+        self.order = order
+    }
+
+    /// What the stores compare with `CaseSummary.phone`: nil (no filter) when `phone` is nil or
+    /// blank; the normalised digits otherwise; "" (no case: a stored phone is never empty) when
+    /// `phone` holds no digit at all.
+    public var phoneKey: String? {
+        guard let phone, !phone.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        return PersonalData.normalisedPhone(phone) ?? ""
     }
 }
 

@@ -81,8 +81,7 @@ public actor MemoryStore: CaseStore {
     public func caseID(number: String) async throws -> Int64? { numbers[number] }
 
     public func list(_ query: CaseQuery) async throws -> [CaseSummary] {
-        // Newest first, as every store lists: a clerk's first page holds the latest cases.
-        let all = cases.values.filter { query.matches($0) }.sorted { ($0.openedAt, $0.id) > ($1.openedAt, $1.id) }
+        let all = cases.values.filter { query.matches($0) }.sorted(by: query.order.precedes)
         return Array(all.dropFirst(query.offset).prefix(query.limit))
     }
 
@@ -226,11 +225,32 @@ extension MemoryStore {
     }
 }
 
+extension CaseOrder {
+    /// Whether `a` lists before `b`, for stores that sort in memory.
+    public func precedes(_ a: CaseSummary, _ b: CaseSummary) -> Bool {
+        switch self {
+        case .newest:
+            return (a.openedAt, a.id) > (b.openedAt, b.id)
+        case .dueFirst:
+            switch (a.earliestDue, b.earliestDue) {
+            case let (x?, y?) where x != y: return x < y
+            case (.some, nil): return true
+            case (nil, .some): return false
+            default: return (a.openedAt, a.id) < (b.openedAt, b.id)
+            }
+        }
+    }
+}
+
 extension CaseQuery {
     /// The query's meaning, in one place, for stores that filter in memory.
     public func matches(_ s: CaseSummary) -> Bool {
         if let state, s.state != state { return false }
+        if let states, !states.contains(s.state) { return false }
         if let unit, s.handlingUnit != unit { return false }
+        if let category, s.category != category { return false }
+        if let assignee, s.assignee != assignee { return false }
+        if let key = phoneKey, s.phone != key { return false }
         if openOnly, s.closedAt != nil { return false }
         if let overdueAt {
             guard s.closedAt == nil, let due = s.earliestDue, due < overdueAt else { return false }
