@@ -38,6 +38,7 @@ public struct HistoryText: Sendable {
         case let .outcome(id, unit, _): return "结果 \(pack.scoring.outcomes.first { $0.id == id }?.name ?? id)(\(id))\(unit.map { " @\($0)" } ?? "")"
         case let .deduction(cause, subject, points, _): return "扣分 \(subject.kind.rawValue) \(subject.id) −\(PenaltyNotice.points(points)) (\(cause), 规则 \(e.ruleID ?? ""))"
         case let .closed(state): return "办结 (\(pack.state(state)?.name ?? state))"
+        case let .attachmentAdded(name, type, size, _): return "上传附件 \(name)（\(type)，\(AttachmentLimits.sizeText(size))）"
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KesuKernel
 
 /// How `kesu serve` runs: where it listens, how big a body it takes, how often it sweeps.
 public struct ServerSettings: Sendable {
@@ -16,13 +17,18 @@ public struct ServerSettings: Sendable {
     public var openMetrics: Bool
     /// Sign-in and sessions of the web console.
     public var console: ConsoleSettings = ConsoleSettings()
+    /// How big an attachment may be and which types are taken (`--attachment-max-mb`, `--attachment-types`).
+    /// The attachment upload alone may exceed `maxBodyBytes`, by this much plus the form's overhead.
+    public var attachmentLimits: AttachmentLimits
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024, sweepInterval: Duration = .seconds(60),
-        instanceID: String = ServerSettings.defaultInstanceID(), rulesPath: String, openMetrics: Bool = true
+        instanceID: String = ServerSettings.defaultInstanceID(), rulesPath: String, openMetrics: Bool = true,
+        attachmentLimits: AttachmentLimits = .standard
     ) {
         self.host = host; self.port = port; self.maxBodyBytes = maxBodyBytes; self.sweepInterval = sweepInterval
         self.instanceID = instanceID; self.rulesPath = rulesPath; self.openMetrics = openMetrics
+        self.attachmentLimits = attachmentLimits
     }
 
     public static func defaultInstanceID() -> String {

@@ -51,6 +51,7 @@ public enum StoreConformance {
         Check("concurrent writers: distinct numbers, one winner per version, one case per key", concurrentWriters),
         Check("leases: one holder at a time, renewal, expiry", leases),
         Check("a changed holiday calendar re-plans running clocks once, with events", calendarReplan),
+        Check("attachments: binary content stored once, read back byte for byte", attachments),
     ]
 
     /// Runs every check, each on a store from `makeStore`; throws the first failure.
@@ -907,6 +908,38 @@ extension StoreConformance {
     /// TestPack's calendar, then the same pack with 2026-10-14/15 off as well: a case dispatched Mon 10-12 10:00
     /// answers by Thu 10-15 18:00 on the first and by Mon 10-19 18:00 on the second. The engine does the work;
     /// the store must list the open case, keep the calendar stream and take the event with its summary.
+    static func attachments(_ store: any CaseStore) async throws {
+        func at(_ s: String) -> Date { TestPack.at(s) }
+        let engine = try Engine(pack: TestPack.make(), store: store)
+        let fields = ["channel": "phone", "kind": "complaint", "description": "态度差", "category": "service"]
+        let a = try await engine.intake(fields: fields, by: "clerk1", at: at("2026-10-12T09:00")).state
+        let b = try await engine.intake(fields: fields, by: "clerk1", at: at("2026-10-12T09:05")).state
+        // Every byte value, NUL and 0xFF among them, and a CRLF that looks like a form boundary.
+        var bytes = Data((0...255).map { UInt8($0) } + [0x00, 0xFF, 0xFF, 0x00])
+        bytes.append(Data("\r\n--boundary\r\n".utf8))
+        bytes.append(Data((0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }))
+        let hash = SHA256.hex(bytes)
+        let name = "来信 2026年10月（扫描件）.pdf"
+        let afterA = try await engine.attach(number: a.number, fileName: name, mediaType: "application/pdf", content: bytes,
+                                             by: "clerk1", at: at("2026-10-12T10:00"), expectedVersion: a.version)
+        try expectEqual(afterA.attachments.map(\.sha256), [hash], "the case lists the attachment")
+        try expectEqual(afterA.version, a.version + 1, "one event")
+        try await engine.attach(number: b.number, fileName: "copy.pdf", mediaType: "application/pdf", content: bytes, by: "clerk1",
+                                at: at("2026-10-12T10:05"))
+        try expectEqual(try await store.records(stream: Engine.attachmentStream(hash)).count, 1, "the same content twice is stored once")
+        let (meta, back) = try await engine.attachment(number: a.number, sha256: hash)
+        try expect(back == bytes, "the content reads back byte for byte (\(back.count) of \(bytes.count) bytes)")
+        try expectEqual(meta.fileName, name, "the Chinese file name is kept")
+        let (other, _) = try await engine.attachment(number: b.number, sha256: hash)
+        try expectEqual(other.fileName, "copy.pdf", "each case keeps its own name for the content")
+        let folded = try await engine.find(a.number)
+        try expectEqual(folded.attachments, afterA.attachments, "the stored event folds to the same attachment")
+        guard case let .attachmentAdded(storedName, type, size, sha)? = try await store.events(caseID: a.id).last?.body else {
+            throw ConformanceFailure("the attach is an attachment_added event")
+        }
+        try expect(storedName == name && type == "application/pdf" && size == bytes.count && sha == hash, "the event holds name, type, size, hash")
+    }
+
     static func calendarReplan(_ store: any CaseStore) async throws {
         func at(_ s: String) -> Date { TestPack.at(s) }
         let before = TestPack.make()

@@ -51,6 +51,10 @@ public struct CaseViewBuilder: Sendable {
             },
             overdue: !s.isClosed && (s.earliestDue.map { $0 <= now } ?? false),
             violations: s.violations.map(\.id), outcomes: s.outcomes,
+            attachments: s.attachments.map { a in
+                AttachmentView(name: a.fileName, mediaType: a.mediaType, size: a.size, sizeText: AttachmentLimits.sizeText(a.size),
+                               sha256: a.sha256, addedAt: time(a.addedAt), addedBy: a.addedBy, addedByName: own.person(a.addedBy)?.name ?? a.addedBy)
+            },
             availableTransitions: s.isClosed ? [] : rules.available(for: raw).map { transition($0, rules: rules, handlingUnit: raw.handlingUnit) },
             packVersion: s.packVersion,
             events: events.map { history($0) })

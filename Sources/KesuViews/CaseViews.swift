@@ -31,6 +31,8 @@ public struct CaseView: Sendable, Equatable, Codable {
     public var overdue: Bool
     public var violations: [String]
     public var outcomes: [String]
+    /// The files attached to the case, oldest first.
+    public var attachments: [AttachmentView]
     /// The transitions the case offers now (its state and fields), under the rules it runs under.
     public var availableTransitions: [TransitionView]
     /// The rules the case runs under.
@@ -42,7 +44,7 @@ public struct CaseView: Sendable, Equatable, Codable {
         case id, number, state, stateName = "state_name", handlingUnit = "handling_unit", handlingUnitName = "handling_unit_name"
         case routingRule = "routing_rule", assignee, assigneeName = "assignee_name", version, openedAt = "opened_at"
         case updatedAt = "updated_at", closedAt = "closed_at", fields, fieldLabels = "field_labels", clocks, overdue
-        case violations, outcomes, availableTransitions = "available_transitions", packVersion = "pack_version", events
+        case violations, outcomes, attachments, availableTransitions = "available_transitions", packVersion = "pack_version", events
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -56,8 +58,29 @@ public struct CaseView: Sendable, Equatable, Codable {
         try c.encode(fields, forKey: .fields); try c.encode(fieldLabels, forKey: .fieldLabels)
         try c.encode(clocks, forKey: .clocks); try c.encode(overdue, forKey: .overdue)
         try c.encode(violations, forKey: .violations); try c.encode(outcomes, forKey: .outcomes)
+        try c.encode(attachments, forKey: .attachments)
         try c.encode(availableTransitions, forKey: .availableTransitions); try c.encode(packVersion, forKey: .packVersion)
         try c.encodeIfPresent(events, forKey: .events)
+    }
+}
+
+/// A file attached to a case; its content is downloaded by `sha256` (the API's
+/// `GET /v1/cases/{number}/attachments/{sha256}`), never shown inline.
+public struct AttachmentView: Sendable, Equatable, Codable {
+    public var name: String
+    public var mediaType: String
+    /// Bytes.
+    public var size: Int
+    /// `120 KB`, `1.5 MB`.
+    public var sizeText: String
+    public var sha256: String
+    public var addedAt: ViewTime
+    public var addedBy: String
+    public var addedByName: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, mediaType = "media_type", size, sizeText = "size_text", sha256, addedAt = "added_at", addedBy = "added_by"
+        case addedByName = "added_by_name"
     }
 }
 

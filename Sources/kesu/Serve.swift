@@ -19,6 +19,10 @@ struct Serve: KesuCommand {
     @Option(help: "Port to listen on (env KESU_PORT; default 8080).") var port: Int?
     @Option(name: .customLong("sweep-every"), help: "Seconds between sweeps (default 60).") var sweepEvery: Double = 60
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes; larger ones get 413 (default 65536).") var maxBody: Int = 64 * 1024
+    @Option(name: .customLong("attachment-max-mb"), help: "Largest attachment in MB (default 10); the upload alone may exceed --max-body.")
+    var attachmentMaxMB: Double = 10
+    @Option(name: .customLong("attachment-types"), help: "Media types accepted as attachments, comma-separated (default: PDF, JPEG, PNG, MP3, WAV, M4A, plain text, Word). HTML and SVG are never accepted.")
+    var attachmentTypes: String?
     @Option(name: .customLong("log-level"), help: "The least severe log lines written.") var logLevel: Logger.Level = .info
     @Option(name: .customLong("log-format"), help: "Log lines as text, or as one JSON object per line.") var logFormat: LogFormat = .text
     @Option(name: .customLong("session-idle"), help: "Seconds a console session may stay unused before it ends (default 1800).") var sessionIdle: Int = 1800
@@ -28,6 +32,24 @@ struct Serve: KesuCommand {
         try global.validateValues()
         guard sweepEvery > 0, maxBody > 0 else { throw ValidationError("--sweep-every and --max-body must be positive") }
         guard sessionIdle > 0 else { throw ValidationError("--session-idle must be a positive number of seconds, not \(sessionIdle)") }
+        guard attachmentMaxMB > 0, attachmentMaxMB <= 1024 else { throw ValidationError("--attachment-max-mb must be more than 0 and at most 1024") }
+        if let types = attachmentTypes {
+            let list = Self.types(types)
+            if list.isEmpty { throw ValidationError("--attachment-types needs at least one media type, e.g. application/pdf,image/jpeg") }
+            for t in list {
+                let parts = t.split(separator: "/")
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !t.contains(" ") else {
+                    throw ValidationError("--attachment-types: '\(t)' is not a media type such as application/pdf")
+                }
+                if AttachmentLimits.neverTypes.contains(t) {
+                    throw ValidationError("--attachment-types: \(t) is never accepted (a browser would run it as a page)")
+                }
+            }
+        }
+    }
+
+    static func types(_ list: String) -> [String] {
+        list.split(separator: ",").map { AttachmentLimits.baseType(String($0)) }.filter { !$0.isEmpty }
     }
 
     func run() async throws {
@@ -58,7 +80,9 @@ struct Serve: KesuCommand {
             var settings = ServerSettings(
                 host: global.setting(host, env: "KESU_HOST") ?? "127.0.0.1",
                 port: port ?? global.setting(nil, env: "KESU_PORT").flatMap(Int.init) ?? 8080,
-                maxBodyBytes: maxBody, sweepInterval: .milliseconds(Int64(sweepEvery * 1000)), rulesPath: global.rulesPath)
+                maxBodyBytes: maxBody, sweepInterval: .milliseconds(Int64(sweepEvery * 1000)), rulesPath: global.rulesPath,
+                attachmentLimits: AttachmentLimits(maxBytes: Int(attachmentMaxMB * 1024 * 1024),
+                                                   allowedTypes: attachmentTypes.map(Self.types) ?? AttachmentLimits.defaultTypes))
             settings.console = ConsoleSettings(idleTimeout: .seconds(sessionIdle), secureCookies: secureCookies)
             let api = KesuAPI(rules: rules, settings: settings, metrics: metrics, logger: logger, now: clock)
             let info = rules.info

@@ -33,6 +33,7 @@ struct EventBodyJSONTests {
         .outcome(id: "substantiated_fault", unit: "u", person: "p"),
         .deduction(cause: "violation:late_answer", subject: ScoreSubject(.person, "tang_hao"), points: 0.5, occurredAt: t),
         .deduction(cause: "outcome:x", subject: ScoreSubject(.unit, "u"), points: 2, occurredAt: t),
+        .attachmentAdded(fileName: "来信 \"扫描\".pdf", mediaType: "application/pdf", size: 123_456, sha256: String(repeating: "ab", count: 32)),
     ]
 
     static func encoded(_ body: EventBody, sorted: Bool) throws -> String {

@@ -90,6 +90,32 @@ struct OpenAPIConformanceTests {
             ])
             _ = try await call(.post, "/v1/cases/\(number)/extensions", as: "qian_jin", raw: String(repeating: " ", count: 70_000))
             _ = try await call(.get, "/v1/cases/\(number)/explanation", as: "zhao_min")
+            // Attachments: a multipart upload (refused, then taken), the download and a hash the case lacks.
+            @Sendable func upload(_ version: Int, type: String) async throws -> Client.Reply {
+                var body = MultipartBody()
+                body.field("expected_version", String(version))
+                body.file("file", fileName: "来信.pdf", type: type, Data("%PDF-1.4\n\u{0}\u{FF}".utf8))
+                var headers = HTTPFields()
+                headers[.authorization] = "Bearer \(f.tokens["zhao_min"]!)"
+                headers[.contentType] = body.contentType
+                let r = try await inner.execute(uri: "/v1/cases/\(number)/attachments", method: .post, headers: headers,
+                                                body: ByteBuffer(bytes: body.closed())) { r in
+                    Client.Reply(status: Int(r.status.code), body: Data(r.body.readableBytesView), headers: r.headers)
+                }
+                let problems = spec.check(method: "POST", path: "/v1/cases/\(number)/attachments", status: r.status,
+                                          contentType: r.headers[.contentType], body: r.body)
+                #expect(problems.isEmpty, "upload: \(problems.joined(separator: "\n"))")
+                walked.add("POST /v1/cases/{number}/attachments")
+                return r
+            }
+            let current = try await call(.get, "/v1/cases/\(number)", as: "zhao_min").json["version"] as? Int ?? 0
+            #expect(try await upload(current, type: "application/x-msdownload").status == 422)
+            let attached = try await upload(current, type: "application/pdf")
+            #expect(attached.status == 201, "\(attached.text)")
+            let sha = ((attached.case["attachments"] as? [[String: Any]])?.first?["sha256"] as? String) ?? "?"
+            let file = try await call(.get, "/v1/cases/\(number)/attachments/\(sha)", as: "zhao_min")
+            #expect(file.status == 200 && file.headers[.contentType] == "application/pdf", "\(file.text)")
+            _ = try await call(.get, "/v1/cases/\(number)/attachments/\(String(repeating: "a", count: 64))", as: "zhao_min")
             let rules = try await call(.get, "/v1/rules", as: "deng_qing")
             #expect((rules.json["loaded_at"] as? String)?.hasSuffix("+08:00") == true, "the pack's offset, like every other time: \(rules.text)")
             _ = try await call(.post, "/v1/rules/explanation", as: "zhao_min", json: ["fields": ["channel": "phone", "category": "logistics_service"], "at": "2026-09-30T10:00:00+08:00"])

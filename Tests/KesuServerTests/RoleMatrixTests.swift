@@ -35,6 +35,8 @@ struct RoleMatrixTests {
         var path: String
         var body: [String: String]? = nil
         var raw: String? = nil
+        /// Sent as multipart/form-data: `expected_version` and a small PDF as `file`.
+        var multipart = false
         var allowed: Set<String>
         var description: String { "\(method) \(path)" }
     }
@@ -56,6 +58,9 @@ struct RoleMatrixTests {
         Route(method: .post, path: "/v1/cases/{case}/transitions", raw: #"{"transition": "substantiate", "expected_version": {version}, "fields": {"substantiated": "yes", "category": "marketing_service", "level": "general"}}"#, allowed: ["zhao_min"]),
         Route(method: .post, path: "/v1/cases/{dispatched}/transitions", raw: #"{"transition": "accept", "expected_version": {version}, "fields": {"assignee": "gao_peng"}}"#, allowed: ["ma_lin"]),
         Route(method: .post, path: "/v1/cases/{dispatched}/extensions", raw: #"{"clock": "answer", "days": 1, "reason": "需现场核实", "expected_version": {version}}"#, allowed: ["qian_jin"]),
+        Route(method: .post, path: "/v1/cases/{case}/attachments", multipart: true, allowed: seesCountyA.subtracting(["deng_qing"])),
+        // A hash the case lacks: who may see the case gets 404, the others 403.
+        Route(method: .get, path: "/v1/cases/{case}/attachments/\(String(repeating: "0", count: 64))", allowed: seesCountyA),
         Route(method: .get, path: "/v1/scores?period=2026Q3", allowed: reports),
         Route(method: .get, path: "/v1/reports/quarterly?period=2026Q3", allowed: reports),
         Route(method: .get, path: "/v1/penalties?period=2026Q3", allowed: reports),
@@ -77,6 +82,7 @@ struct RoleMatrixTests {
         let inMatrix = Set(Self.routes.map { r in
             "\(r.method) " + r.path.split(separator: "?")[0].replacingOccurrences(of: "{dispatched}", with: "{number}")
                 .replacingOccurrences(of: "{case}", with: "{number}").replacingOccurrences(of: "2026Q3-person-gao_peng", with: "{id}")
+                .replacingOccurrences(of: String(repeating: "0", count: 64), with: "{sha256}")
         })
         #expect(Set(f.api.endpoints.map(\.description)) == inMatrix)
     }
@@ -110,7 +116,20 @@ struct RoleMatrixTests {
                 case "(revoked)": revoked.token
                 default: f.tokens[caller]
                 }
-                let r = try await client.call(route.method, path, token: token, raw: route.method == .get ? nil : raw)
+                let r: Client.Reply
+                if route.multipart {
+                    var body = MultipartBody()
+                    body.field("expected_version", String(version))
+                    body.file("file", fileName: "来信.pdf", type: "application/pdf", Data("%PDF-1.4 \(caller)".utf8))
+                    var headers = HTTPFields()
+                    if let token { headers[.authorization] = "Bearer \(token)" }
+                    headers[.contentType] = body.contentType
+                    r = try await client.inner.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body.closed())) { r in
+                        Client.Reply(status: Int(r.status.code), body: Data(r.body.readableBytesView), headers: r.headers)
+                    }
+                } else {
+                    r = try await client.call(route.method, path, token: token, raw: route.method == .get ? nil : raw)
+                }
                 if route.allowed.contains(caller) || (route.path.hasPrefix("/healthz") || route.path.hasPrefix("/readyz") || route.path.hasPrefix("/metrics")) {
                     #expect(![401, 403].contains(r.status), "\(caller) should get through \(route): \(r.status) \(r.text)")
                     #expect(r.status < 500, "\(caller) \(route): \(r.text)")

@@ -29,7 +29,8 @@ struct SchemathesisTests {
     /// and follow the links to them. schemathesis still adds generated keys to the `fields`
     /// given, and only the pack decides how long an extension may be or which unit owes which
     /// report: on those operations alone, positive_data_acceptance also expects the 400 or 422
-    /// that names what the pack refused. Every other check applies everywhere.
+    /// that names what the pack refused. Generated files (an attachment) are random bytes, which
+    /// the deployment may refuse by type, size or content. Every other check applies everywhere.
     static let config = """
         [[operations]]
         include-name = "POST /v1/cases"
@@ -54,6 +55,10 @@ struct SchemathesisTests {
         include-name = "POST /v1/cases/{number}/extensions"
         parameters = { "body.clock" = "answer" }
         checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
+        [[operations]]
+        include-name = "POST /v1/cases/{number}/attachments"
+        checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "413", "422"]
 
         [[operations]]
         include-name = "POST /v1/reports/submissions"

@@ -38,7 +38,7 @@ struct ServerFixture {
 
     static func make(
         pack: String = Paths.pack("tobacco-prefecture"), store: (any CaseStore)? = nil, at start: String = "2026-09-30T09:00:00+08:00",
-        instance: String = "test", maxBody: Int = 64 * 1024
+        instance: String = "test", maxBody: Int = 64 * 1024, attachmentLimits: AttachmentLimits = .standard
     ) async throws -> ServerFixture {
         let store = try store ?? SQLiteStore(path: try Paths.temp("kesu-server").appendingPathComponent("kesu.db").path)
         let clock = TestClock(ISO8601.parse(start)!)
@@ -47,7 +47,8 @@ struct ServerFixture {
         }
         var logger = Logger(label: "kesu-test")
         logger.logLevel = .error
-        let settings = ServerSettings(maxBodyBytes: maxBody, sweepInterval: .seconds(60), instanceID: instance, rulesPath: pack)
+        let settings = ServerSettings(maxBodyBytes: maxBody, sweepInterval: .seconds(60), instanceID: instance, rulesPath: pack,
+                                      attachmentLimits: attachmentLimits)
         let api = KesuAPI(rules: rules, settings: settings, logger: logger, now: { clock.now })
         var tokens: [String: String] = [:]
         let accounts = Accounts(store: store)

@@ -22,6 +22,8 @@ public struct CaseState: Sendable, Equatable {
     public var clocks: [String: ClockState] = [:]
     public var violations: [ViolationRecord] = []
     public var outcomes: [String] = []
+    /// The files attached to the case, oldest first.
+    public var attachments: [CaseAttachment] = []
     /// The rules the case runs under: those in force at intake, until a transition that
     /// adopts the current rules.
     public var packVersion: String = ""
@@ -115,6 +117,8 @@ public struct CaseState: Sendable, Equatable {
             outcomes.append(id)
         case .closed:
             closedAt = e.at
+        case let .attachmentAdded(fileName, mediaType, size, sha256):
+            attachments.append(CaseAttachment(fileName: fileName, mediaType: mediaType, size: size, sha256: sha256, addedAt: e.at, addedBy: e.actor))
         case .deduction:
             break
         }
@@ -143,6 +147,25 @@ public struct ClockState: Sendable, Equatable {
 
     public init(run: ClockRun, startedAt: Date, dueAt: Date) {
         self.run = run; self.startedAt = startedAt; self.dueAt = dueAt
+    }
+}
+
+/// A file attached to a case: what the `attachment_added` event says, with when and by whom.
+public struct CaseAttachment: Sendable, Equatable, Codable {
+    public var fileName: String
+    /// The base type as accepted (`application/pdf`), without parameters.
+    public var mediaType: String
+    /// Bytes.
+    public var size: Int
+    /// Lower-case hex SHA-256 of the content: names the content in the store.
+    public var sha256: String
+    public var addedAt: Date
+    /// The person who attached it.
+    public var addedBy: String
+
+    public init(fileName: String, mediaType: String, size: Int, sha256: String, addedAt: Date, addedBy: String) {
+        self.fileName = fileName; self.mediaType = mediaType; self.size = size; self.sha256 = sha256
+        self.addedAt = addedAt; self.addedBy = addedBy
     }
 }
 

@@ -64,6 +64,10 @@ public enum EventBody: Sendable, Codable, Equatable {
     case outcome(id: String, unit: String?, person: String?)
     /// Points taken off a unit or a person by a scoring rule (`ruleID`), because of `cause`.
     case deduction(cause: String, subject: ScoreSubject, points: Double, occurredAt: Date)
+    /// A file (a letter, a photo, a recording) was attached to the case. The content is kept once per
+    /// content, in the record stream `attachments/<sha256>` (`Engine.attachmentStream`); the event says
+    /// which content, under what name and type.
+    case attachmentAdded(fileName: String, mediaType: String, size: Int, sha256: String)
 
     public var type: String {
         switch self {
@@ -83,6 +87,7 @@ public enum EventBody: Sendable, Codable, Equatable {
         case .violation: "violation"
         case .outcome: "outcome"
         case .deduction: "deduction"
+        case .attachmentAdded: "attachment_added"
         }
     }
 }

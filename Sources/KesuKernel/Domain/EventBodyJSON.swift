@@ -275,9 +275,9 @@ struct JSONBytes {
     // one type across the cases; a label that is not a case's own is read and then ignored, as
     // the synthesized decoder ignores unknown keys.
     private struct Values {
-        var number, state, id, from, to, unit, reason, person, approver, cause: String?
+        var number, state, id, from, to, unit, reason, person, approver, cause, fileName, mediaType, sha256: String?
         var startedAt, dueAt, remaining, occurredAt, points: Double?
-        var step: Int?
+        var step, size: Int?
         var fields: [String: String]?
         var late: Bool?
         var recipients: [String]?
@@ -316,6 +316,10 @@ struct JSONBytes {
             case "_0": try mark(1 << 19); v.run = try r.optionalClockRun()
             case "run": try mark(1 << 20); v.run = try r.optionalClockRun()
             case "subject": try mark(1 << 21); v.subject = try r.subject()
+            case "fileName": try mark(1 << 22); v.fileName = try r.optionalString()
+            case "mediaType": try mark(1 << 23); v.mediaType = try r.optionalString()
+            case "size": try mark(1 << 24); v.size = try r.int()
+            case "sha256": try mark(1 << 25); v.sha256 = try r.optionalString()
             default: throw GiveUp()  // e.g. `length` on an extension: JSONDecoder's job
             }
         }
@@ -345,6 +349,9 @@ struct JSONBytes {
         case "outcome": return .outcome(id: try need(v.id), unit: v.unit, person: v.person)
         case "deduction":
             return .deduction(cause: try need(v.cause), subject: try need(v.subject), points: try need(v.points), occurredAt: try date(v.occurredAt))
+        case "attachmentAdded":
+            return .attachmentAdded(fileName: try need(v.fileName), mediaType: try need(v.mediaType), size: try need(v.size),
+                                    sha256: try need(v.sha256))
         default: throw GiveUp()
         }
     }

@@ -20,6 +20,8 @@ public struct KesuError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidInput = "invalid_input"
         /// The case runs under a pack version the store does not hold.
         case rulesUnavailable = "rules_unavailable"
+        /// An upload larger than the deployment allows.
+        case tooLarge = "too_large"
     }
 
     /// What a reader can do next, named in the domain's terms; each front end phrases it its own

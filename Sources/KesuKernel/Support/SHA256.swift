@@ -20,6 +20,20 @@ public struct SHA256: Sendable {
     public init() {}
 
     public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+        // Contiguous bytes (Data, arrays) are hashed a block at a time: attachments run to megabytes.
+        let done: Void? = bytes.withContiguousStorageIfAvailable { p in
+            var i = 0
+            while i < p.count, !buffer.isEmpty {
+                buffer.append(p[i]); i += 1; length &+= 1
+                if buffer.count == 64 { compress(buffer); buffer.removeAll(keepingCapacity: true) }
+            }
+            while p.count - i >= 64 {
+                compress(UnsafeBufferPointer(rebasing: p[i..<(i + 64)]))
+                i += 64; length &+= 64
+            }
+            while i < p.count { buffer.append(p[i]); i += 1; length &+= 1 }
+        }
+        if done != nil { return }
         for b in bytes {
             buffer.append(b)
             length &+= 1
@@ -65,6 +79,10 @@ public struct SHA256: Sendable {
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
     private mutating func compress(_ block: [UInt8]) {
+        block.withUnsafeBufferPointer { compress($0) }
+    }
+
+    private mutating func compress(_ block: UnsafeBufferPointer<UInt8>) {
         var w = [UInt32](repeating: 0, count: 64)
         for t in 0..<16 {
             w[t] = UInt32(block[t * 4]) << 24 | UInt32(block[t * 4 + 1]) << 16

@@ -47,7 +47,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     /// number in the path as `{number}`, a case field inside `fields`.
     static func bodyField(_ field: String) -> String {
         if field == "case" { return "{number}" }
-        return ["reason", "decision", "outcome", "clock", "transition", "actor", "days", "hours"].contains(field) ? field : "fields.\(field)"
+        if field == "sha256" { return "{sha256}" }
+        return ["reason", "decision", "outcome", "clock", "transition", "actor", "days", "hours", "file"].contains(field) ? field : "fields.\(field)"
     }
 
     /// The API's reading of every error the kernel and the stores raise.
@@ -60,6 +61,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .notFound: .notFound
             case .conflict, .wrongState, .closed: .conflict
             case .rulesUnavailable: .serviceUnavailable
+            case .tooLarge: .contentTooLarge
             case .idempotencyMismatch: .unprocessableContent
             // A key the request should not have sent, or should have: the request is malformed,
             // like any other unknown or missing body key. A value the rules refuse is a 422.
@@ -75,6 +77,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .idempotencyMismatch: return APIError(.unprocessableContent, "idempotency_mismatch", e.description, field: "Idempotency-Key")
             case .failure: return APIError(.serviceUnavailable, "store_unavailable", e.description)
             }
+        case let e as MultipartError: return .multipart(e)
         case let e as RulePackError:
             return APIError(.unprocessableContent, "invalid_pack", "rule pack refused",
                             details: e.diagnostics.sortedByLocation().map(\.description))

@@ -15,7 +15,12 @@ struct CaseRoutes {
         group.post("cases/:number/transitions", transition)
         group.post("cases/:number/extensions", extend)
         group.get("cases/:number/explanation", explain)
+        group.post("cases/:number/attachments", attach)
+        group.get("cases/:number/attachments/:sha256", download)
     }
+
+    /// What a multipart form adds around the file (boundaries, part headers, `expected_version`).
+    static let multipartOverhead = 64 * 1024
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
@@ -153,5 +158,76 @@ struct CaseRoutes {
             "case": .string(state.number), "routing_rule": .opt(explanation.routing.matched?.id),
             "pack_version": .string(explanation.packVersion), "lines": .array(text.lines(explanation).map(JSONValue.string)),
         ]))
+    }
+
+    // MARK: Attachments
+
+    /// `multipart/form-data` with a `file` part and an `expected_version` part. This body alone may exceed
+    /// `maxBodyBytes`: up to the attachment limit and the form's overhead.
+    @Sendable func attach(_ request: Request, context: KesuRequestContext) async throws -> Response {
+        let who = try context.caller()
+        try who.mayWrite("attach files")
+        try Query(request: request).allowOnly([])
+        let (engine, current, _) = try await visibleCase(context, who)
+        let limits = api.settings.attachmentLimits
+        let form = try await MultipartForm.read(request, limit: limits.maxBytes + Self.multipartOverhead)
+        for part in form.parts where !["file", "expected_version"].contains(part.name) {
+            throw APIError.badRequest("unknown form field '\(part.name)'\(Suggest.hint(for: part.name, in: ["file", "expected_version"]))", field: part.name)
+        }
+        guard let file = form.part("file"), let fileName = file.fileName else {
+            throw APIError.badRequest("form field 'file' is required: a file part (Content-Disposition with a filename)", field: "file")
+        }
+        guard let text = form.text("expected_version") else {
+            throw APIError.badRequest("form field 'expected_version' is required (an integer)", field: "expected_version")
+        }
+        guard let expected = Int(text) else {
+            throw APIError.badRequest("form field 'expected_version' must be an integer, not '\(text.prefix(40))'", field: "expected_version")
+        }
+        let now = api.now()
+        let next = try await engine.attach(number: current.number, fileName: fileName, mediaType: file.contentType ?? "application/octet-stream",
+                                           content: file.body, by: who.id, at: now, expectedVersion: expected, limits: limits)
+        let added = next.attachments.last!
+        api.logger.info("attachment", metadata: ["case": "\(next.number)", "sha256": "\(added.sha256)", "bytes": "\(added.size)", "user": "\(who.id)"])
+        var headers = HTTPFields()
+        headers[.location] = "/v1/cases/\(next.number)/attachments/\(added.sha256)"
+        let rules = try? await engine.planner(for: next)
+        return JSONResponse.make(.object(["case": CaseJSON(engine: engine, viewer: who).case(next, at: now, rules: rules)]),
+                                 status: .created, headers: headers)
+    }
+
+    /// The file as a download: its stored type, never rendered inline nor sniffed, sandboxed if a browser opens it anyway.
+    @Sendable func download(_ request: Request, context: KesuRequestContext) async throws -> Response {
+        let who = try context.caller()
+        try Query(request: request).allowOnly([])
+        let (engine, current, _) = try await visibleCase(context, who)
+        let sha = try context.parameters.require("sha256")
+        let (meta, data) = try await engine.attachment(number: current.number, sha256: sha)
+        return Response(status: .ok, headers: Self.downloadHeaders(meta), body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let contentSecurityPolicy = HTTPField.Name("Content-Security-Policy")!
+
+    /// The headers of an attachment download (the console serves files with these too).
+    static func downloadHeaders(_ meta: CaseAttachment) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.contentType] = meta.mediaType
+        headers[.contentLength] = String(meta.size)
+        headers[.contentDisposition] = contentDisposition(fileName: meta.fileName)
+        headers[Self.contentTypeOptions] = "nosniff"
+        headers[Self.contentSecurityPolicy] = "sandbox"
+        headers[.cacheControl] = "private, no-store"
+        return headers
+    }
+
+    /// `attachment; filename="__.pdf"; filename*=UTF-8''%E6%9D%A5%E4%BF%A1.pdf` (RFC 6266 with RFC 5987's
+    /// encoding): the plain `filename` is an ASCII stand-in for clients that do not read `filename*`.
+    static func contentDisposition(fileName: String) -> String {
+        let plain = String(String.UnicodeScalarView(fileName.unicodeScalars.map { s in
+            s.isASCII && s.value >= 0x20 && s.value != 0x7F && s != "\"" && s != "\\" ? s : "_"
+        }))
+        let attrChars = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~".utf8)
+        let encoded = fileName.utf8.map { attrChars.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+        return "attachment; filename=\"\(plain)\"; filename*=UTF-8''\(encoded)"
     }
 }
