@@ -60,7 +60,7 @@ struct Console: Sendable {
 
     var engine: Engine { api.rules.engine }
     /// An upload's body: the largest attachment and the multipart framing around it.
-    var attachmentBodyLimit: Int { 11 * 1024 * 1024 }
+    var attachmentBodyLimit: Int { api.settings.attachmentLimits.maxBytes + CaseRoutes.multipartOverhead }
     var zone: TimeZone { engine.planner.calendar.timeZone }
     func time(_ d: Date?) -> String { d.map { ChineseTime.format($0, in: zone) } ?? "" }
 
@@ -85,6 +85,8 @@ struct Console: Sendable {
         g.get("cases/:number/act/:transition", use: signedIn(actPage))
         g.post("cases/:number/act/:transition", use: signedIn(actPost))
         g.post("cases/:number/extensions", use: signedIn(extendPost))
+        g.post("cases/:number/attachments", use: signedIn(uploadPost))
+        g.get("cases/:number/attachments/:sha256", use: signedIn(download))
     }
 
     // MARK: Responses

@@ -132,7 +132,7 @@ extension Console {
         let text = HistoryText(pack: own, zone: zone)
         let timeline = (v.events ?? []).reversed().map { e in
             CasePage.Entry(at: time(e.at.date), who: e.actorName == Event.systemActor ? "系统" : e.actorName,
-                           what: text.line(Event(at: e.at.date, actor: e.actor, ruleID: e.ruleID, packVersion: e.packVersion, body: e.body)),
+                           what: text.reading(Event(at: e.at.date, actor: e.actor, ruleID: e.ruleID, packVersion: e.packVersion, body: e.body)),
                            rule: e.ruleID)
         }
         let clocks = v.clocks.map { c -> CasePage.ClockBox in
@@ -176,8 +176,44 @@ extension Console {
         return Self.html(pages.render(page, "case"), status: status)
     }
 
-    /// Attachments come with the attachments work; none until then.
-    func attachmentRows(_ v: CaseView) -> [CasePage.Attachment] { [] }
+    func attachmentRows(_ v: CaseView) -> [CasePage.Attachment] {
+        v.attachments.map {
+            .init(name: $0.name, href: "/console/cases/\(v.number)/attachments/\($0.sha256)", size: $0.sizeText, type: $0.mediaType,
+                  added: "\($0.addedByName) \(time($0.addedAt.date))")
+        }
+    }
+
+    // MARK: Attachments
+
+    /// An upload from the case page's form (multipart; its CSRF token rides in the form's URL).
+    @Sendable func uploadPost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
+        let (state, events) = try await visible(context, reader)
+        try reader.principal.mayWrite("attach a file")
+        let limits = api.settings.attachmentLimits
+        let form: MultipartForm
+        do { form = try await MultipartForm.read(request, limit: limits.maxBytes + CaseRoutes.multipartOverhead) } catch {
+            return try await caseResponse(state, events, reader, notice: nil, error: "上传失败：\(APIError.from(error).message)", status: .unprocessableContent)
+        }
+        guard let file = form.part("file"), let name = file.fileName, !name.isEmpty, !file.body.isEmpty else {
+            return try await caseResponse(state, events, reader, notice: nil, error: "请选择要上传的文件。", status: .unprocessableContent)
+        }
+        let expected = form.text("expected_version").flatMap(Int.init)
+        do {
+            _ = try await engine.attach(number: state.number, fileName: name, mediaType: file.contentType ?? "application/octet-stream",
+                                        content: file.body, by: reader.id, at: api.now(), expectedVersion: expected, limits: limits)
+        } catch let e as KesuError {
+            return try await caseResponse(state, events, reader, notice: nil, error: "上传失败：\(APIError.from(e).message)", status: APIError.from(e).status)
+        }
+        api.logger.info("attachment", metadata: ["case": "\(state.number)", "user": "\(reader.id)", "via": "console"])
+        return Self.redirect("/console/cases/\(state.number)?done=upload")
+    }
+
+    /// A download: always as a file to save, never shown inline (the API's headers).
+    @Sendable func download(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
+        let (state, _) = try await visible(context, reader)
+        let (meta, data) = try await engine.attachment(number: state.number, sha256: try context.parameters.require("sha256"), by: reader.id)
+        return Response(status: .ok, headers: CaseRoutes.downloadHeaders(meta), body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
 
     static func dayKind(_ d: DueDayView) -> String {
         switch d.kind {

@@ -248,7 +248,7 @@ extension Console {
         let numbers = try await engine.store.numbers(caseIDs: Array(Set(events.map(\.caseID))))
         let text = HistoryText(pack: pack, zone: zone)
         let escalations = events.sorted { $0.at > $1.at }.prefix(100).map { e in
-            SupervisionPage.Escalation(at: time(e.at), number: numbers[e.caseID] ?? "", href: "/console/cases/\(numbers[e.caseID] ?? "")", what: text.line(e))
+            SupervisionPage.Escalation(at: time(e.at), number: numbers[e.caseID] ?? "", href: "/console/cases/\(numbers[e.caseID] ?? "")", what: text.reading(e))
         }
         let page = SupervisionPage(chrome: chrome("督办", reader, current: "supervision"), units: units, escalations: Array(escalations),
                                    days: days, noEscalations: escalations.isEmpty)
