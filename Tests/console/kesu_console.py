@@ -314,7 +314,8 @@ class Console:
             el.send_keys(value)
 
     def submit(self, form):
-        buttons = self.all("button[type=submit], input[type=submit], button:not([type])", form)
+        # The form's main button (#submit) when it has several (intake's 建议分类 comes first).
+        buttons = self.all("#submit", form) or self.all("button[type=submit], input[type=submit], button:not([type])", form)
         if not buttons:
             raise AssertionError(f"form {form.get_attribute('id')} on {self.path} has no submit button")
         buttons[0].click()

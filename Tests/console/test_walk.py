@@ -249,7 +249,7 @@ class Walk(unittest.TestCase):
         self.b.check("approvals", docs=True)
         row = self.b.all(f"#queue tr[data-case='{self.case}']")
         self.assertTrue(row, f"case {self.case} is not in the approvals queue")
-        self.b.one("td a", row[0]).click()
+        self.b.one("a", row[0]).click()
         self.assertEqual(self.b.text("#case-number"), self.case)
         self.assertIn(PHONE, self.field("complainant_phone"))
         self.take("approve_dispatch", {"handling_unit": "marketing_center", "review_comment": "同意，请营销中心处理。"},
