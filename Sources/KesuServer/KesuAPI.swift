@@ -45,6 +45,10 @@ public struct KesuAPI: Sendable {
         }
     }
 
+    /// On a store where nobody can sign in to the console yet, a new first-run setup link (valid
+    /// for `settings.console.setupLinkLifetime`); nil once a login exists.
+    public func consoleSetupLink() async throws -> String? { try await Console.setupLinkIfNeeded(api: self) }
+
     /// The routes: open operations endpoints, then `/v1` behind the token check.
     public func router() -> Hummingbird.Router<KesuRequestContext> { routerAndEndpoints().router }
 
@@ -66,6 +70,8 @@ public struct KesuAPI: Sendable {
         ReportRoutes(api: self).register(on: v1)
         ProcedureRoutes(api: self).register(on: v1)
         ops.register(on: v1)
+        // The web console: its own pages and sign-in beside the API, not part of docs/openapi.yaml.
+        Console(api: self).register(on: router)
         open.refuseOtherMethods()
         v1.refuseOtherMethods()
         return (router, open.endpoints + v1.endpoints)
@@ -75,7 +81,8 @@ public struct KesuAPI: Sendable {
     /// shutdown on SIGTERM/SIGINT. A store with long-lived connections (PostgreSQL's pool) is a
     /// `Service` of the group too: it starts first and, as the group shuts down in reverse order,
     /// stops after everything that uses it.
-    public func application() -> some ApplicationProtocol {
+    /// `announceSetupLink` receives the console's first-run link once the store is up, when no login exists.
+    public func application(announceSetupLink: (@Sendable (String) -> Void)? = nil) -> some ApplicationProtocol {
         var app = Application(
             router: router(),
             server: .http1(additionalChannelHandlers: [UnparsableRequestHandler()]),
@@ -83,6 +90,26 @@ public struct KesuAPI: Sendable {
             logger: logger)
         if let store = rules.engine.store as? any Service { app.addServices(store) }
         app.addServices(SweepService(api: self), ReloadOnHangupService(api: self))
+        if let announceSetupLink { app.addServices(SetupLinkService(api: self, announce: announceSetupLink)) }
         return app
+    }
+}
+
+/// Issues and announces the console's first-run link once the store is running (PostgreSQL's pool
+/// starts as a service of the same group), then waits for shutdown.
+struct SetupLinkService: Service {
+    let api: KesuAPI
+    let announce: @Sendable (String) -> Void
+
+    func run() async throws {
+        do {
+            if let link = try await api.consoleSetupLink() {
+                announce(link)
+                api.logger.notice("no console logins yet: open the first-run setup link printed on standard output (valid for an hour)")
+            }
+        } catch {
+            api.logger.error("could not issue the console's first-run link", metadata: ["error": "\(error)"])
+        }
+        try? await gracefulShutdown()
     }
 }

@@ -14,6 +14,8 @@ public struct ServerSettings: Sendable {
     public var rulesPath: String
     /// Whether `/metrics` needs no token (a scraper inside the network).
     public var openMetrics: Bool
+    /// Sign-in and sessions of the web console.
+    public var console: ConsoleSettings = ConsoleSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024, sweepInterval: Duration = .seconds(60),

@@ -94,7 +94,8 @@ public struct CaseViewBuilder: Sendable {
         return TransitionView(id: t.id, name: t.name, allowed: allowed, fields: fields)
     }
 
-    func formField(_ id: String, required: Bool, pack: RulePack) -> FormFieldView {
+    /// One field as a form control: its name, type and the values it takes (the intake form, a transition's form).
+    public func formField(_ id: String, required: Bool, pack: RulePack) -> FormFieldView {
         let def = pack.fields.first { $0.id == id }
         let type: String
         switch CaseField.kind(of: id) {
@@ -112,12 +113,17 @@ public struct CaseViewBuilder: Sendable {
     }
 
     /// Names of the built-in fields (packs name their own in `fields:`).
-    static let builtInNames: [String: String] = [
+    public static let builtInNames: [String: String] = [
         "kind": "类型", "category": "分类", "level": "等级", "complainant_type": "客户类型", "channel": "渠道",
         "region": "区域", "subject": "主题", "description": "内容", "complainant_name": "客户姓名",
         "complainant_phone": "联系电话", "respondent": "被投诉对象", "respondent_person": "被投诉人",
         "handling_unit": "承办单位", "assignee": "承办人",
     ]
+
+    /// A field's name as people read it: the pack's, or the built-in one.
+    public func fieldName(_ id: String, pack: RulePack) -> String {
+        pack.fields.first { $0.id == id }?.name ?? Self.builtInNames[id] ?? id
+    }
 
     func labels(_ fields: [String: String], pack: RulePack) -> [String: String] {
         var out: [String: String] = [:]

@@ -317,7 +317,8 @@ extension LoadSession {
             let (r, n) = (item.reader, item.node)
             guard let s = r.mapping(n, "state", allowed: PackVocabulary.keys("state"), required: ["id", "name"]),
                   let id = s.string("id") else { return nil }
-            return StateDef(id: id, name: s.string("name") ?? "", isFinal: s.bool("final"), location: s.location)
+            return StateDef(id: id, name: s.string("name") ?? "", isFinal: s.bool("final"),
+                            worklist: s.oneOf("worklist", Worklist.self, choices: Worklist.allCases.map(\.rawValue)), location: s.location)
         }
         var intake = IntakeDef(roles: [], requires: [], location: m.location)
         if let e = m["intake"], case let (r, n) = (e.reader, e.value),

@@ -29,7 +29,7 @@ public enum PackVocabulary {
         "condition": ["equals", "one_of", "not_one_of", "missing"],
         "route": ["id", "name", "when", "unit", "unit_from"],
         "procedure": ["initial", "states", "intake", "transitions"],
-        "state": ["id", "name", "final"],
+        "state": ["id", "name", "final", "worklist"],
         "intake": ["roles", "requires", "accepts", "route"],
         "transition": [
             "id", "name", "from", "roles", "when", "requires", "accepts", "route", "assign_actor", "adopt_current_rules", "to",

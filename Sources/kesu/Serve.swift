@@ -21,10 +21,13 @@ struct Serve: KesuCommand {
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes; larger ones get 413 (default 65536).") var maxBody: Int = 64 * 1024
     @Option(name: .customLong("log-level"), help: "The least severe log lines written.") var logLevel: Logger.Level = .info
     @Option(name: .customLong("log-format"), help: "Log lines as text, or as one JSON object per line.") var logFormat: LogFormat = .text
+    @Option(name: .customLong("session-idle"), help: "Seconds a console session may stay unused before it ends (default 1800).") var sessionIdle: Int = 1800
+    @Flag(name: .customLong("secure-cookies"), help: "Send console cookies over HTTPS only (behind a TLS proxy).") var secureCookies = false
 
     func validate() throws {
         try global.validateValues()
         guard sweepEvery > 0, maxBody > 0 else { throw ValidationError("--sweep-every and --max-body must be positive") }
+        guard sessionIdle > 0 else { throw ValidationError("--session-idle must be a positive number of seconds, not \(sessionIdle)") }
     }
 
     func run() async throws {
@@ -52,10 +55,11 @@ struct Serve: KesuCommand {
                 clock = { Date() }
             }
             let rules = try LiveRules(rulesPath: global.rulesPath, at: clock(), makeEngine: parts.engine)
-            let settings = ServerSettings(
+            var settings = ServerSettings(
                 host: global.setting(host, env: "KESU_HOST") ?? "127.0.0.1",
                 port: port ?? global.setting(nil, env: "KESU_PORT").flatMap(Int.init) ?? 8080,
                 maxBodyBytes: maxBody, sweepInterval: .milliseconds(Int64(sweepEvery * 1000)), rulesPath: global.rulesPath)
+            settings.console = ConsoleSettings(idleTimeout: .seconds(sessionIdle), secureCookies: secureCookies)
             let api = KesuAPI(rules: rules, settings: settings, metrics: metrics, logger: logger, now: clock)
             let info = rules.info
             logger.notice("kesu serving http://\(settings.host):\(settings.port)/ (API: docs/openapi.yaml)", metadata: [
@@ -63,7 +67,10 @@ struct Serve: KesuCommand {
             ])
             // The store's connections (PostgreSQL) are a service of the server's group, which
             // closes them on graceful shutdown.
-            try await api.application().runService()
+            // First run: nobody can sign in to the console yet, so the server prints a link that lets the administrator in.
+            try await api.application(announceSetupLink: { link in
+                FileHandle.standardOutput.write(Data("首次设置: \(link) （一小时内有效）\n".utf8))
+            }).runService()
             logger.notice("kesu stopped")
         }
     }

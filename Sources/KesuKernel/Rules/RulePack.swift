@@ -332,10 +332,19 @@ public struct StateDef: Sendable {
     public var name: String
     /// A final state closes the case and stops every clock.
     public var isFinal: Bool
+    /// The work list a case in this state waits on (the console's 审批 and 回访 queues), if any.
+    public var worklist: Worklist?
     public var location: SourceLocation
-    public init(id: String, name: String, isFinal: Bool = false, location: SourceLocation = .code()) {
-        self.id = id; self.name = name; self.isFinal = isFinal; self.location = location
+    public init(id: String, name: String, isFinal: Bool = false, worklist: Worklist? = nil, location: SourceLocation = .code()) {
+        self.id = id; self.name = name; self.isFinal = isFinal; self.worklist = worklist; self.location = location
     }
+}
+
+/// The work lists a state may belong to: cases waiting for a sign-off, and answered cases waiting
+/// for the call back to the complainant.
+public enum Worklist: String, Sendable, CaseIterable, Codable {
+    case approval
+    case callback
 }
 
 /// How a case is registered: who may do it, which fields it needs, whether it is routed at once.
