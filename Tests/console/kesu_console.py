@@ -105,8 +105,10 @@ class KesuServer:
                     self.setup_path = link.path + "?" + link.query
                     found.set()
 
+            found.set()  # the server ended without the line
+
         threading.Thread(target=read, daemon=True).start()
-        if not found.wait(60):
+        if not found.wait(60) or self.setup_path is None:
             self.stop()
             raise AssertionError(f"kesu serve printed no line 首次设置: ...setup?token=... within 60 s "
                                  f"(stdout so far: {''.join(self.lines)[-2000:]!r}; log {self.log_path})")
@@ -184,7 +186,13 @@ class Console:
         service = Service(os.environ.get("KESU_CHROMEDRIVER", "/usr/bin/chromedriver"))
         self.driver = webdriver.Chrome(service=service, options=opts)
         self.driver.set_page_load_timeout(30)
+        self.viewport(*DESKTOP)
         self.axe = Axe(self.driver)
+
+    def viewport(self, width, height):
+        """The page's own size (the window's would include the browser's frame): 1366×768, or a phone's."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
 
     def quit(self):
         self.driver.quit()
@@ -201,6 +209,11 @@ class Console:
     def path(self):
         u = urllib.parse.urlsplit(self.driver.current_url)
         return u.path + (("?" + u.query) if u.query else "")
+
+    @property
+    def page(self):
+        """The path without its query (a notice may ride along: /console/logins?created=wu_jing)."""
+        return urllib.parse.urlsplit(self.driver.current_url).path
 
     def one(self, css, within=None):
         return (within or self.driver).find_element(By.CSS_SELECTOR, css)
@@ -239,9 +252,9 @@ class Console:
         if shot:
             self.screenshot(name, docs=docs)
             if phone:
-                self.driver.set_window_size(*PHONE)
+                self.viewport(*PHONE)
                 self.screenshot(name + "-phone")
-                self.driver.set_window_size(*DESKTOP)
+                self.viewport(*DESKTOP)
 
     def run_axe(self, name):
         self.axe.inject()
@@ -255,6 +268,7 @@ class Console:
         folder = ARTIFACTS / "screenshots" / self.label
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.shot_number:02d}-{name}.png"
+        self.driver.execute_script("window.scrollTo(0, 0)")  # the top of the page, as it opens
         self.driver.save_screenshot(str(path))
         if docs and DOCS_SHOTS is not None:
             DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
@@ -338,6 +352,8 @@ class Console:
     # -- people -------------------------------------------------------------------------------------------
 
     def sign_out(self):
+        if not self.has("form#logout"):  # an error page or a download: the sign-out form is on the work list
+            self.get("/console/")
         if self.has("form#logout"):
             form = self.one("form#logout")
             self.submit(form)

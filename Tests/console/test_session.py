@@ -30,7 +30,7 @@ class Session(unittest.TestCase):
     def test_1_idle_session_expires(self):
         c = self.c
         c.get("/console/logins")
-        self.assertEqual(c.path, "/console/logins", "setup did not sign the administrator in")
+        self.assertEqual(c.page, "/console/logins", "setup did not sign the administrator in")
         time.sleep(4)
         c.driver.refresh()
         self.assertTrue(c.path.startswith("/console/login"), f"after 4 idle seconds still on {c.path}")

@@ -17,6 +17,7 @@ import subprocess
 import time
 import unittest
 import urllib.parse
+from pathlib import Path
 
 from kesu_console import ARTIFACTS, PASSWORD, STATE, Console, KesuServer, request
 
@@ -160,7 +161,7 @@ class Walk(unittest.TestCase):
         self.b.check("setup", landmarks=True, docs=True)
         self.b.send("form:has(#submit)", {"person": "wu_jing", "username": "wu_jing", "password": PASSWORD,
                                            "password_confirm": PASSWORD})
-        self.assertEqual(self.b.path, "/console/logins", self._error_text())
+        self.assertEqual(self.b.page, "/console/logins", self._error_text())
         self.assertIn("吴静", self.b.text("#whoami"))
         # The link works once.
         status, _, body = request("GET", self.b.url(self.server.setup_path))
@@ -173,7 +174,7 @@ class Walk(unittest.TestCase):
         for person in ["zhao_min", "qian_jin", "li_na", "wang_lei", "chen_gang"]:
             self.assertTrue(self.b.has(f"#logins tr[data-person='{person}']"), person)
             self.b.send(f"form.create-login[data-person='{person}']", {"username": person, "password": PASSWORD})
-            self.assertEqual(self.b.path, "/console/logins", self._error_text())
+            self.assertEqual(self.b.page, "/console/logins", self._error_text())
             self.assertFalse(self.b.has(f"form.create-login[data-person='{person}']"),
                              f"{person} still has a create form after the login was made")
         self.b.check("logins-made")
@@ -191,7 +192,7 @@ class Walk(unittest.TestCase):
     @step("administrator_creates_the_logins")
     def test_05_clerk_registers_a_complaint(self):
         self.as_person("zhao_min")
-        self.assertEqual(self.b.path, "/console/")
+        self.assertEqual(self.b.page, "/console/")
         self.b.check("queue-empty")
         Walk.case = self.intake({
             "channel": "phone", "kind": "complaint", "complainant_type": "retailer",
@@ -284,13 +285,14 @@ class Walk(unittest.TestCase):
         self.assertFalse(self.b.has(f"#queue tr[data-case='{self.county_case}']"))
 
     @step("liaison_sees_the_phone_masked_and_accepts")
-    def test_12_handler_answers_with_an_attachment(self):
+    def test_12_handler_attaches_a_file(self):
         self.as_person("wang_lei")
         self.open_case(self.case)
         self.assertIn(PHONE, self.field("complainant_phone"))
         path = ARTIFACTS / ATTACHMENT[0]
         path.write_bytes(ATTACHMENT[1])
         self.b.send("form#upload", {"file": str(path)})
+        self.assertTrue(self.b.has("#case-number"), f"the upload did not lead back to the case: {self.b.path}")
         self.assertEqual(self.b.text("#case-number"), self.case, self._error_text())
         links = self.b.all("#attachments a.attachment")
         self.assertTrue(links, "no a.attachment after the upload")
@@ -301,32 +303,39 @@ class Walk(unittest.TestCase):
         self.assertTrue((headers["Content-Disposition"] or "").startswith("attachment"), headers)
         self.assertEqual(body, ATTACHMENT[1])
         self.b.check("case-handler", docs=True)
+
+    @step("liaison_sees_the_phone_masked_and_accepts")
+    def test_13_handler_answers_the_four_elements(self):
+        self.as_person("wang_lei")
+        self.open_case(self.case)
+        self.assertIn(PHONE, self.field("complainant_phone"))
         self.answer("act-answer", docs=True, phone=True)
         self.assertEqual(self.state(), STATE["answer_review"])
 
-    @step("handler_answers_with_an_attachment")
-    def test_13_handler_may_not_approve_his_answer(self):
+    @step("handler_answers_the_four_elements")
+    def test_14_handler_may_not_approve_his_answer(self):
         self.assertFalse(self.offered("approve_answer"))
         status, _, _ = self.post_as_browser(f"/console/cases/{self.case}/act/approve_answer",
                                             {"csrf": self.b.csrf(), "expected_version": "5"})
         self.assertEqual(status, 403, "the handler's approve_answer post was not refused")
 
-    @step("handler_answers_with_an_attachment")
-    def test_14_unit_head_reviews_the_answer(self):
+    @step("handler_answers_the_four_elements")
+    def test_15_unit_head_reviews_the_answer(self):
         self.as_person("chen_gang")
         self.open_case(self.case, "case-unit-head")
         self.assertIn(MASKED, self.field("complainant_phone"))
         self.assertNotIn(PHONE, self.b.driver.page_source)
         for f in ["handled_by", "process", "result"]:
             self.assertTrue(self.b.has(f"#field-{f}"), f"the four elements' {f} is not shown")
-        link = self.b.one("#attachments a.attachment")
-        status, headers, body = self.get_as_browser(urllib.parse.urlsplit(link.get_attribute("href")).path)
-        self.assertEqual((status, body), (200, ATTACHMENT[1]))
+        if "handler_attaches_a_file" in Walk.passed:  # that step reports its own failure
+            link = self.b.one("#attachments a.attachment")
+            status, headers, body = self.get_as_browser(urllib.parse.urlsplit(link.get_attribute("href")).path)
+            self.assertEqual((status, body), (200, ATTACHMENT[1]))
         self.take("approve_answer", {"review_comment": "四要素齐全，同意。"}, "act-approve-answer")
         self.assertEqual(self.state(), STATE["callback_pending"])
 
     @step("unit_head_reviews_the_answer")
-    def test_15_unsatisfied_callback(self):
+    def test_16_unsatisfied_callback(self):
         self.as_person("zhao_min")
         self.b.get("/console/callbacks")
         self.b.check("callbacks", docs=True)
@@ -337,13 +346,13 @@ class Walk(unittest.TestCase):
         self.assertEqual(self.state(), STATE["redispatch_pending"])
 
     @step("unsatisfied_callback")
-    def test_16_redispatch(self):
+    def test_17_redispatch(self):
         values = {"review_comment": "客户不满意，重新派单。"}
         self.take("redispatch", values, "act-redispatch")
         self.assertEqual(self.state(), STATE["dispatched"])
 
     @step("redispatch")
-    def test_17_second_round(self):
+    def test_18_second_round(self):
         self.as_person("li_na")
         self.open_case(self.case)
         self.take("accept", {"assignee": "wang_lei"})
@@ -358,7 +367,7 @@ class Walk(unittest.TestCase):
         self.assertEqual(self.state(), STATE["callback_pending"])
 
     @step("second_round")
-    def test_18_satisfied_callback_closes(self):
+    def test_19_satisfied_callback_closes(self):
         self.as_person("zhao_min")
         self.open_case(self.case)
         self.take("callback", {"satisfaction": "satisfied", "callback_note": "客户满意。"})
@@ -419,7 +428,7 @@ class Walk(unittest.TestCase):
         session = ARTIFACTS / "wapiti-session"
         shutil.rmtree(session, ignore_errors=True)
         base = self.server.base
-        cmd = [wapiti, "-u", f"{base}/console/", "--scope", "folder", "-c", str(cookie_file),
+        cmd = ["/usr/bin/python3", str(Path(__file__).with_name("wapiti_run.py")), "-u", f"{base}/console/", "--scope", "folder", "-c", str(cookie_file),
                "-m", "xss,permanentxss,csrf,sql,blindsql,exec",
                "-x", f"{base}/console/logout", "--max-scan-time", os.environ.get("KESU_WAPITI_SECONDS", "180"),
                "--max-attack-time", "60", "-d", "4", "--flush-session", "--store-session", str(session),
