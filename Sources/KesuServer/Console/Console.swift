@@ -192,11 +192,15 @@ struct Console: Sendable {
         return Reader(session: s, principal: principal)
     }
 
-    /// A form's `csrf` must equal the session's token.
+    /// A form's `csrf` must equal the session's token: a field of the posted form, urlencoded or
+    /// multipart (an upload), never the URL (where logs and Referer headers would keep it).
     func checkCSRF(_ request: Request, _ body: ByteBuffer, _ reader: Reader) throws {
-        // Multipart uploads carry the token in the query string; forms in their body.
-        let fromQuery = request.uri.queryParameters["csrf"].map(String.init)
-        let sent = fromQuery ?? FormBody.parse(String(buffer: body))["csrf"]
+        let type = request.headers[.contentType] ?? ""
+        let sent: String? = if type.lowercased().hasPrefix("multipart/form-data") {
+            (try? MultipartForm.parse(Data(body.readableBytesView), contentType: type, maxBytes: attachmentBodyLimit))?.text("csrf")
+        } else {
+            FormBody.parse(String(buffer: body))["csrf"]
+        }
         guard let sent, Self.constantTimeEqual(sent, reader.session.csrf) else {
             throw ConsoleError(.forbidden, "请求无效：表单已过期或来源不明（缺少 CSRF 令牌）。请返回页面刷新后重试。")
         }

@@ -168,7 +168,7 @@ extension Console {
             opened: time(v.openedAt.date), closed: v.closedAt.map { time($0.date) }, overdue: v.overdue,
             fields: fields, clocks: clocks, hasClocks: !clocks.isEmpty, actions: actions, hasActions: !actions.isEmpty,
             timeline: timeline, attachments: attachmentRows(v), canUpload: !reader.principal.readOnly,
-            uploadAction: "/console/cases/\(v.number)/attachments?csrf=\(reader.session.csrf)",
+            uploadAction: "/console/cases/\(v.number)/attachments",
             canExtend: !extendable.isEmpty,
             extendClocks: extendable.map { Choice(id: $0.run.clock, label: own.clock($0.run.clock)?.name ?? $0.run.clock, selected: false) },
             version: v.version, earlier: earlier, showEarlier: !earlier.isEmpty,
