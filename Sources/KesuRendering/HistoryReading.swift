@@ -14,6 +14,7 @@ extension HistoryText {
         func field(_ k: String, _ v: String) -> String {
             let name = pack.fields.first { $0.id == k }?.name ?? CaseViewBuilder.builtInNames[k] ?? k
             var value = pack.label(field: k, value: v) ?? v
+            if pack.fields.first(where: { $0.id == k })?.type == .boolean { value = v == "yes" ? "是" : v == "no" ? "否" : v }
             if pack.person(v) != nil, CaseField.kind(of: k) == .person || pack.fields.first(where: { $0.id == k })?.type == .person { value = person(v) }
             if pack.fields.first(where: { $0.id == k })?.type == .datetime || CaseField.kind(of: k) == .datetime, let d = ISO8601.parse(v) { value = t(d) }
             return "\(name)：\(value)"

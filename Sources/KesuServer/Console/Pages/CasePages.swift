@@ -10,8 +10,11 @@ extension Console {
 
     /// A control for a field of the pack: a select for choices, people and units; a textarea for long text.
     func control(_ f: FormFieldView, value: String?) -> FieldControl {
-        let isSelect = !f.choices.isEmpty || f.type == "person" || f.type == "unit"
+        let isSelect = !f.choices.isEmpty || ["person", "unit", "boolean"].contains(f.type)
         var options = f.choices.map { Choice(id: $0.id, label: $0.name, selected: $0.id == value) }
+        if options.isEmpty && f.type == "boolean" {
+            options = [Choice(id: "yes", label: "是", selected: value == "yes"), Choice(id: "no", label: "否", selected: value == "no")]
+        }
         let pack = engine.pack
         if options.isEmpty && f.type == "person" {
             options = pack.people.map { p in Choice(id: p.id, label: "\(p.name)（\(pack.unit(p.unit)?.name ?? p.unit)）", selected: p.id == value) }
@@ -125,6 +128,7 @@ extension Console {
         let fields = order.compactMap { k -> CasePage.Field? in
             guard let raw = v.fields[k], !raw.isEmpty else { return nil }
             var value = v.fieldLabels[k] ?? raw
+            if own.fields.first(where: { $0.id == k })?.type == .boolean { value = raw == "yes" ? "是" : raw == "no" ? "否" : raw }
             if CaseField.kind(of: k) == .person || own.fields.first(where: { $0.id == k })?.type == .person { value = own.person(raw)?.name ?? raw }
             if let d = ISO8601.parse(raw), own.fields.first(where: { $0.id == k })?.type == .datetime || CaseField.kind(of: k) == .datetime { value = time(d) }
             return .init(id: k, name: b.fieldName(k, pack: own), value: value)
