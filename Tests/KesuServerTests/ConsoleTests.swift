@@ -290,4 +290,35 @@ struct ConsoleTests {
             #expect(!(try await other.get("/console/")).has(#"data-case="\#(number)""#))
         }
     }
+
+    @Test("a repeat caller: the intake form and the case page list earlier cases from the same phone, for personal_data readers only")
+    func repeatCaller() async throws {
+        let f = try await Self.fixture(people: ["zhao_min", "li_na"])
+        try await run(f) { browser in
+            let clerk = browser()
+            _ = try await clerk.signIn("zhao_min", Self.password)
+            var form = try await clerk.get("/console/intake")
+            let first = try await clerk.post("/console/intake", [
+                "csrf": form.csrf!, "channel": "phone", "kind": "complaint", "complainant_type": "retailer",
+                "description": "送货晚了", "complainant_phone": "13812345678",
+            ])
+            let number = String(try #require(first.location).split(separator: "/").last!.split(separator: "?")[0])
+            f.clock.set(f.clock.now.addingTimeInterval(3 * 86400))
+            _ = try await clerk.signIn("zhao_min", Self.password)   // three days idle: signed out meanwhile
+            form = try await clerk.get("/console/intake")
+            // The same phone written another way, before registering: the hint shows the earlier case.
+            let hint = try await clerk.post("/console/intake", [
+                "csrf": form.csrf!, "channel": "phone", "kind": "complaint", "complainant_type": "retailer",
+                "description": "又一次送货晚了", "complainant_phone": "+86 138-1234-5678", "propose": "1",
+            ])
+            #expect(hint.status == 200 && hint.has(#"id="repeat-callers""#) && hint.has(number))
+            #expect(try await f.store.count(CaseQuery()) == 1, "proposing registers nothing")
+            let second = try await clerk.post("/console/intake", [
+                "csrf": form.csrf!, "channel": "phone", "kind": "complaint", "complainant_type": "retailer",
+                "description": "又一次送货晚了", "complainant_phone": "+86 138-1234-5678",
+            ])
+            let page = try await clerk.get(try #require(second.location))
+            #expect(page.has(#"id="repeat-callers""#) && page.has(#"href="/console/cases/\#(number)""#))
+        }
+    }
 }

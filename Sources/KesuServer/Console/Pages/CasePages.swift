@@ -60,7 +60,8 @@ extension Console {
 
     @Sendable func intakePage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
         guard mayRegister(reader) else { throw ConsoleError(.forbidden, "您的角色不受理登记投诉") }
-        let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake"), fields: intakeFields.map { control($0, value: nil) }, proposal: nil)
+        let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake"), fields: intakeFields.map { control($0, value: nil) }, proposal: nil,
+                              earlier: [], showEarlier: false)
         return Self.html(pages.render(page, "intake"))
     }
 
@@ -76,8 +77,10 @@ extension Console {
             let proposed = engine.planner.proposeCategory(for: text, kind: fields["kind"])
             if let proposed, fields["category"] == nil { fields["category"] = proposed }
             let note = proposed.map { "按关键词建议分类：\(engine.pack.label(field: "category", value: $0) ?? $0)" } ?? "内容中没有匹配的关键词，请手动选择分类。"
+            let earlier = try await repeatCalls(phone: fields["complainant_phone"], before: api.now(), excluding: nil, reader)
             let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake", notice: note),
-                                  fields: defs.map { control($0, value: fields[$0.id]) }, proposal: proposed)
+                                  fields: defs.map { control($0, value: fields[$0.id]) }, proposal: proposed,
+                                  earlier: earlier, showEarlier: !earlier.isEmpty)
             return Self.html(pages.render(page, "intake"))
         }
         do {
@@ -86,7 +89,7 @@ extension Console {
             return Self.redirect("/console/cases/\(result.state.number)?done=intake")
         } catch let e as KesuError {
             let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake", error: APIError.from(e).message),
-                                  fields: defs.map { control($0, value: fields[$0.id]) }, proposal: nil)
+                                  fields: defs.map { control($0, value: fields[$0.id]) }, proposal: nil, earlier: [], showEarlier: false)
             return Self.html(pages.render(page, "intake"), status: .unprocessableContent)
         }
     }
@@ -158,14 +161,7 @@ extension Console {
             guard c.status == .running, let rule = own.clock(c.run.clock)?.extensionRule else { return false }
             return rules.mayAct(reader.principal.person, roles: rule.approvers, handlingUnit: state.handlingUnit)
         }.sorted { $0.run.clock < $1.run.clock }
-        var earlier: [CasePage.Earlier] = []
-        if reader.principal.has(.personalData), let phone = state.fields["complainant_phone"].flatMap(PersonalData.normalisedPhone) {
-            var q = CaseQuery(openedFrom: state.openedAt.addingTimeInterval(-30 * 86400), limit: 20)
-            q.phone = phone
-            earlier = try await engine.store.list(q).filter { $0.id != state.id && $0.openedAt <= state.openedAt }.map {
-                .init(number: $0.number, href: "/console/cases/\($0.number)", opened: time($0.openedAt), state: own.state($0.state)?.name ?? $0.state)
-            }
-        }
+        let earlier = try await repeatCalls(phone: state.fields["complainant_phone"], before: state.openedAt, excluding: state.id, reader)
         let page = CasePage(
             chrome: chrome("案件 \(v.number)", reader, current: "", notice: notice, error: error),
             number: v.number, state: v.stateName, unit: v.handlingUnitName ?? "未派单", assignee: v.assigneeName ?? "未指派",
@@ -234,6 +230,18 @@ extension Console {
         case "start": "起算"
         case "skipped": "不计"
         default: "计入"
+        }
+    }
+
+    /// A repeat caller: the cases from the same phone in the 30 days before `before`, for readers who
+    /// may see personal data (for the others the phone is masked, so nothing is looked up).
+    func repeatCalls(phone: String?, before: Date, excluding id: Int64?, _ reader: Reader) async throws -> [CasePage.Earlier] {
+        guard reader.principal.has(.personalData), let phone = phone.flatMap(PersonalData.normalisedPhone) else { return [] }
+        var q = CaseQuery(openedFrom: before.addingTimeInterval(-30 * 86400), limit: 20)
+        q.phone = phone
+        return try await engine.store.list(q).filter { $0.id != id && $0.openedAt <= before }.map {
+            .init(number: $0.number, href: "/console/cases/\($0.number)", opened: time($0.openedAt),
+                  state: engine.pack.state($0.state)?.name ?? $0.state)
         }
     }
 

@@ -94,6 +94,8 @@ struct IntakePage {
     var chrome: Chrome
     var fields: [FieldControl]
     var proposal: String?
+    var earlier: [CasePage.Earlier]
+    var showEarlier: Bool
 }
 
 struct CasePage {
