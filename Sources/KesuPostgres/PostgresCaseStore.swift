@@ -448,6 +448,13 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
         }
     }
 
+    public func lastRecord(stream: String) async throws -> RecordEvent? {
+        try await read("read the last record of stream \(stream)") { c in
+            try await c.query("SELECT \(unescaped: PostgresRows.recordColumns) FROM records WHERE stream = \(stream) ORDER BY seq DESC LIMIT 1",
+                              logger: self.logger).collect().map(PostgresRows.record).first
+        }
+    }
+
     public func recordsVersion(stream: String) async throws -> Int {
         try await read("read the version of record stream \(stream)") { c in
             var version: Int64 = 0

@@ -341,6 +341,12 @@ public final class SQLiteStore: CaseStore {
         }
     }
 
+    public func lastRecord(stream: String) async throws -> RecordEvent? {
+        try await read("read the last record of stream \(stream)") { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM records WHERE stream = ? ORDER BY seq DESC LIMIT 1"), arguments: [stream]).map(Self.record)
+        }
+    }
+
     public func records(streamPrefix: String) async throws -> [RecordEvent] {
         // A byte prefix of the UTF-8, so no LIKE or GLOB wildcard needs escaping; the lower bound
         // lets the primary key narrow the scan. BINARY collation orders streams by their UTF-8 bytes.

@@ -15,6 +15,8 @@ public struct KesuAPI: Sendable {
     public let now: @Sendable () -> Date
     /// The accounts folded once and kept until their stream grows (one per server).
     let accountsCache = Accounts.Cache()
+    /// The console's logins, likewise.
+    let loginsCache = Logins.Cache()
 
     public init(rules: LiveRules, settings: ServerSettings, metrics: ServerMetrics = ServerMetrics(), logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }) {

@@ -606,6 +606,10 @@ extension StoreConformance {
         try await store.appendRecords(stream: "penalty:2025Q1-person-p1", expectedVersion: 3, events: [])
         try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p1").count, 3, "an empty batch adds nothing")
         try expectEqual(try await store.recordsVersion(stream: "penalty:2025Q1-person-p1"), 3, "the version is the count of records")
+        try expectEqual(try await store.lastRecord(stream: "penalty:2025Q1-person-p1"), try await store.records(stream: "penalty:2025Q1-person-p1").last,
+                        "the last record is the stream's last")
+        try expectEqual(try await store.lastRecord(stream: "penalty:2025Q1-person-p1")?.seq, 3, "the last record's seq is the version")
+        try expectEqual(try await store.lastRecord(stream: "penalty:x"), nil, "a stream never written has no last record")
         try expectEqual(try await store.recordsVersion(stream: "penalty:2025Q1-person-p"), 0, "a prefix of a stream is another stream")
         try expectEqual(try await store.records(stream: "penalty:2025Q1-person-p2"), [], "another stream is untouched")
         // Records are not cases: nothing shows in case listings or pack versions.

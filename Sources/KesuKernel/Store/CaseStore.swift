@@ -194,6 +194,9 @@ public protocol CaseStore: Sendable {
     /// How many records a stream holds (its version; 0 for a stream never written), without
     /// reading them: lets a reader keep a fold of the stream and know when it is stale.
     func recordsVersion(stream: String) async throws -> Int
+    /// A stream's last record (its `seq` is the stream's version); nil for a stream never written.
+    /// Readers of the latest state (a console session) read one row however long the stream grows.
+    func lastRecord(stream: String) async throws -> RecordEvent?
     /// The records of every stream whose name starts with `streamPrefix` (plain text, no
     /// wildcards), ordered by stream name (byte order of its UTF-8) and then by seq.
     func records(streamPrefix: String) async throws -> [RecordEvent]
@@ -236,6 +239,9 @@ extension CaseStore {
     }
 
     /// Appends records without notifications.
+    /// Reads the whole stream; stores answer from an index instead.
+    public func lastRecord(stream: String) async throws -> RecordEvent? { try await records(stream: stream).last }
+
     public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws {
         try await appendRecords(stream: stream, expectedVersion: expectedVersion, events: events, outbox: [])
     }

@@ -54,7 +54,7 @@ struct Console: Sendable {
         self.sessions = SessionStorage(driver, configuration: .init(
             sessionCookieParameters: .init(name: Self.sessionCookie, path: "/", secure: api.settings.console.secureCookies, sameSite: .lax),
             keyPrefix: ""))
-        self.logins = Logins(store: api.rules.engine.store)
+        self.logins = Logins(store: api.rules.engine.store, cache: api.loginsCache)
         self.setup = SetupLinks(store: api.rules.engine.store)
     }
 
@@ -184,7 +184,8 @@ struct Console: Sendable {
         guard let login = try await logins.list().first(where: { $0.username == s.username }), !login.disabled else { return nil }
         let now = api.now()
         let idle = api.settings.console.idleTimeout
-        let refresh = min(60, Double(idle.components.seconds) / 3)
+        // At most once a minute (a twentieth of a short timeout): one small record, the latest read by index.
+        let refresh = min(60, Double(idle.components.seconds) / 20)
         if now.timeIntervalSince(s.lastSeen) >= refresh {
             s.lastSeen = now
             try await sessions.update(session: s, expiresIn: idle, request: request)

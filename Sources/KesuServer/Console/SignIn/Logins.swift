@@ -27,8 +27,24 @@ public struct Logins: Sendable {
     static let cost: UInt8 = 11
 
     let store: any CaseStore
+    let cache: Cache?
 
-    public init(store: any CaseStore) { self.store = store }
+    /// `cache`, shared by a server's requests, keeps the folded logins until the stream grows.
+    public init(store: any CaseStore, cache: Cache? = nil) { self.store = store; self.cache = cache }
+
+    /// The logins as last folded, with the stream version they were folded at.
+    public actor Cache {
+        var folded: [Login] = []
+        var version = -1
+        public init() {}
+        func current(_ logins: Logins) async throws -> [Login] {
+            let v = try await logins.store.recordsVersion(stream: Logins.stream)
+            if v == version { return folded }
+            let f = try await logins.fold()
+            if f.version >= version { folded = f.logins; version = f.version }
+            return f.logins
+        }
+    }
 
     struct Created: Codable { var username: String; var person: String; var bcrypt: String }
     struct PasswordSet: Codable { var username: String; var bcrypt: String }
@@ -62,7 +78,10 @@ public struct Logins: Sendable {
         return f
     }
 
-    public func list() async throws -> [Login] { try await fold().logins }
+    public func list() async throws -> [Login] {
+        if let cache { return try await cache.current(self) }
+        return try await fold().logins
+    }
 
     public func isEmpty() async throws -> Bool { try await store.recordsVersion(stream: Self.stream) == 0 }
 

@@ -28,8 +28,7 @@ struct SetupLinks: Sendable {
 
     /// Whether `token` is the latest issued one, unexpired and unused.
     func isValid(_ token: String, at now: Date) async throws -> Bool {
-        let records = try await store.records(stream: Self.stream)
-        guard let last = records.last, last.type == "issued",
+        guard let last = try await store.lastRecord(stream: Self.stream), last.type == "issued",
               let issued = try? Self.decoder.decode(Issued.self, from: Data(last.body.utf8)) else { return false }
         return issued.expiresAt > now && Console.constantTimeEqual(issued.sha256, SHA256.hex(Array(token.utf8)))
     }

@@ -20,16 +20,16 @@ struct StoreSessionDriver: PersistDriver {
     static func stream(_ key: String) -> String { "sessions/" + SHA256.hex(Array(key.utf8)) }
 
     func create<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
-        let records = try await store.records(stream: Self.stream(key))
-        if live(records.last) != nil { throw PersistError.duplicate }
-        try await append(key, version: records.count, value: value, expires: expires, previous: nil)
+        let last = try await store.lastRecord(stream: Self.stream(key))
+        if live(last) != nil { throw PersistError.duplicate }
+        try await append(key, version: last?.seq ?? 0, value: value, expires: expires, previous: nil)
     }
 
     func set<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
         for _ in 0..<5 {
-            let records = try await store.records(stream: Self.stream(key))
+            let last = try await store.lastRecord(stream: Self.stream(key))
             do {
-                try await append(key, version: records.count, value: value, expires: expires, previous: live(records.last))
+                try await append(key, version: last?.seq ?? 0, value: value, expires: expires, previous: live(last))
                 return
             } catch StoreError.recordConflict { continue }
         }
@@ -40,8 +40,7 @@ struct StoreSessionDriver: PersistDriver {
     }
 
     func getWithTTL<Object: Codable & Sendable>(key: String, as: Object.Type) async throws -> (object: Object, ttl: Duration?)? {
-        let records = try await store.records(stream: Self.stream(key))
-        guard let stored = live(records.last) else { return nil }
+        guard let stored = live(try await store.lastRecord(stream: Self.stream(key))) else { return nil }
         guard let object = try? JSONDecoder().decode(Object.self, from: Data(stored.value.utf8)) else { throw PersistError.invalidConversion }
         let ttl = stored.expiresAt.map { Duration.seconds(max(0, $0.timeIntervalSince(now()))) }
         return (object, ttl)
@@ -49,8 +48,7 @@ struct StoreSessionDriver: PersistDriver {
 
     func remove(key: String) async throws {
         let stream = Self.stream(key)
-        let version = try await store.recordsVersion(stream: stream)
-        guard version > 0 else { return }
+        guard let version = try await store.lastRecord(stream: stream)?.seq else { return }
         try? await store.appendRecords(stream: stream, expectedVersion: version, events: [
             RecordEvent(at: now(), actor: Event.systemActor, type: "removed", packVersion: "", body: "{}"),
         ])
