@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KesuKernel
+import KesuPostgresTestSupport
 import KesuServer
 import KesuSQLite
 import Logging
@@ -102,8 +103,9 @@ struct ConsoleTests {
     static let password = "Pw-console-1"
 
     /// A server whose store has a login (user name = person id) for each of `people`, and the setup link used.
-    static func fixture(people: [String] = ["zhao_min", "qian_jin", "li_na", "wang_lei", "chen_gang", "ma_lin"]) async throws -> ServerFixture {
-        let f = try await ServerFixture.make(at: "2026-10-12T09:00:00+08:00")
+    static func fixture(people: [String] = ["zhao_min", "qian_jin", "li_na", "wang_lei", "chen_gang", "ma_lin"],
+                        store: (any CaseStore)? = nil) async throws -> ServerFixture {
+        let f = try await ServerFixture.make(store: store, at: "2026-10-12T09:00:00+08:00")
         let logins = Logins(store: f.store)
         for p in people {
             try await logins.add(username: p, person: p, password: password, pack: f.api.rules.engine.pack, by: "test", at: f.clock.now)
@@ -197,9 +199,12 @@ struct ConsoleTests {
         }
     }
 
-    @Test("two servers on one store share sessions: a browser signed in on one is signed in on the other")
-    func sharedSessions() async throws {
-        let f = try await Self.fixture(people: ["zhao_min"])
+    @Test("two servers on one store share sessions: a browser signed in on one is signed in on the other", arguments: ["sqlite", "postgres"])
+    func sharedSessions(_ kind: String) async throws {
+        var schema: TestSchema?
+        if kind == "postgres" { schema = try await TestSchema.make() }
+        defer { if let schema { Task { await schema.drop() } } }
+        let f = try await Self.fixture(people: ["zhao_min"], store: try schema?.store(poolSize: 2))
         let second = KesuAPI(rules: f.api.rules, settings: f.api.settings, logger: f.api.logger, now: f.api.now)
         let jar = Browser.Jar()
         try await run(f) { browser in
@@ -213,6 +218,19 @@ struct ConsoleTests {
             headers[.cookie] = line
             let status = try await client.execute(uri: "/console/", method: .get, headers: headers) { Int($0.status.code) }
             #expect(status == 200)
+            // Signing out on the second ends the session on the first too.
+            let page = try await client.execute(uri: "/console/", method: .get, headers: headers) { String(buffer: $0.body) }
+            let token = page.range(of: #"name="csrf" value="[^"]*""#, options: .regularExpression).map { String(page[$0].dropFirst(19).dropLast()) } ?? ""
+            var post = headers
+            post[.contentType] = "application/x-www-form-urlencoded"
+            let out = try await client.execute(uri: "/console/logout", method: .post, headers: post, body: ByteBuffer(string: "csrf=\(token)")) { Int($0.status.code) }
+            #expect(out == 303)
+        }
+        try await f.app.test(.router) { client in
+            var headers = HTTPFields()
+            headers[.cookie] = line
+            let after = try await client.execute(uri: "/console/", method: .get, headers: headers) { Int($0.status.code) }
+            #expect(after == 303)
         }
     }
 
