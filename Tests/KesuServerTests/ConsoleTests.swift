@@ -339,4 +339,25 @@ struct ConsoleTests {
             #expect(page.has(#"id="repeat-callers""#) && page.has(#"href="/console/cases/\#(number)""#))
         }
     }
+
+    @Test("a refused form says in Chinese which field, keeps what was typed and writes nothing")
+    func refusalsInChinese() async throws {
+        let f = try await Self.fixture(people: ["zhao_min"])
+        try await run(f) { browser in
+            let clerk = browser()
+            _ = try await clerk.signIn("zhao_min", Self.password)
+            let form = try await clerk.get("/console/intake")
+            let missing = try await clerk.post("/console/intake", [
+                "csrf": form.csrf!, "channel": "phone", "kind": "complaint", "complainant_type": "retailer", "subject": "送货",
+            ])
+            #expect(missing.status == 422)
+            #expect(missing.has("请填写“"), "names the missing field")
+            #expect(missing.has(#"value="送货""#), "keeps what was typed")
+            let wrong = try await clerk.post("/console/intake", [
+                "csrf": form.csrf!, "channel": "fax", "kind": "complaint", "complainant_type": "retailer", "description": "送货晚了",
+            ])
+            #expect(wrong.status == 422 && wrong.has("无效") && wrong.has("可选："))
+            #expect(try await f.store.count(CaseQuery()) == 0)
+        }
+    }
 }

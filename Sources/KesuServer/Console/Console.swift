@@ -130,7 +130,13 @@ struct Console: Sendable {
             status = e.status; message = e.message
         } else {
             let e = APIError.from(error)
-            status = e.status; message = e.message
+            status = e.status
+            message = switch (error, status.code) {
+            case (is KesuError, _): ConsoleWording(pack: engine.pack).message(error)
+            case (_, 403): "您无权查看或办理此项。（\(e.message)）"
+            case (_, 404): "没有找到。（\(e.message)）"
+            default: e.message
+            }
         }
         let title = switch status.code {
         case 403: "无权操作"

@@ -43,6 +43,8 @@ extension Console {
         return ISO8601.format(date, in: zone)
     }
 
+    var wording: ConsoleWording { ConsoleWording(pack: engine.pack) }
+
     func builder(_ reader: Reader) -> CaseViewBuilder { CaseViewBuilder(engine: engine, viewer: reader.principal, now: api.now()) }
 
     // MARK: 受理登记
@@ -88,7 +90,7 @@ extension Console {
             api.logger.info("case registered", metadata: ["case": "\(result.state.number)", "user": "\(reader.id)", "via": "console"])
             return Self.redirect("/console/cases/\(result.state.number)?done=intake")
         } catch let e as KesuError {
-            let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake", error: APIError.from(e).message),
+            let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake", error: wording.message(e)),
                                   fields: defs.map { control($0, value: fields[$0.id]) }, proposal: nil, earlier: [], showEarlier: false)
             return Self.html(pages.render(page, "intake"), status: .unprocessableContent)
         }
@@ -202,7 +204,7 @@ extension Console {
             _ = try await engine.attach(number: state.number, fileName: name, mediaType: file.contentType ?? "application/octet-stream",
                                         content: file.body, by: reader.id, at: api.now(), expectedVersion: expected, limits: limits)
         } catch let e as KesuError {
-            return try await caseResponse(state, events, reader, notice: nil, error: "上传失败：\(APIError.from(e).message)", status: APIError.from(e).status)
+            return try await caseResponse(state, events, reader, notice: nil, error: "上传失败：\(wording.message(e))", status: APIError.from(e).status)
         }
         api.logger.info("attachment", metadata: ["case": "\(state.number)", "user": "\(reader.id)", "via": "console"])
         return Self.redirect("/console/cases/\(state.number)?done=upload")
@@ -284,7 +286,7 @@ extension Console {
         do {
             _ = try await engine.act(state.number, transition: t.id, fields: fields, by: reader.id, at: api.now(), expectedVersion: expected)
         } catch let e as KesuError {
-            return actResponse(state, t, values: fields, reader: reader, error: APIError.from(e).message)
+            return actResponse(state, t, values: fields, reader: reader, error: wording.message(e))
         } catch let e as StoreError {
             return actResponse(state, t, values: fields, reader: reader, error: "案件已被他人修改，请返回案件页面查看后再办理。（\(e)）")
         }
@@ -304,7 +306,7 @@ extension Console {
             _ = try await engine.extend(state.number, clock: clock, by: .workingDays(days, .endOfDay), reason: form.text("reason") ?? "",
                                         approver: reader.id, at: api.now(), expectedVersion: expected)
         } catch let e as KesuError {
-            return try await caseResponse(state, events, reader, notice: nil, error: APIError.from(e).message, status: .unprocessableContent)
+            return try await caseResponse(state, events, reader, notice: nil, error: wording.message(e), status: .unprocessableContent)
         }
         return Self.redirect("/console/cases/\(state.number)?done=extend")
     }
