@@ -9,9 +9,11 @@ import Prometheus
 /// `kesu serve`: the HTTP API (docs/openapi.yaml) with the sweep on a schedule.
 struct Serve: KesuCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the HTTP API, with the sweep on a schedule and rules reloaded on SIGHUP.",
+        abstract: "Run the web console and the HTTP API, with the sweep on a schedule and rules reloaded on SIGHUP.",
         discussion: """
-        Callers send Authorization: Bearer <token>; create tokens with `kesu users add --person ID`.
+        The console is at http://HOST:PORT/ (docs/console.md): on a store without console logins the
+        server prints a first-run setup link; `kesu logins add` creates logins too.
+        API callers send Authorization: Bearer <token>; create tokens with `kesu users add --person ID`.
         The API is described in docs/openapi.yaml. /healthz, /readyz and /metrics need no token.
         """)
     @OptionGroup var global: GlobalOptions
