@@ -30,8 +30,8 @@ public enum KesuProcess {
         return env
     }
 
-    /// Runs `kesu` with `args` in `dir` on the clean environment plus `extra`, to completion.
-    public static func run(_ args: [String], in dir: URL, environment extra: [String: String] = [:]) throws -> Result {
+    /// Runs `kesu` with `args` in `dir` on the clean environment plus `extra`, to completion; `input` is its standard input.
+    public static func run(_ args: [String], in dir: URL, environment extra: [String: String] = [:], input: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
@@ -40,7 +40,13 @@ public enum KesuProcess {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
+        let stdin = Pipe()
+        if input != nil { p.standardInput = stdin }
         try p.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

@@ -66,25 +66,21 @@ struct LoginsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "disable", abstract: "Stop a login from signing in (its sessions end).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The user name.") var username: String
-        func run() async throws {
-            try await guarded(global) {
-                let engine = try global.engine()
-                try await Logins(store: engine.store).setDisabled(true, username: username, by: try Users.actor(global, engine.pack), at: try global.currentTime())
-                print("login \(username) disabled")
-            }
-        }
+        func run() async throws { try await LoginsCommand.setDisabled(true, username, global) }
     }
 
     struct Enable: KesuCommand {
         static let configuration = CommandConfiguration(commandName: "enable", abstract: "Let a disabled login sign in again.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The user name.") var username: String
-        func run() async throws {
-            try await guarded(global) {
-                let engine = try global.engine()
-                try await Logins(store: engine.store).setDisabled(false, username: username, by: try Users.actor(global, engine.pack), at: try global.currentTime())
-                print("login \(username) enabled")
-            }
+        func run() async throws { try await LoginsCommand.setDisabled(false, username, global) }
+    }
+
+    static func setDisabled(_ disabled: Bool, _ username: String, _ global: GlobalOptions) async throws {
+        try await guarded(global) {
+            let engine = try global.engine()
+            try await Logins(store: engine.store).setDisabled(disabled, username: username, by: try Users.actor(global, engine.pack), at: try global.currentTime())
+            print("login \(username) \(disabled ? "disabled" : "enabled")")
         }
     }
 
