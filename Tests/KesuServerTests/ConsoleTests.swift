@@ -185,6 +185,9 @@ struct ConsoleTests {
             #expect(!cookie.contains("Secure"))
             let home = try await b.get("/console/")
             #expect(home.status == 200 && home.text(id: "whoami")?.contains("赵敏") == true)
+            let missing = try await b.get("/console/no/such/page")
+            #expect(missing.status == 404 && missing.headers[.contentType]?.hasPrefix("text/html") == true && missing.has("没有这个页面"))
+            #expect(try await b.get("/console/cases/YC-2026-999999").status == 404)
             // 29 minutes later the session is still alive (and its idle clock restarts).
             f.clock.set(f.clock.now.addingTimeInterval(29 * 60))
             #expect(try await b.get("/console/").status == 200)

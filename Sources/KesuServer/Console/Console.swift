@@ -87,6 +87,8 @@ struct Console: Sendable {
         g.post("cases/:number/extensions", use: signedIn(extendPost))
         g.post("cases/:number/attachments", use: signedIn(uploadPost))
         g.get("cases/:number/attachments/:sha256", use: signedIn(download))
+        // Any other address under /console: a page saying so, not the API's JSON.
+        g.get("**", use: wrap { _, _ in throw ConsoleError(.notFound, "没有这个页面。请从菜单进入。") })
     }
 
     // MARK: Responses
