@@ -36,6 +36,9 @@ extension HistoryText {
         case let .reminder(run, step, _, to): return "催办提醒\(clock(run.clock))第\(step + 1)级 → \(to.map(person).joined(separator: "、"))"
         case let .escalation(run, step, _, to): return "升级\(clock(run.clock))第\(step + 1)级 → \(to.map(person).joined(separator: "、"))"
         case let .closed(s): return "办结（\(state(s))）"
+        case let .extensionRequested(run, length, reason):
+            return "\(person(e.actor))申请延期\(clock(run.clock))\(Self.lengthText(length))，理由：\(reason)"
+        case let .extensionDeclined(run, reason, by): return "不批准延期\(clock(run.clock))，理由：\(reason)，审批：\(person(by))"
         default: return line(e)
         }
     }

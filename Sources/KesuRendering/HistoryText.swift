@@ -39,6 +39,17 @@ public struct HistoryText: Sendable {
         case let .deduction(cause, subject, points, _): return "扣分 \(subject.kind.rawValue) \(subject.id) −\(PenaltyNotice.points(points)) (\(cause), 规则 \(e.ruleID ?? ""))"
         case let .closed(state): return "办结 (\(pack.state(state)?.name ?? state))"
         case let .attachmentAdded(name, type, size, _): return "上传附件 \(name)（\(type)，\(AttachmentLimits.sizeText(size))）"
+        case let .extensionRequested(run, length, reason):
+            return "申请延期 时限 \(run) \(Self.lengthText(length)), 理由: \(reason), 申请人: \(e.actor)"
+        case let .extensionDeclined(run, reason, by): return "不批准延期 时限 \(run), 理由: \(reason), 审批: \(by)"
+        }
+    }
+
+    /// `3个工作日`, `4个工作小时`, `90个工作分钟`: an extension's length as people say it.
+    public static func lengthText(_ length: ClockLength) -> String {
+        switch length {
+        case let .workingDays(n, _): "\(n)个工作日"
+        case let .workingMinutes(m): m % 60 == 0 ? "\(m / 60)个工作小时" : "\(m)个工作分钟"
         }
     }
 

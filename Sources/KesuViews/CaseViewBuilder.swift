@@ -47,7 +47,15 @@ public struct CaseViewBuilder: Sendable {
                     startedAt: time(c.startedAt), dueAt: time(c.dueAt), stoppedAt: time(c.stoppedAt), late: c.late,
                     overdue: c.status == .running && c.dueAt <= now, extensions: c.extensions.count,
                     dueCalendar: rules.calendar.coverage(from: c.startedAt, to: c.dueAt),
-                    dueWalk: c.status == .stopped ? nil : walks[c.run])
+                    dueWalk: c.status == .stopped ? nil : walks[c.run],
+                    extensionRequest: c.pendingRequest.map { r in
+                        let (days, hours): (Int?, Double?) = switch r.length {
+                        case let .workingDays(n, _): (n, nil)
+                        case let .workingMinutes(m): (nil, Double(m) / 60)
+                        }
+                        return ExtensionRequestView(days: days, hours: hours, reason: r.reason, requestedBy: r.requester,
+                                                    requestedByName: own.person(r.requester)?.name ?? r.requester, requestedAt: time(r.at))
+                    })
             },
             overdue: !s.isClosed && (s.earliestDue.map { $0 <= now } ?? false),
             violations: s.violations.map(\.id), outcomes: s.outcomes,

@@ -105,10 +105,12 @@ public struct ClockView: Sendable, Equatable, Codable {
     public var dueCalendar: YearCoverage
     /// How the due time is reached, day by day: the running clocks of a case read with its history.
     public var dueWalk: DueWalkView?
+    /// The run's extension request waiting for an approver, if any.
+    public var extensionRequest: ExtensionRequestView? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, name, run, status, startedAt = "started_at", dueAt = "due_at", stoppedAt = "stopped_at", late, overdue
-        case extensions, dueCalendar = "due_calendar", dueWalk = "due_walk"
+        case extensions, dueCalendar = "due_calendar", dueWalk = "due_walk", extensionRequest = "extension_request"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -117,7 +119,34 @@ public struct ClockView: Sendable, Equatable, Codable {
         try c.encode(status, forKey: .status); try c.encode(startedAt, forKey: .startedAt); try c.encode(dueAt, forKey: .dueAt)
         try c.encode(stoppedAt, forKey: .stoppedAt); try c.encode(late, forKey: .late); try c.encode(overdue, forKey: .overdue)
         try c.encode(extensions, forKey: .extensions); try c.encode(dueCalendar, forKey: .dueCalendar)
-        try c.encode(dueWalk, forKey: .dueWalk)
+        try c.encode(dueWalk, forKey: .dueWalk); try c.encode(extensionRequest, forKey: .extensionRequest)
+    }
+}
+
+/// An extension asked for by someone working the case, not yet granted or declined. The length is in `days`
+/// (working days) or `hours` (working hours), the other null.
+public struct ExtensionRequestView: Sendable, Equatable, Codable {
+    public var days: Int?
+    public var hours: Double?
+    public var reason: String
+    public var requestedBy: String
+    public var requestedByName: String
+    public var requestedAt: ViewTime
+
+    public init(days: Int?, hours: Double?, reason: String, requestedBy: String, requestedByName: String, requestedAt: ViewTime) {
+        self.days = days; self.hours = hours; self.reason = reason; self.requestedBy = requestedBy
+        self.requestedByName = requestedByName; self.requestedAt = requestedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case days, hours, reason, requestedBy = "requested_by", requestedByName = "requested_by_name", requestedAt = "requested_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(days, forKey: .days); try c.encode(hours, forKey: .hours); try c.encode(reason, forKey: .reason)
+        try c.encode(requestedBy, forKey: .requestedBy); try c.encode(requestedByName, forKey: .requestedByName)
+        try c.encode(requestedAt, forKey: .requestedAt)
     }
 }
 

@@ -85,6 +85,20 @@ struct OpenAPIConformanceTests {
             _ = try await call(.post, "/v1/cases/\(number)/transitions", as: "zhao_min", json: ["transition": "fly", "expected_version": r.case["version"] as? Int ?? 0])
             r = try await call(.post, "/v1/cases/\(number)/transitions", as: "qian_jin", json: ["transition": "approve_dispatch", "expected_version": r.case["version"] as? Int ?? 0])
             #expect(r.status == 200, "\(r.text)")
+            // Extension requests: asked, a second ask refused while pending, declined, asked again (the grant below settles it).
+            let ask: @Sendable (Client.Reply) -> [String: Any] = { r in
+                ["clock": "answer", "days": 1, "reason": "需现场核实", "expected_version": r.case["version"] as? Int ?? 0]
+            }
+            let asked = try await call(.post, "/v1/cases/\(number)/extension-requests", as: "ma_lin", json: ask(r))
+            #expect(asked.status == 201, "\(asked.text)")
+            #expect(try await call(.post, "/v1/cases/\(number)/extension-requests", as: "ma_lin", json: ask(asked)).status == 409)
+            _ = try await call(.post, "/v1/cases/\(number)/extension-requests/decline", as: "gao_peng",
+                               json: ["clock": "answer", "reason": "理由不充分", "expected_version": asked.case["version"] as? Int ?? 0])
+            let declined = try await call(.post, "/v1/cases/\(number)/extension-requests/decline", as: "qian_jin",
+                                          json: ["clock": "answer", "reason": "理由不充分", "expected_version": asked.case["version"] as? Int ?? 0])
+            #expect(declined.status == 200, "\(declined.text)")
+            r = try await call(.post, "/v1/cases/\(number)/extension-requests", as: "ma_lin", json: ask(declined))
+            #expect(r.status == 201, "\(r.text)")
             _ = try await call(.post, "/v1/cases/\(number)/extensions", as: "qian_jin", json: [
                 "clock": "answer", "days": 2, "reason": "需现场核实", "expected_version": r.case["version"] as? Int ?? 0,
             ])

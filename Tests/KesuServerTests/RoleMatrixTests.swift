@@ -58,6 +58,10 @@ struct RoleMatrixTests {
         Route(method: .post, path: "/v1/cases/{case}/transitions", raw: #"{"transition": "substantiate", "expected_version": {version}, "fields": {"substantiated": "yes", "category": "marketing_service", "level": "general"}}"#, allowed: ["zhao_min"]),
         Route(method: .post, path: "/v1/cases/{dispatched}/transitions", raw: #"{"transition": "accept", "expected_version": {version}, "fields": {"assignee": "gao_peng"}}"#, allowed: ["ma_lin"]),
         Route(method: .post, path: "/v1/cases/{dispatched}/extensions", raw: #"{"clock": "answer", "days": 1, "reason": "需现场核实", "expected_version": {version}}"#, allowed: ["qian_jin"]),
+        // Asking: whoever may take a transition of a dispatched case (accept: its unit's liaison; transfer: clerk, center head).
+        Route(method: .post, path: "/v1/cases/{dispatched}/extension-requests", raw: #"{"clock": "answer", "days": 1, "reason": "需现场核实", "expected_version": {version}}"#, allowed: ["zhao_min", "qian_jin", "ma_lin"]),
+        // Declining: the approver (nothing pending here, so 409; the others 403).
+        Route(method: .post, path: "/v1/cases/{dispatched}/extension-requests/decline", raw: #"{"clock": "answer", "reason": "理由不充分", "expected_version": {version}}"#, allowed: ["qian_jin"]),
         Route(method: .post, path: "/v1/cases/{case}/attachments", multipart: true, allowed: seesCountyA.subtracting(["deng_qing"])),
         // A hash the case lacks: who may see the case gets 404, the others 403.
         Route(method: .get, path: "/v1/cases/{case}/attachments/\(String(repeating: "0", count: 64))", allowed: seesCountyA),

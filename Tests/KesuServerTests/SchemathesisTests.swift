@@ -57,6 +57,16 @@ struct SchemathesisTests {
         checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 
         [[operations]]
+        include-name = "POST /v1/cases/{number}/extension-requests"
+        parameters = { "body.clock" = "answer" }
+        checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
+        [[operations]]
+        include-name = "POST /v1/cases/{number}/extension-requests/decline"
+        parameters = { "body.clock" = "answer" }
+        checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
+        [[operations]]
         include-name = "POST /v1/cases/{number}/attachments"
         checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "413", "422"]
 

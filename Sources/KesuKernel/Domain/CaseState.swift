@@ -96,6 +96,7 @@ public struct CaseState: Sendable, Equatable {
             clocks[run.clock]?.status = .stopped
             clocks[run.clock]?.stoppedAt = e.at
             clocks[run.clock]?.late = late
+            clocks[run.clock]?.pendingRequest = nil
         case let .clockPaused(run, remaining):
             clocks[run.clock]?.status = .paused
             clocks[run.clock]?.remaining = remaining
@@ -106,6 +107,8 @@ public struct CaseState: Sendable, Equatable {
         case let .clockExtended(run, dueAt, reason, approver, _):
             clocks[run.clock]?.dueAt = dueAt
             clocks[run.clock]?.extensions.append(ClockState.Extension(at: e.at, dueAt: dueAt, reason: reason, approver: approver))
+            // A grant settles the run's pending request, whatever length it granted.
+            clocks[run.clock]?.pendingRequest = nil
         case let .clockReplanned(run, dueAt, _, _):
             clocks[run.clock]?.dueAt = dueAt
         case let .reminder(run, step, _, _), let .escalation(run, step, _, _):
@@ -119,6 +122,12 @@ public struct CaseState: Sendable, Equatable {
             closedAt = e.at
         case let .attachmentAdded(fileName, mediaType, size, sha256):
             attachments.append(CaseAttachment(fileName: fileName, mediaType: mediaType, size: size, sha256: sha256, addedAt: e.at, addedBy: e.actor))
+        case let .extensionRequested(run, length, reason):
+            guard clocks[run.clock]?.run == run else { break }
+            clocks[run.clock]?.pendingRequest = ClockState.ExtensionRequest(length: length, reason: reason, requester: e.actor, at: e.at)
+        case let .extensionDeclined(run, _, _):
+            guard clocks[run.clock]?.run == run else { break }
+            clocks[run.clock]?.pendingRequest = nil
         case .deduction:
             break
         }
@@ -133,6 +142,17 @@ public struct ClockState: Sendable, Equatable {
         public var reason: String
         public var approver: String
     }
+    /// An extension asked for and not yet granted or declined.
+    public struct ExtensionRequest: Sendable, Equatable {
+        public var length: ClockLength
+        public var reason: String
+        /// The person who asked.
+        public var requester: String
+        public var at: Date
+        public init(length: ClockLength, reason: String, requester: String, at: Date) {
+            self.length = length; self.reason = reason; self.requester = requester; self.at = at
+        }
+    }
     public var run: ClockRun
     public var startedAt: Date
     public var dueAt: Date
@@ -142,6 +162,8 @@ public struct ClockState: Sendable, Equatable {
     /// Business seconds left while paused.
     public var remaining: Double?
     public var extensions: [Extension] = []
+    /// The run's pending extension request: none after a grant, a decline or the clock stopping.
+    public var pendingRequest: ExtensionRequest?
     public var firedSteps: Set<Int> = []
     public var violations: Set<String> = []
 

@@ -68,6 +68,11 @@ public enum EventBody: Sendable, Codable, Equatable {
     /// content, in the record stream `attachments/<sha256>` (`Engine.attachmentStream`); the event says
     /// which content, under what name and type.
     case attachmentAdded(fileName: String, mediaType: String, size: Int, sha256: String)
+    /// The person working the case (the actor) asks an approver for `length` more on this run. It stays pending
+    /// until a `clockExtended` of the run grants it, an `extensionDeclined` declines it, or the run stops.
+    case extensionRequested(ClockRun, length: ClockLength, reason: String)
+    /// An approver (`by`) declined the pending extension request of this run, with a reason.
+    case extensionDeclined(ClockRun, reason: String, by: String)
 
     public var type: String {
         switch self {
@@ -88,6 +93,8 @@ public enum EventBody: Sendable, Codable, Equatable {
         case .outcome: "outcome"
         case .deduction: "deduction"
         case .attachmentAdded: "attachment_added"
+        case .extensionRequested: "extension_requested"
+        case .extensionDeclined: "extension_declined"
         }
     }
 }

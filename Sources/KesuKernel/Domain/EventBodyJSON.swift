@@ -244,6 +244,37 @@ struct JSONBytes {
 
     mutating func optionalClockRun() throws -> ClockRun? { null() ? nil : try clockRun() }
 
+    /// `{"workingDays":{"_0":3,"_1":"end_of_day"}}` or `{"workingMinutes":{"_0":240}}`, as synthesized Codable writes it.
+    mutating func clockLength() throws -> ClockLength {
+        var result: ClockLength?
+        try object { r, name in
+            guard result == nil else { throw GiveUp() }
+            var n: Int?, end: ClockLength.DayEnd?
+            try r.object { r, key in
+                switch key {
+                case "_0" where n == nil: n = try r.int()
+                case "_1" where end == nil && name == "workingDays":
+                    guard let e = ClockLength.DayEnd(rawValue: try r.string()) else { throw GiveUp() }
+                    end = e
+                default: throw GiveUp()
+                }
+            }
+            switch name {
+            case "workingDays":
+                guard let n, let end else { throw GiveUp() }
+                result = .workingDays(n, end)
+            case "workingMinutes":
+                guard let n else { throw GiveUp() }
+                result = .workingMinutes(n)
+            default: throw GiveUp()
+            }
+        }
+        guard let result else { throw GiveUp() }
+        return result
+    }
+
+    mutating func optionalClockLength() throws -> ClockLength? { null() ? nil : try clockLength() }
+
     mutating func subject() throws -> ScoreSubject {
         var kind: ScoreSubject.Kind?, id: String?
         try object { r, key in
@@ -275,7 +306,7 @@ struct JSONBytes {
     // one type across the cases; a label that is not a case's own is read and then ignored, as
     // the synthesized decoder ignores unknown keys.
     private struct Values {
-        var number, state, id, from, to, unit, reason, person, approver, cause, fileName, mediaType, sha256: String?
+        var number, state, id, from, to, unit, reason, person, approver, cause, fileName, mediaType, sha256, by: String?
         var startedAt, dueAt, remaining, occurredAt, points: Double?
         var step, size: Int?
         var fields: [String: String]?
@@ -283,6 +314,7 @@ struct JSONBytes {
         var recipients: [String]?
         var run: ClockRun?  // `_0`, or `run` of a violation
         var subject: ScoreSubject?
+        var length: ClockLength?
     }
 
     mutating func payload(_ name: String) throws -> EventBody {
@@ -320,11 +352,13 @@ struct JSONBytes {
             case "mediaType": try mark(1 << 23); v.mediaType = try r.optionalString()
             case "size": try mark(1 << 24); v.size = try r.int()
             case "sha256": try mark(1 << 25); v.sha256 = try r.optionalString()
-            default: throw GiveUp()  // e.g. `length` on an extension: JSONDecoder's job
+            case "by": try mark(1 << 26); v.by = try r.optionalString()
+            case "length": try mark(1 << 27); v.length = try r.optionalClockLength()
+            default: throw GiveUp()  // a key no case has: JSONDecoder's job
             }
         }
         // `_0` and `run` both land in `run`: only the clock cases have `_0`, only a violation `run`.
-        let clockCase = name.hasPrefix("clock") || name == "reminder" || name == "escalation"
+        let clockCase = name.hasPrefix("clock") || name.hasPrefix("extension") || name == "reminder" || name == "escalation"
         if (seen & (1 << 19) != 0) != clockCase || (seen & (1 << 20) != 0 && name != "violation") { throw GiveUp() }
         func need<T>(_ x: T?) throws -> T { guard let x else { throw GiveUp() }; return x }
         func date(_ x: Double?) throws -> Date { Date(timeIntervalSinceReferenceDate: try need(x)) }
@@ -339,7 +373,7 @@ struct JSONBytes {
         case "clockPaused": return .clockPaused(try need(v.run), remaining: try need(v.remaining))
         case "clockResumed": return .clockResumed(try need(v.run), dueAt: try date(v.dueAt))
         case "clockExtended":
-            return .clockExtended(try need(v.run), dueAt: try date(v.dueAt), reason: try need(v.reason), approver: try need(v.approver), length: nil)
+            return .clockExtended(try need(v.run), dueAt: try date(v.dueAt), reason: try need(v.reason), approver: try need(v.approver), length: v.length)
         case "reminder":
             return .reminder(try need(v.run), step: try need(v.step), dueAt: try date(v.dueAt), recipients: try need(v.recipients))
         case "escalation":
@@ -352,6 +386,8 @@ struct JSONBytes {
         case "attachmentAdded":
             return .attachmentAdded(fileName: try need(v.fileName), mediaType: try need(v.mediaType), size: try need(v.size),
                                     sha256: try need(v.sha256))
+        case "extensionRequested": return .extensionRequested(try need(v.run), length: try need(v.length), reason: try need(v.reason))
+        case "extensionDeclined": return .extensionDeclined(try need(v.run), reason: try need(v.reason), by: try need(v.by))
         default: throw GiveUp()
         }
     }

@@ -346,6 +346,12 @@ public struct Engine: Sendable {
                 let due = run.flatMap { state.clocks[$0.clock]?.run == $0 ? state.clocks[$0.clock]?.dueAt : nil } ?? occurredAt
                 n = Notification(kind: .violation, caseNumber: number, recipients: [person].compactMap { $0 }, at: now,
                                  clock: run?.clock, run: run?.run, rule: e.ruleID, violation: id, dueAt: due, unit: unit, person: person)
+            case let .extensionRequested(run, _, _):
+                // The approvers in scope hear of it; the requester (even if an approver too) does not.
+                let to = Planner.extensionApprovers(run.clock, pack: pack, handlingUnit: state.handlingUnit, excluding: e.actor)
+                if to.isEmpty { continue }
+                n = Notification(kind: .extensionRequest, caseNumber: number, recipients: to, at: now, clock: run.clock, run: run.run,
+                                 rule: e.ruleID, dueAt: state.clocks[run.clock]?.dueAt, unit: state.handlingUnit, person: e.actor)
             default:
                 continue
             }

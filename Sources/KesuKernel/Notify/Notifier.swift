@@ -9,6 +9,8 @@ public struct Notification: Sendable, Codable, Equatable {
         /// The official holiday calendar runs out soon (or has): `dueAt` is the first instant it does not
         /// cover, `period` the first year it does not cover; `caseNumber` is the `calendar` stream.
         case calendar
+        /// Someone working the case asks for an extension of `clock`: to the people who may grant it; `person` asked.
+        case extensionRequest = "extension_request"
     }
     public var kind: Kind
     /// The outbox item's id, set when the item is handed to a channel: a retried delivery of the

@@ -14,6 +14,8 @@ struct CaseRoutes {
         group.get("cases/:number", show)
         group.post("cases/:number/transitions", transition)
         group.post("cases/:number/extensions", extend)
+        group.post("cases/:number/extension-requests", requestExtension)
+        group.post("cases/:number/extension-requests/decline", declineExtension)
         group.get("cases/:number/explanation", explain)
         group.post("cases/:number/attachments", attach)
         group.get("cases/:number/attachments/:sha256", download)
@@ -129,20 +131,64 @@ struct CaseRoutes {
         let clock = try body.string("clock", required: true)!
         let reason = try body.string("reason", required: true)!
         let expected = try body.int("expected_version", required: true)!
-        let length: ClockLength
+        let length = try Self.extensionLength(body)
+        let (engine, current, _) = try await visibleCase(context, who)
+        try Self.knownClock(clock, engine)
+        let now = api.now()
+        let next = try await engine.extend(current.number, clock: clock, by: length, reason: reason, approver: who.id, at: now, expectedVersion: expected)
+        let rules = try? await engine.planner(for: next)
+        return JSONResponse.make(.object(["case": CaseJSON(engine: engine, viewer: who).case(next, at: now, rules: rules)]))
+    }
+
+    /// `days` or `hours` of a body: exactly one, a positive integer.
+    static func extensionLength(_ body: BodyObject) throws -> ClockLength {
         switch (try body.int("days"), try body.int("hours")) {
-        case let (d?, nil) where d > 0: length = .workingDays(d, .endOfDay)
-        case let (nil, h?) where h > 0: length = .workingMinutes(h * 60)
+        case let (d?, nil) where d > 0: return .workingDays(d, .endOfDay)
+        case let (nil, h?) where h > 0: return .workingMinutes(h * 60)
         default: throw APIError.badRequest("give exactly one of 'days' or 'hours', a positive integer", field: "days")
         }
-        let (engine, current, _) = try await visibleCase(context, who)
-        // An unknown clock is a value the pack does not have (422 naming it), not a missing case.
+    }
+
+    /// An unknown clock is a value the pack does not have (422 naming it), not a missing case.
+    static func knownClock(_ clock: String, _ engine: Engine) throws {
         guard engine.pack.clock(clock) != nil else {
             throw APIError(.unprocessableContent, "invalid_value",
                            "no clock '\(clock)' in this pack\(Suggest.hint(for: clock, in: engine.pack.clocks.map(\.id)))", field: "clock")
         }
+    }
+
+    /// 申请延期: the caller, working the case, asks an approver for more time on a running clock.
+    @Sendable func requestExtension(_ request: Request, context: KesuRequestContext) async throws -> Response {
+        let who = try context.caller()
+        try who.mayWrite("ask for an extension")
+        let body = try await BodyObject.read(request, limit: api.settings.maxBodyBytes)
+        try body.allowOnly(["clock", "days", "hours", "reason", "expected_version"])
+        let clock = try body.string("clock", required: true)!
+        let reason = try body.string("reason", required: true)!
+        let expected = try body.int("expected_version", required: true)!
+        let length = try Self.extensionLength(body)
+        let (engine, current, _) = try await visibleCase(context, who)
+        try Self.knownClock(clock, engine)
         let now = api.now()
-        let next = try await engine.extend(current.number, clock: clock, by: length, reason: reason, approver: who.id, at: now, expectedVersion: expected)
+        let next = try await engine.requestExtension(current.number, clock: clock, by: length, reason: reason, requester: who.id, at: now,
+                                                     expectedVersion: expected)
+        let rules = try? await engine.planner(for: next)
+        return JSONResponse.make(.object(["case": CaseJSON(engine: engine, viewer: who).case(next, at: now, rules: rules)]), status: .created)
+    }
+
+    /// The approver declines the clock's pending extension request, with a reason.
+    @Sendable func declineExtension(_ request: Request, context: KesuRequestContext) async throws -> Response {
+        let who = try context.caller()
+        try who.mayWrite("decline an extension request")
+        let body = try await BodyObject.read(request, limit: api.settings.maxBodyBytes)
+        try body.allowOnly(["clock", "reason", "expected_version"])
+        let clock = try body.string("clock", required: true)!
+        let reason = try body.string("reason", required: true)!
+        let expected = try body.int("expected_version", required: true)!
+        let (engine, current, _) = try await visibleCase(context, who)
+        try Self.knownClock(clock, engine)
+        let now = api.now()
+        let next = try await engine.declineExtension(current.number, clock: clock, reason: reason, by: who.id, at: now, expectedVersion: expected)
         let rules = try? await engine.planner(for: next)
         return JSONResponse.make(.object(["case": CaseJSON(engine: engine, viewer: who).case(next, at: now, rules: rules)]))
     }
