@@ -363,4 +363,56 @@ struct ConsoleTests {
             #expect(try await f.store.count(CaseQuery()) == 0)
         }
     }
+
+    @Test("申请延期: the handler asks for more time, the center head sees the request and declines or grants it")
+    func extensionRequests() async throws {
+        let f = try await Self.fixture(people: ["zhao_min", "qian_jin", "li_na", "wang_lei"])
+        try await run(f) { browser in
+            func signedIn(_ who: String) async throws -> Browser {
+                let b = browser()
+                _ = try await b.signIn(who, Self.password)
+                return b
+            }
+            let clerk = try await signedIn("zhao_min")
+            let form = try await clerk.get("/console/intake")
+            let made = try await clerk.post("/console/intake", [
+                "csrf": form.csrf!, "channel": "phone", "kind": "complaint", "complainant_type": "retailer", "description": "送货晚了",
+            ])
+            let number = String(try #require(made.location).split(separator: "/").last!.split(separator: "?")[0])
+            _ = try await clerk.act(number, "substantiate", ["substantiated": "yes", "category": "marketing_service", "level": "general"])
+            let head = try await signedIn("qian_jin")
+            _ = try await head.act(number, "approve_dispatch")
+            _ = try await (try await signedIn("li_na")).act(number, "accept", ["assignee": "wang_lei"])
+
+            let handler = try await signedIn("wang_lei")
+            var page = try await handler.get("/console/cases/\(number)")
+            #expect(page.has(#"id="request-answer""#), "the handler may ask")
+            #expect(!page.has(#"id="extend-answer""#), "but not grant")
+            let asked = try await handler.post("/console/cases/\(number)/extension-requests",
+                                               ["csrf": page.csrf!, "expected_version": page.version!, "clock": "answer", "days": "2", "reason": "需到现场核实"])
+            #expect(asked.status == 303)
+            page = try await handler.get("/console/cases/\(number)")
+            #expect(page.has("申请延期 2个工作日") && !page.has(#"id="request-answer""#), "one request at a time")
+
+            var approver = try await head.get("/console/cases/\(number)")
+            #expect(approver.has("需到现场核实") && approver.has(#"id="decline-answer""#) && approver.has(#"id="extend-answer""#))
+            let declined = try await head.post("/console/cases/\(number)/extension-requests/decline",
+                                               ["csrf": approver.csrf!, "expected_version": approver.version!, "clock": "answer", "reason": "时限内可以完成"])
+            #expect(declined.status == 303)
+            approver = try await head.get("/console/cases/\(number)")
+            #expect(!approver.has(#"id="decline-answer""#) && approver.has("不批准延期"))
+
+            page = try await handler.get("/console/cases/\(number)")
+            _ = try await handler.post("/console/cases/\(number)/extension-requests",
+                                       ["csrf": page.csrf!, "expected_version": page.version!, "clock": "answer", "days": "2", "reason": "客户出差"])
+            let before = try #require(try await f.api.rules.engine.history(number).0.clocks["answer"]?.dueAt)
+            approver = try await head.get("/console/cases/\(number)")
+            let granted = try await head.post("/console/cases/\(number)/extensions",
+                                              ["csrf": approver.csrf!, "expected_version": approver.version!, "clock": "answer", "days": "2", "reason": "同意"])
+            #expect(granted.status == 303)
+            let state = try await f.api.rules.engine.history(number).0
+            #expect(state.clocks["answer"]!.dueAt > before)
+            #expect(state.clocks["answer"]!.pendingRequest == nil, "the grant settles the request")
+        }
+    }
 }

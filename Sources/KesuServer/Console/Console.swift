@@ -85,6 +85,8 @@ struct Console: Sendable {
         g.get("cases/:number/act/:transition", use: signedIn(actPage))
         g.post("cases/:number/act/:transition", use: signedIn(actPost))
         g.post("cases/:number/extensions", use: signedIn(extendPost))
+        g.post("cases/:number/extension-requests", use: signedIn(requestExtensionPost))
+        g.post("cases/:number/extension-requests/decline", use: signedIn(declineExtensionPost))
         g.post("cases/:number/attachments", use: signedIn(uploadPost))
         g.get("cases/:number/attachments/:sha256", use: signedIn(download))
         // Any other address under /console: a page saying so, not the API's JSON.

@@ -110,6 +110,8 @@ extension Console {
         let notice: String? = switch request.uri.queryParameters["done"].map(String.init) {
         case "intake"?: "已登记案件 \(state.number)。"
         case "extend"?: "已批准延期。"
+        case "extension-request"?: "已提交延期申请，等待审批。"
+        case "extension-declined"?: "已不批准该延期申请。"
         case "upload"?: "附件已上传。"
         case let t?: "已完成：\(engine.pack.transition(t)?.name ?? "操作")。"
         case nil: nil
@@ -144,6 +146,7 @@ extension Console {
                            what: text.reading(Event(at: e.at.date, actor: e.actor, ruleID: e.ruleID, packVersion: e.packVersion, body: e.body)),
                            rule: e.ruleID)
         }
+        let works = !reader.principal.readOnly && rules.worksOn(state, person: reader.principal.person)
         let clocks = v.clocks.map { c -> CasePage.ClockBox in
             let (cls, cd) = c.status == "running" ? countdown(c.dueAt.date, now: now, soon: soon, open: true) : ("", "")
             let status = switch c.status { case "running": "计时中"; case "paused": "已暂停"; default: c.late ? "已停止（逾期）" : "已停止" }
@@ -152,17 +155,26 @@ extension Console {
                              kind: Self.dayKind(d), role: Self.dayRole(d.role), ordinal: d.ordinal.map { "第\($0)个工作日" } ?? "", due: d.isDueDay)
             }
             let basis = c.dueWalk.map { w in "从 \(time(w.from.date)) 起算（\(w.basis == "start" ? "开始计时" : w.basis == "resume" ? "恢复计时" : "延期")），到期 \(time(w.due.date))" }
+            // Extensions: who may grant (the pack's approvers) and who may ask (the people working the case).
+            let raw = state.clocks[c.id]
+            let rule = own.clock(c.id)?.extensionRule
+            let running = raw?.status == .running && rule != nil
+            let approver = running && !reader.principal.readOnly
+                && rules.mayAct(reader.principal.person, roles: rule?.approvers ?? [], handlingUnit: state.handlingUnit)
+            let pending = raw?.pendingRequest
+            let requestText = pending.map { r in
+                "\(own.person(r.requester)?.name ?? r.requester) 于 \(time(r.at)) 申请延期 \(HistoryText.lengthText(r.length))，理由：\(r.reason)"
+            }
+            var requestedDays = 1
+            if case let .workingDays(d, _)? = pending?.length { requestedDays = d }
             return .init(name: c.name, status: status, started: time(c.startedAt.date), due: time(c.dueAt.date), dueClass: cls, countdown: cd,
-                         calendar: CoverageText.mark(c.dueCalendar), basis: basis, days: days, hasWalk: !days.isEmpty)
+                         calendar: CoverageText.mark(c.dueCalendar), basis: basis, days: days, hasWalk: !days.isEmpty,
+                         id: c.id, pendingRequest: requestText, canApprove: approver, approveDays: requestedDays,
+                         canDecline: approver && pending != nil, canRequest: running && works && pending == nil && !approver)
         }
         let actions = v.availableTransitions.filter(\.allowed).map {
             CasePage.Action(id: $0.id, name: $0.name, href: "/console/cases/\(v.number)/act/\($0.id)")
         }
-        // Extensions: running clocks that may be extended, offered to those who may approve one.
-        let extendable = state.clocks.values.filter { c in
-            guard c.status == .running, let rule = own.clock(c.run.clock)?.extensionRule else { return false }
-            return rules.mayAct(reader.principal.person, roles: rule.approvers, handlingUnit: state.handlingUnit)
-        }.sorted { $0.run.clock < $1.run.clock }
         let earlier = try await repeatCalls(phone: state.fields["complainant_phone"], before: state.openedAt, excluding: state.id, reader)
         let page = CasePage(
             chrome: chrome("案件 \(v.number)", reader, current: "", notice: notice, error: error),
@@ -171,8 +183,6 @@ extension Console {
             fields: fields, clocks: clocks, hasClocks: !clocks.isEmpty, actions: actions, hasActions: !actions.isEmpty,
             timeline: timeline, attachments: attachmentRows(v), canUpload: !reader.principal.readOnly,
             uploadAction: "/console/cases/\(v.number)/attachments",
-            canExtend: !extendable.isEmpty,
-            extendClocks: extendable.map { Choice(id: $0.run.clock, label: own.clock($0.run.clock)?.name ?? $0.run.clock, selected: false) },
             version: v.version, earlier: earlier, showEarlier: !earlier.isEmpty,
             violations: v.violations.map { id in own.scoring.violations.first { $0.id == id }?.name ?? id }, hasViolations: !v.violations.isEmpty)
         return Self.html(pages.render(page, "case"), status: status)
@@ -183,6 +193,37 @@ extension Console {
             .init(name: $0.name, href: "/console/cases/\(v.number)/attachments/\($0.sha256)", size: $0.sizeText, type: $0.mediaType,
                   added: "\($0.addedByName) \(time($0.addedAt.date))")
         }
+    }
+
+    /// 申请延期: someone working the case asks the approvers for more working days.
+    @Sendable func requestExtensionPost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
+        let (state, events) = try await visible(context, reader)
+        try reader.principal.mayWrite("ask for an extension")
+        let form = try await self.form(request)
+        guard let clock = form.text("clock"), let days = form.text("days").flatMap(Int.init), days > 0 else {
+            return try await caseResponse(state, events, reader, notice: nil, error: "请填写申请延长的工作日数（正整数）。", status: .unprocessableContent)
+        }
+        do {
+            _ = try await engine.requestExtension(state.number, clock: clock, by: .workingDays(days, .endOfDay), reason: form.text("reason") ?? "",
+                                                  requester: reader.id, at: api.now(), expectedVersion: form.text("expected_version").flatMap(Int.init))
+        } catch let e as KesuError {
+            return try await caseResponse(state, events, reader, notice: nil, error: wording.message(e), status: APIError.from(e).status)
+        }
+        return Self.redirect("/console/cases/\(state.number)?done=extension-request")
+    }
+
+    /// 不批准延期: an approver declines the pending request, with a reason.
+    @Sendable func declineExtensionPost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
+        let (state, events) = try await visible(context, reader)
+        try reader.principal.mayWrite("decline an extension")
+        let form = try await self.form(request)
+        do {
+            _ = try await engine.declineExtension(state.number, clock: form.text("clock") ?? "", reason: form.text("reason") ?? "", by: reader.id,
+                                                  at: api.now(), expectedVersion: form.text("expected_version").flatMap(Int.init))
+        } catch let e as KesuError {
+            return try await caseResponse(state, events, reader, notice: nil, error: wording.message(e), status: APIError.from(e).status)
+        }
+        return Self.redirect("/console/cases/\(state.number)?done=extension-declined")
     }
 
     // MARK: Attachments

@@ -113,6 +113,15 @@ struct CasePage {
         var basis: String?
         var days: [Day]
         var hasWalk: Bool
+        /// The clock's id, for the extension forms.
+        var id: String
+        /// A pending request for more time, in words.
+        var pendingRequest: String?
+        /// The reader may grant an extension (the requested days proposed), decline the request, or ask for one.
+        var canApprove: Bool
+        var approveDays: Int
+        var canDecline: Bool
+        var canRequest: Bool
     }
     struct Action { var id: String; var name: String; var href: String }
     struct Attachment { var name: String; var href: String; var size: String; var type: String; var added: String }
@@ -134,8 +143,6 @@ struct CasePage {
     var attachments: [Attachment]
     var canUpload: Bool
     var uploadAction: String
-    var canExtend: Bool
-    var extendClocks: [Choice]
     var version: Int
     var earlier: [Earlier]
     var showEarlier: Bool
