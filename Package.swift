@@ -129,7 +129,8 @@ let package = Package(
         .executableTarget(
             name: "kesu-bench",
             dependencies: [
-                "KesuKernel", "KesuRendering", "KesuYAML", "KesuSQLite", "KesuPostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                // KesuServer: the console's logins, created for the console figures.
+                "KesuKernel", "KesuRendering", "KesuYAML", "KesuSQLite", "KesuPostgres", "KesuServer", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

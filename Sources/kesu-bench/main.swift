@@ -10,6 +10,7 @@ import KesuYAML
 //   swift run -c release kesu-bench [--quick] [--rules DIR] [--dir DIR] [--seed N]
 //   swift run -c release kesu-bench generate --cases 1000000 --open 25000 --db FILE [--seed N]
 //   swift run -c release kesu-bench postgres --url postgres://user@host:port/db [--intakes N]
+//   swift run -c release kesu-bench console --db FILE
 
 struct Options {
     var command = "all"
@@ -39,7 +40,7 @@ struct Options {
         }
         while let a = it.next() {
             switch a {
-            case "generate", "all", "postgres", "report", "intake", "calendar": command = a
+            case "generate", "all", "postgres", "report", "intake", "calendar", "console": command = a
             case "--quarter": quarter = try value(a)
             case "--url": url = try value(a)
             case "--quick": quick = true
@@ -61,6 +62,7 @@ struct Options {
                            kesu-bench intake [--intakes N]          (routing and SQLite intake only)
                            kesu-bench report --db FILE [--quarter 2026Q3]
                            kesu-bench calendar --db FILE             (adopting a new holiday calendar: the re-plan pass)
+                           kesu-bench console --db FILE [--http-seconds N]  (the web console's queue, search and case page; a copy of FILE)
                            kesu-bench postgres --url postgres://user@host:port/db [--intakes N] [--quick]
                     """)
                 exit(0)
@@ -390,6 +392,9 @@ func bench(_ o: Options) async throws {
                                        rules: o.rules, seconds: o.httpSeconds, connections: [8], label: "fresh PostgreSQL schema")
             try await postgresSQL(url, ["DROP SCHEMA \(schema) CASCADE"])
         }
+        // 8. The web console's pages on the large store (already migrated and swept above).
+        print("8. the web console on the \(cases)-case store")
+        rows += try await consoleRows(loaded: loaded, path: large, rules: o.rules, kesu: kesu, wrk: wrk, seconds: o.httpSeconds)
     }
     print()
     print(table(rows))
@@ -415,6 +420,7 @@ do {
     case "postgres": try await postgresBench(o)
     case "report": try await reportOnly(o)
     case "calendar": try await calendarOnly(o)
+    case "console": try await consoleOnly(o)
     default: try await bench(o)
     }
 } catch {

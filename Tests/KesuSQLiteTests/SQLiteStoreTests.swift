@@ -64,7 +64,7 @@ struct SQLiteStoreTests {
 
     @Test func migrationsAreRecordedAndIdempotent() async throws {
         #expect(SQLiteStore.migrationIDs == ["v1-cases-events", "v2-query-indexes", "v3-packs", "v4-records", "v5-outbox", "v6-idempotency-keys", "v7-leases",
-                                          "v8-assignee-phone"])
+                                          "v8-assignee-phone", "v9-open-queues"])
         let temp = try TempDatabase()
         defer { temp.remove() }
         let store = try SQLiteStore(path: temp.path)
@@ -121,6 +121,11 @@ struct SQLiteStoreTests {
             #expect(queue.contains("cases_unit_state_due"), "unit queue plan \(phase): \(queue)")
             let mine = try await store.listQueryPlan(CaseQuery(assignee: "p1", openOnly: true, order: .dueFirst))
             #expect(mine.contains("cases_assignee"), "personal queue plan \(phase): \(mine)")
+            // The console's queues: open cases only, on the partial indexes (not every closed case of a unit).
+            let unitQueue = try await store.listQueryPlan(CaseQuery(unit: "u1", openOnly: true, order: .dueFirst))
+            #expect(unitQueue.contains("cases_open_unit"), "open unit queue plan \(phase): \(unitQueue)")
+            let clerkQueue = try await store.listQueryPlan(CaseQuery(states: ["open", "answered"], openOnly: true, order: .dueFirst))
+            #expect(clerkQueue.contains("cases_open_state"), "open state queue plan \(phase): \(clerkQueue)")
             let caller = try await store.listQueryPlan(CaseQuery(phone: "13812345678", openedFrom: t0))
             #expect(caller.contains("cases_phone"), "repeat-caller plan \(phase): \(caller)")
             let byType = try await store.eventsByTypeQueryPlan(types: ["violation"], occurredFrom: t0, to: t0 + 3600)
