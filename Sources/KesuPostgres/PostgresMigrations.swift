@@ -150,6 +150,12 @@ enum PostgresMigrations {
             "CREATE INDEX cases_assignee ON cases (assignee, state, earliest_due)",
             "CREATE INDEX cases_phone ON cases (phone, opened_at)",
         ]),
+        // The console's queues over open cases only (as SQLite's v9): a clerk's by state everywhere,
+        // a unit's by unit, without walking every closed case the unit ever handled.
+        Migration(id: "v9-open-queues", statements: [
+            "CREATE INDEX cases_open_state ON cases (state, earliest_due, opened_at) WHERE closed_at IS NULL",
+            "CREATE INDEX cases_open_unit ON cases (handling_unit, state, earliest_due, opened_at) WHERE closed_at IS NULL",
+        ]),
     ]
 
     /// The phone of cases written before v8: the last `complainant_phone` an intake or a

@@ -277,6 +277,8 @@ struct ConsoleTests {
             let number = String(try #require(made.location).split(separator: "/").last!.split(separator: "?")[0])
             let page = try await clerk.get("/console/cases/\(number)")
             #expect(page.text(id: "field-complainant_phone") == "13812345678")
+            // The clerk finds it by the phone written any way.
+            #expect(try await clerk.get("/console/?q=%2B86%20138-1234-5678").has(#"data-case="\#(number)""#))
             // The description renders as text: no live script or image tag.
             #expect(!page.has("<script>alert") && !page.has("<img src=x"))
             #expect(page.has("&lt;script&gt;alert(1)&lt;/script&gt;"))
@@ -298,6 +300,9 @@ struct ConsoleTests {
             #expect(!seen.has(#"data-transition="transfer""#), "transfer is the center's step")
             let queue = try await liaison.get("/console/")
             #expect(queue.has(#"data-case="\#(number)""#))
+            // Searching a case number opens the case; a phone-like search is not a phone search for her (no personal_data).
+            #expect(try await liaison.get("/console/?q=\(number)").location == "/console/cases/\(number)")
+            #expect(!(try await liaison.get("/console/?q=13812345678")).has(#"data-case="\#(number)""#))
             // A step she may not take: no form, and a forged post is refused.
             #expect(try await liaison.get("/console/cases/\(number)/act/transfer").status == 403)
             let forged = try await liaison.post("/console/cases/\(number)/act/transfer", ["csrf": seen.csrf!, "expected_version": seen.version ?? "0", "handling_unit": "county_a", "review_comment": "x"])

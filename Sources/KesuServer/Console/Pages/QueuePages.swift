@@ -66,8 +66,9 @@ extension Console {
         query.openedFrom = try f.from.map { try day($0, "起始日期") }
         query.openedBefore = try f.until.map { try day($0, "截止日期").addingTimeInterval(86400) }
         if let q = f.q {
-            let digits = PersonalData.normalisedPhone(q)
-            if reader.principal.has(.personalData), let digits, digits.count >= 7, digits.count == q.filter({ $0.isNumber }).count {
+            // A phone is digits with separators only: a case number (YC-2026-000123) has letters and stays a text search.
+            let phoneLike = q.allSatisfy { $0.isNumber || " +-()".contains($0) }
+            if reader.principal.has(.personalData), phoneLike, let digits = PersonalData.normalisedPhone(q), digits.count >= 7 {
                 query.phone = digits
             } else {
                 query.text = q
@@ -126,8 +127,15 @@ extension Console {
         }
     }
 
+    /// A search that is a case's number opens that case (one indexed lookup, not a text scan).
+    func caseNumberJump(_ f: QueueFilters) async throws -> Response? {
+        guard let q = f.q, q.count <= 64, try await engine.store.caseID(number: q) != nil else { return nil }
+        return Self.redirect("/console/cases/\(q.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? q)")
+    }
+
     @Sendable func todo(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
         let f = QueueFilters(request)
+        if let jump = try await caseNumberJump(f) { return jump }
         let base = try baseQuery(f, reader)
         let p = reader.principal
         let heading: String, explanation: String
@@ -155,6 +163,7 @@ extension Console {
 
     func worklist(_ list: Worklist, _ request: Request, _ context: KesuRequestContext, _ reader: Reader) async throws -> Response {
         let f = QueueFilters(request)
+        if let jump = try await caseNumberJump(f) { return jump }
         let base = try baseQuery(f, reader)
         let states = statesActable(by: reader.principal, in: list)
         guard !states.isEmpty else { throw ConsoleError(.forbidden, "您的角色不办理\(list == .approval ? "审批" : "回访")") }
