@@ -308,6 +308,20 @@ struct ConsoleTests {
             let forged = try await liaison.post("/console/cases/\(number)/act/transfer", ["csrf": seen.csrf!, "expected_version": seen.version ?? "0", "handling_unit": "county_a", "review_comment": "x"])
             #expect(forged.status == 403)
             #expect(try await liaison.act(number, "accept", ["assignee": "wang_lei"]).status == 303)
+            // Assigned to wang_lei, the answer is his job: no longer on her 我的待办, still on 本单位待办.
+            #expect(!(try await liaison.get("/console/")).has(#"data-case="\#(number)""#))
+            #expect(try await liaison.get("/console/?scope=unit").has(#"data-case="\#(number)""#))
+            let handler = browser()
+            _ = try await handler.signIn("wang_lei", Self.password)
+            #expect(try await handler.get("/console/").has(#"data-case="\#(number)""#))
+            #expect(try await handler.act(number, "answer", ["handled_by": "wang_lei", "handled_at": "2026-10-12T15:00", "process": "核实", "result": "已补送"]).status == 303)
+            // The review is the unit head's own step: on his list although the case is assigned to wang_lei.
+            let unitHead = browser()
+            _ = try await unitHead.signIn("chen_gang", Self.password)
+            #expect(try await unitHead.get("/console/").has(#"data-case="\#(number)""#))
+            #expect(try await unitHead.act(number, "approve_answer").status == 303)
+            // The call back is the clerk's: on her list, assigned or not.
+            #expect(try await clerk.get("/console/").has(#"data-case="\#(number)""#))
 
             // Another unit's liaison cannot open the case.
             let other = browser()

@@ -116,7 +116,7 @@ extension Console {
             q.unit = p.unit
             rows += try await engine.store.list(q)
         }
-        if excludeOthersAssigned { rows = rows.filter { $0.assignee == nil || $0.assignee == p.id } }
+        if excludeOthersAssigned { rows = rows.filter { !isAssigneesJob($0, reader) } }
         return rows.sorted { a, b in
             switch (a.earliestDue, b.earliestDue) {
             case let (x?, y?): x != y ? x < y : a.id < b.id
@@ -131,6 +131,17 @@ extension Console {
     func caseNumberJump(_ f: QueueFilters) async throws -> Response? {
         guard let q = f.q, q.count <= 64, try await engine.store.caseID(number: q) != nil else { return nil }
         return Self.redirect("/console/cases/\(q.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? q)")
+    }
+
+    /// A case assigned to someone else is their job, not the reader's, when every step the reader may take
+    /// from its state is one the assignee may take too (a liaison's colleague answering); a step only the
+    /// reader's role takes (the unit head's review, the clerk's call back) stays on the reader's list.
+    func isAssigneesJob(_ row: CaseSummary, _ reader: Reader) -> Bool {
+        guard let assignee = row.assignee, assignee != reader.id, let theirs = engine.pack.person(assignee) else { return false }
+        let mine = engine.pack.procedure.transitions.filter { t in
+            t.from.contains(row.state) && reader.principal.roles.contains { t.roles.contains($0.id) && !$0.readOnly }
+        }
+        return !mine.isEmpty && mine.allSatisfy { t in theirs.roles.contains { t.roles.contains($0) } }
     }
 
     @Sendable func todo(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {

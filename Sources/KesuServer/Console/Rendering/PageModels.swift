@@ -169,3 +169,62 @@ struct SupervisionPage {
     var days: Int
     var noEscalations: Bool
 }
+
+// The many small values of a page (queue rows, options, timeline entries, due days) answer mustache's
+// lookups directly: reflection per name per row was most of a queue page's time (docs/performance.md).
+import Mustache
+
+extension QueuePage.Row: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "number": number
+        case "href": href
+        case "state": state
+        case "unit": unit
+        case "category": category
+        case "opened": opened
+        case "due": due
+        case "dueClass": dueClass
+        case "countdown": countdown.isEmpty ? nil : countdown
+        case "calendarMark": calendarMark
+        default: nil
+        }
+    }
+}
+
+extension Choice: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "label": label
+        case "selected": selected
+        default: nil
+        }
+    }
+}
+
+extension CasePage.Entry: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "at": at
+        case "who": who
+        case "what": what
+        case "rule": rule
+        default: nil
+        }
+    }
+}
+
+extension CasePage.Day: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "date": date
+        case "weekday": weekday
+        case "kind": kind
+        case "role": role
+        case "ordinal": ordinal
+        case "due": due
+        default: nil
+        }
+    }
+}
