@@ -434,4 +434,30 @@ struct ConsoleTests {
             #expect(state.clocks["answer"]!.pendingRequest == nil, "the grant settles the request")
         }
     }
+
+    @Test("a queue longer than its window shows the earliest due and says there are more, rather than a wrong total")
+    func queueWindow() async throws {
+        let f = try await Self.fixture(people: ["zhao_min"])
+        for i in 0..<3 {
+            _ = try await f.api.rules.engine.intake(fields: ["channel": "phone", "kind": "complaint", "complainant_type": "retailer",
+                                                             "description": "送货晚了 \(i)"], by: "zhao_min", at: f.clock.now)
+        }
+        var settings = f.api.settings
+        settings.console.queueWindow = 2
+        let small = KesuAPI(rules: f.api.rules, settings: settings, logger: f.api.logger, now: f.api.now)
+        try await Application(router: small.router(), logger: small.logger).test(.router) { client in
+            let b = Browser(client)
+            _ = try await b.signIn("zhao_min", Self.password)
+            let page = try await b.get("/console/")
+            #expect(page.html.components(separatedBy: "data-case=").count - 1 == 2)
+            #expect(page.has("显示最早到期的 2 件（符合条件的案件更多"))
+        }
+        try await run(f) { browser in
+            let b = browser()
+            _ = try await b.signIn("zhao_min", Self.password)
+            let page = try await b.get("/console/")
+            #expect(page.html.components(separatedBy: "data-case=").count - 1 == 3)
+            #expect(page.has("共 3 件"))
+        }
+    }
 }

@@ -14,9 +14,13 @@ public struct ConsoleSettings: Sendable {
     public var secureCookies: Bool
     /// How long the first-run setup link works.
     public var setupLinkLifetime: TimeInterval
+    /// 我的待办, 审批 and 回访 merge at most this many earliest-due cases; beyond, the page says so and filters narrow it.
+    public var queueWindow: Int
 
-    public init(idleTimeout: Duration = .seconds(30 * 60), secureCookies: Bool = false, setupLinkLifetime: TimeInterval = 3600) {
+    public init(idleTimeout: Duration = .seconds(30 * 60), secureCookies: Bool = false, setupLinkLifetime: TimeInterval = 3600,
+                queueWindow: Int = 500) {
         self.idleTimeout = idleTimeout; self.secureCookies = secureCookies; self.setupLinkLifetime = setupLinkLifetime
+        self.queueWindow = max(1, queueWindow)
     }
 }
 

@@ -7,8 +7,6 @@ import KesuViews
 /// 我的待办 / 本单位待办, the 审批 and 回访 work lists, and the 督办 overview.
 extension Console {
     static let pageSize = 50
-    /// A queue merges at most this many cases (the earliest due first); beyond, filters narrow it.
-    static let queueWindow = 500
 
     /// The filters a queue page takes from its query string, read into a store query.
     struct QueueFilters {
@@ -90,7 +88,7 @@ extension Console {
 
     /// The cases where the reader may take a step in `states`: with a role scoped to every case
     /// anywhere, with a unit-scoped role only in their unit. Earliest due first.
-    func actionable(_ states: [String], _ reader: Reader, base: CaseQuery, excludeOthersAssigned: Bool) async throws -> [CaseSummary] {
+    func actionable(_ states: [String], _ reader: Reader, base: CaseQuery, excludeOthersAssigned: Bool) async throws -> (rows: [CaseSummary], capped: Bool) {
         let p = reader.principal
         let pack = engine.pack
         var anywhere: [String] = [], ownUnit: [String] = []
@@ -102,22 +100,29 @@ extension Console {
         if let only = base.state {
             anywhere = anywhere.filter { $0 == only }; ownUnit = ownUnit.filter { $0 == only }
         }
+        let window = api.settings.console.queueWindow
         var rows: [CaseSummary] = []
+        var capped = false
         var q = base
         q.state = nil
-        q.limit = Self.queueWindow
+        q.limit = window
         q.offset = 0
         if !anywhere.isEmpty {
             q.states = anywhere
-            rows += try await engine.store.list(q)
+            let found = try await engine.store.list(q)
+            capped = capped || found.count == window
+            rows += found
         }
         if !ownUnit.isEmpty, base.unit == nil || base.unit == p.unit {
             q.states = ownUnit
             q.unit = p.unit
-            rows += try await engine.store.list(q)
+            let found = try await engine.store.list(q)
+            capped = capped || found.count == window
+            rows += found
         }
         if excludeOthersAssigned { rows = rows.filter { !isAssigneesJob($0, reader) } }
-        return rows.sorted { a, b in
+        // The first `window` of the merge are the first of all: each list holds its own first `window`.
+        let sorted = rows.sorted { a, b in
             switch (a.earliestDue, b.earliestDue) {
             case let (x?, y?): x != y ? x < y : a.id < b.id
             case (nil, _?): false
@@ -125,6 +130,7 @@ extension Console {
             case (nil, nil): a.openedAt != b.openedAt ? a.openedAt < b.openedAt : a.id < b.id
             }
         }
+        return (capped ? Array(sorted.prefix(window)) : sorted, capped)
     }
 
     /// A search that is a case's number opens that case (one indexed lookup, not a text scan).
@@ -152,12 +158,14 @@ extension Console {
         let heading: String, explanation: String
         var rows: [CaseSummary]
         var total: Int
+        var capped = false
         if f.mine {
             heading = "我的待办"
             explanation = "您现在可以办理的案件（已指派给他人的除外），按到期时间排序。"
             let all = try await actionable(statesActable(by: p, in: nil), reader, base: base, excludeOthersAssigned: true)
-            total = all.count
-            rows = Array(all.dropFirst((f.page - 1) * Self.pageSize).prefix(Self.pageSize))
+            total = all.rows.count
+            capped = all.capped
+            rows = Array(all.rows.dropFirst((f.page - 1) * Self.pageSize).prefix(Self.pageSize))
         } else {
             heading = "本单位待办"
             explanation = "\(engine.pack.unit(p.unit)?.name ?? p.unit)承办的未办结案件，按到期时间排序。"
@@ -169,7 +177,7 @@ extension Console {
             total = try await engine.store.count(q)
         }
         return queueResponse(heading: heading, explanation: explanation, action: "/console/", current: "todo", showScope: true,
-                             filters: f, rows: rows, total: total, reader: reader)
+                             filters: f, rows: rows, total: total, capped: capped, reader: reader)
     }
 
     func worklist(_ list: Worklist, _ request: Request, _ context: KesuRequestContext, _ reader: Reader) async throws -> Response {
@@ -179,16 +187,16 @@ extension Console {
         let states = statesActable(by: reader.principal, in: list)
         guard !states.isEmpty else { throw ConsoleError(.forbidden, "您的角色不办理\(list == .approval ? "审批" : "回访")") }
         let all = try await actionable(states, reader, base: base, excludeOthersAssigned: false)
-        let rows = Array(all.dropFirst((f.page - 1) * Self.pageSize).prefix(Self.pageSize))
+        let rows = Array(all.rows.dropFirst((f.page - 1) * Self.pageSize).prefix(Self.pageSize))
         let (heading, explanation, action, key) = list == .approval
             ? ("审批", "等待您审批的案件，按到期时间排序。", "/console/approvals", "approvals")
             : ("回访", "等待回访客户的案件，按到期时间排序。", "/console/callbacks", "callbacks")
         return queueResponse(heading: heading, explanation: explanation, action: action, current: key, showScope: false,
-                             filters: f, rows: rows, total: all.count, reader: reader)
+                             filters: f, rows: rows, total: all.rows.count, capped: all.capped, reader: reader)
     }
 
     func queueResponse(heading: String, explanation: String, action: String, current: String, showScope: Bool, filters f: QueueFilters,
-                       rows: [CaseSummary], total: Int, reader: Reader) -> Response {
+                       rows: [CaseSummary], total: Int, capped: Bool = false, reader: Reader) -> Response {
         let pack = engine.pack
         let now = api.now()
         let soon = soonLimit(now)
@@ -217,7 +225,9 @@ extension Console {
             chrome: chrome(heading, reader, current: current), heading: heading, action: action, explanation: explanation,
             filters: filters, rows: shown, total: total, empty: shown.isEmpty,
             prev: f.page > 1 ? link(f.page - 1) : nil, next: f.page < pageCount ? link(f.page + 1) : nil,
-            pageInfo: "共 \(total) 件，第 \(min(f.page, pageCount)) / \(pageCount) 页")
+            pageInfo: capped
+                ? "显示最早到期的 \(total) 件（符合条件的案件更多，请用筛选缩小范围），第 \(min(f.page, pageCount)) / \(pageCount) 页"
+                : "共 \(total) 件，第 \(min(f.page, pageCount)) / \(pageCount) 页")
         return Self.html(pages.render(page, "queue"))
     }
 
