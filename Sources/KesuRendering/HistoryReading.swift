@@ -6,19 +6,21 @@ extension HistoryText {
     /// A history line in the words of the console's timeline: names instead of ids, times as
     /// `2026年10月13日 18:00`, field values with their labels. Events without their own wording
     /// here read as in `line(_:)`.
+    /// A field's value as people read it: the pack's label, a person's name, 是/否, a Chinese time.
+    public func value(field k: String, _ v: String) -> String {
+        let type = pack.fields.first { $0.id == k }?.type
+        if type == .boolean { return v == "yes" ? "是" : v == "no" ? "否" : v }
+        if CaseField.kind(of: k) == .person || type == .person, let p = pack.person(v) { return p.name }
+        if CaseField.kind(of: k) == .datetime || type == .datetime, let d = ISO8601.parse(v) { return ChineseTime.format(d, in: zone) }
+        return pack.label(field: k, value: v) ?? v
+    }
+
     public func reading(_ e: Event) -> String {
         func t(_ d: Date) -> String { ChineseTime.format(d, in: zone) }
         func state(_ id: String) -> String { pack.state(id)?.name ?? id }
         func clock(_ id: String) -> String { "「\(pack.clock(id)?.name ?? id)」" }
         func person(_ id: String) -> String { pack.person(id)?.name ?? id }
-        func field(_ k: String, _ v: String) -> String {
-            let name = pack.fields.first { $0.id == k }?.name ?? CaseViewBuilder.builtInNames[k] ?? k
-            var value = pack.label(field: k, value: v) ?? v
-            if pack.fields.first(where: { $0.id == k })?.type == .boolean { value = v == "yes" ? "是" : v == "no" ? "否" : v }
-            if pack.person(v) != nil, CaseField.kind(of: k) == .person || pack.fields.first(where: { $0.id == k })?.type == .person { value = person(v) }
-            if pack.fields.first(where: { $0.id == k })?.type == .datetime || CaseField.kind(of: k) == .datetime, let d = ISO8601.parse(v) { value = t(d) }
-            return "\(name)：\(value)"
-        }
+        func field(_ k: String, _ v: String) -> String { "\(CaseViewBuilder.fieldName(k, pack: pack))：\(value(field: k, v))" }
         switch e.body {
         case let .intake(number, s, _): return "登记案件 \(number)，状态：\(state(s))"
         case let .transition(id, from, to, fields):

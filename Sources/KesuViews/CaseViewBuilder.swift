@@ -121,7 +121,7 @@ public struct CaseViewBuilder: Sendable {
         let choices = (pack.allowedValues(of: id) ?? []).map {
             FormFieldView.Choice(id: $0, name: pack.label(field: id, value: $0) ?? $0)
         }
-        return FormFieldView(id: id, name: def?.name ?? Self.builtInNames[id] ?? id, type: type, required: required, choices: choices)
+        return FormFieldView(id: id, name: Self.fieldName(id, pack: pack), type: type, required: required, choices: choices)
     }
 
     /// Names of the built-in fields (packs name their own in `fields:`).
@@ -133,8 +133,8 @@ public struct CaseViewBuilder: Sendable {
     ]
 
     /// A field's name as people read it: the pack's, or the built-in one.
-    public func fieldName(_ id: String, pack: RulePack) -> String {
-        pack.fields.first { $0.id == id }?.name ?? Self.builtInNames[id] ?? id
+    public static func fieldName(_ id: String, pack: RulePack) -> String {
+        pack.fields.first { $0.id == id }?.name ?? builtInNames[id] ?? id
     }
 
     func labels(_ fields: [String: String], pack: RulePack) -> [String: String] {

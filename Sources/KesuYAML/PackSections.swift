@@ -241,8 +241,11 @@ extension LoadSession {
         if type != .choice, m.has("values") {
             r.sink.error(m.keyLocation("values"), "field '\(id)' has values but is not of type choice")
         }
+        if type != .text, m.has("multiline") {
+            r.sink.error(m.keyLocation("multiline"), "field '\(id)' is multiline but not of type text")
+        }
         return FieldDef(id: id, name: m.string("name") ?? "", type: type, values: values, personal: m.bool("personal"),
-                        location: m.location)
+                        multiline: m.bool("multiline"), location: m.location)
     }
 
     // MARK: conditions, routing

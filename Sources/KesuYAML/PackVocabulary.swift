@@ -24,7 +24,7 @@ public enum PackVocabulary {
         "person": ["id", "name", "unit", "roles"],
         "category": ["id", "name", "kinds", "keywords"],
         "region": ["id", "name", "unit"],
-        "field": ["id", "name", "type", "values", "personal"],
+        "field": ["id", "name", "type", "values", "personal", "multiline"],
         // The long form of one condition of a `when:` (`category: {one_of: [a, b]}`).
         "condition": ["equals", "one_of", "not_one_of", "missing"],
         "route": ["id", "name", "when", "unit", "unit_from"],

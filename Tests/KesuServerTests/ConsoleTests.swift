@@ -183,6 +183,15 @@ struct ConsoleTests {
             #expect(cookie.contains("HttpOnly"))
             #expect(cookie.contains("SameSite=Lax"))
             #expect(!cookie.contains("Secure"))
+            // Behind TLS (--secure-cookies) the same cookie is Secure.
+            var tls = f.api.settings
+            tls.console.secureCookies = true
+            let secure = KesuAPI(rules: f.api.rules, settings: tls, logger: f.api.logger, now: f.api.now)
+            try await Application(router: secure.router(), logger: secure.logger).test(.router) { client in
+                let other = Browser(client)
+                _ = try await other.signIn("zhao_min", Self.password)
+                #expect(other.lastSetCookies.first { $0.hasPrefix("kesu_session=") }?.contains("Secure") == true)
+            }
             let home = try await b.get("/console/")
             #expect(home.status == 200 && home.text(id: "whoami")?.contains("赵敏") == true)
             let missing = try await b.get("/console/no/such/page")
@@ -314,6 +323,9 @@ struct ConsoleTests {
             let handler = browser()
             _ = try await handler.signIn("wang_lei", Self.password)
             #expect(try await handler.get("/console/").has(#"data-case="\#(number)""#))
+            // The pack's multiline fields (处理过程) get a text area, its short ones (经手人员) a line.
+            let answerForm = try await handler.get("/console/cases/\(number)/act/answer")
+            #expect(answerForm.has(#"<textarea id="field-process""#) && answerForm.has(#"<input id="field-handled_by""#))
             #expect(try await handler.act(number, "answer", ["handled_by": "wang_lei", "handled_at": "2026-10-12T15:00", "process": "核实", "result": "已补送"]).status == 303)
             // The review is the unit head's own step: on his list although the case is assigned to wang_lei.
             let unitHead = browser()
@@ -375,6 +387,8 @@ struct ConsoleTests {
             #expect(missing.status == 422)
             #expect(missing.has("请填写“"), "names the missing field")
             #expect(missing.has(#"value="送货""#), "keeps what was typed")
+            // The complaint's text gets a text area; a short built-in field a line.
+            #expect(form.has(#"<textarea id="field-description""#) && form.has(#"<input id="field-subject""#))
             let wrong = try await clerk.post("/console/intake", [
                 "csrf": form.csrf!, "channel": "fax", "kind": "complaint", "complainant_type": "retailer", "description": "送货晚了",
             ])

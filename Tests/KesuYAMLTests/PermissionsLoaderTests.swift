@@ -107,3 +107,17 @@ import Testing
         #expect(afterSales.state("plan_proposed")?.worklist == .approval)
     }
 }
+
+/// `multiline:` on text fields: the console's text areas come from the pack.
+@Suite struct MultilineFieldTests {
+    @Test func textFieldsMayBeMultilineOthersMayNot() throws {
+        let dir = try Fixture.write(["classify.yaml": Fixture.good["classify.yaml"]!
+            .replacingOccurrences(of: "{id: answer_text, name: 答复, type: text}", with: "{id: answer_text, name: 答复, type: text, multiline: true}")])
+        let pack = try RulePackLoader().load(directory: dir).pack
+        #expect(pack.fields.first { $0.id == "answer_text" }?.multiline == true)
+        #expect(pack.fields.first { $0.id == "fault" }?.multiline == false)
+        let bad = try Fixture.write(["classify.yaml": Fixture.good["classify.yaml"]!
+            .replacingOccurrences(of: "{id: answer_text, name: 答复, type: text}", with: "{id: answer_text, name: 答复, type: choice, values: [{id: a, name: A}], multiline: true}")])
+        #expect(Fixture.failures(bad).contains { $0.severity == .error && $0.message.contains("is multiline but not of type text") })
+    }
+}

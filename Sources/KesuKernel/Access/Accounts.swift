@@ -157,14 +157,16 @@ public struct Accounts: Sendable {
     }
 
     /// `kesu_` and 32 random bytes, base64url without padding (48 characters in all).
-    public static func newToken() -> String {
+    public static func newToken() -> String { tokenPrefix + randomSecret() }
+
+    /// 32 random bytes, base64url without padding (43 characters): tokens, session CSRF tokens, setup links.
+    public static func randomSecret() -> String {
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
-        let b64 = Data(bytes).base64EncodedString()
+        return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        return tokenPrefix + b64
     }
 
     /// The hex SHA-256 of a token's UTF-8: what the store keeps.
@@ -177,7 +179,8 @@ public struct Accounts: Sendable {
         return e
     }
 
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    /// Compares every byte, so timing says nothing about where two secrets differ.
+    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var diff: UInt8 = 0

@@ -266,13 +266,15 @@ public struct FieldDef: Sendable {
     public var values: [Choice]
     /// The complainant's personal data (like `complainant_name`): masked for viewers without `personal_data`.
     public var personal: Bool
+    /// Free text of several lines (an answer, a comment): forms give it a text area, not a line.
+    public var multiline: Bool
     public var location: SourceLocation
     public init(
         id: String, name: String, type: FieldType = .text, values: [Choice] = [], personal: Bool = false,
-        location: SourceLocation = .code()
+        multiline: Bool = false, location: SourceLocation = .code()
     ) {
         self.id = id; self.name = name; self.type = type; self.values = values; self.personal = personal
-        self.location = location
+        self.multiline = multiline; self.location = location
     }
 }
 

@@ -225,20 +225,10 @@ struct Console: Sendable {
         try await FormBody.read(request, limit: api.settings.maxBodyBytes)
     }
 
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count, !x.isEmpty else { return false }
-        var d: UInt8 = 0
-        for i in x.indices { d |= x[i] ^ y[i] }
-        return d == 0
-    }
+    /// An empty secret never matches (a form without its token).
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool { !a.isEmpty && Accounts.constantTimeEqual(a, b) }
 
-    static func randomToken() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    static func randomToken() -> String { Accounts.randomSecret() }
 
     // MARK: Chrome
 

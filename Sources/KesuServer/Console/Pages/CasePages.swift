@@ -23,7 +23,8 @@ extension Console {
             options = pack.units.map { Choice(id: $0.id, label: $0.name, selected: $0.id == value) }
         }
         if isSelect { options.insert(Choice(id: "", label: f.required ? "请选择" : "（不填）", selected: value == nil || value == ""), at: 0) }
-        let long = ["description", "process", "result", "reply", "review_comment", "callback_note"].contains(f.id)
+        // The complaint's own text, and the pack's fields declared `multiline: true` (answers, comments), get room to write.
+        let long = f.id == "description" || pack.fields.contains { $0.id == f.id && $0.multiline }
         return FieldControl(id: f.id, name: f.name, required: f.required, isSelect: isSelect, isTextarea: long && !isSelect,
                             isDatetime: f.type == "datetime", options: options, value: value ?? "",
                             hint: f.type == "datetime" ? "例如 2026-10-13 18:00" : nil)
@@ -62,7 +63,7 @@ extension Console {
 
     @Sendable func intakePage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
         guard mayRegister(reader) else { throw ConsoleError(.forbidden, "您的角色不受理登记投诉") }
-        let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake"), fields: intakeFields.map { control($0, value: nil) }, proposal: nil,
+        let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake"), fields: intakeFields.map { control($0, value: nil) },
                               earlier: [], showEarlier: false)
         return Self.html(pages.render(page, "intake"))
     }
@@ -81,7 +82,7 @@ extension Console {
             let note = proposed.map { "按关键词建议分类：\(engine.pack.label(field: "category", value: $0) ?? $0)" } ?? "内容中没有匹配的关键词，请手动选择分类。"
             let earlier = try await repeatCalls(phone: fields["complainant_phone"], before: api.now(), excluding: nil, reader)
             let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake", notice: note),
-                                  fields: defs.map { control($0, value: fields[$0.id]) }, proposal: proposed,
+                                  fields: defs.map { control($0, value: fields[$0.id]) },
                                   earlier: earlier, showEarlier: !earlier.isEmpty)
             return Self.html(pages.render(page, "intake"))
         }
@@ -91,7 +92,7 @@ extension Console {
             return Self.redirect("/console/cases/\(result.state.number)?done=intake")
         } catch let e as KesuError {
             let page = IntakePage(chrome: chrome("受理登记", reader, current: "intake", error: wording.message(e)),
-                                  fields: defs.map { control($0, value: fields[$0.id]) }, proposal: nil, earlier: [], showEarlier: false)
+                                  fields: defs.map { control($0, value: fields[$0.id]) }, earlier: [], showEarlier: false)
             return Self.html(pages.render(page, "intake"), status: .unprocessableContent)
         }
     }
@@ -132,15 +133,11 @@ extension Console {
         var order = intake.requires + intake.accepts
         for f in own.fields.map(\.id) where !order.contains(f) { order.append(f) }
         for k in v.fields.keys.sorted() where !order.contains(k) { order.append(k) }
+        let text = HistoryText(pack: own, zone: zone)
         let fields = order.compactMap { k -> CasePage.Field? in
             guard let raw = v.fields[k], !raw.isEmpty else { return nil }
-            var value = v.fieldLabels[k] ?? raw
-            if own.fields.first(where: { $0.id == k })?.type == .boolean { value = raw == "yes" ? "是" : raw == "no" ? "否" : raw }
-            if CaseField.kind(of: k) == .person || own.fields.first(where: { $0.id == k })?.type == .person { value = own.person(raw)?.name ?? raw }
-            if let d = ISO8601.parse(raw), own.fields.first(where: { $0.id == k })?.type == .datetime || CaseField.kind(of: k) == .datetime { value = time(d) }
-            return .init(id: k, name: b.fieldName(k, pack: own), value: value)
+            return .init(id: k, name: CaseViewBuilder.fieldName(k, pack: own), value: text.value(field: k, raw))
         }
-        let text = HistoryText(pack: own, zone: zone)
         let timeline = (v.events ?? []).reversed().map { e in
             CasePage.Entry(at: time(e.at.date), who: e.actorName == Event.systemActor ? "系统" : e.actorName,
                            what: text.reading(Event(at: e.at.date, actor: e.actor, ruleID: e.ruleID, packVersion: e.packVersion, body: e.body)),

@@ -7,9 +7,7 @@ import KesuViews
 struct ConsoleWording {
     let pack: RulePack
 
-    func fieldName(_ id: String) -> String {
-        pack.fields.first { $0.id == id }?.name ?? CaseViewBuilder.builtInNames[id] ?? id
-    }
+    func fieldName(_ id: String) -> String { CaseViewBuilder.fieldName(id, pack: pack) }
 
     func message(_ error: any Error) -> String {
         guard let e = error as? KesuError else { return APIError.from(error).message }

@@ -93,7 +93,6 @@ struct FieldControl {
 struct IntakePage {
     var chrome: Chrome
     var fields: [FieldControl]
-    var proposal: String?
     var earlier: [CasePage.Earlier]
     var showEarlier: Bool
 }
