@@ -93,6 +93,14 @@ struct Console: Sendable {
         g.post("cases/:number/extension-requests/decline", use: signedIn(declineExtensionPost))
         g.post("cases/:number/attachments", use: signedIn(uploadPost))
         g.get("cases/:number/attachments/:sha256", use: signedIn(download))
+        // Part 2 (issue 18): each area registers its own pages, in its own file under Pages/.
+        registerRulesDesk(g)
+        registerPackChanges(g)
+        registerAccess(g)
+        registerOutbox(g)
+        registerAppraisal(g)
+        registerPenalties(g)
+        registerQuarterly(g)
         // Any other address under /console: a page saying so, not the API's JSON.
         g.get("**", use: wrap { _, _ in throw ConsoleError(.notFound, "没有这个页面。请从菜单进入。") })
     }
@@ -246,7 +254,16 @@ struct Console: Sendable {
                                          : .init(href: "/console/callbacks", label: "回访", key: "callbacks"))
         }
         if p.seesAllCases { nav.append(.init(href: "/console/supervision", label: "督办", key: "supervision")) }
-        if p.has(.rulesAdmin) { nav.append(.init(href: "/console/logins", label: "登录账号", key: "logins")) }
+        if p.has(.rulesAdmin) {
+            nav.append(.init(href: "/console/rules", label: "规则", key: "rules"))
+            nav.append(.init(href: "/console/logins", label: "账号与权限", key: "logins"))
+            nav.append(.init(href: "/console/outbox", label: "外发通知", key: "outbox"))
+        }
+        if p.has(.reports) {
+            nav.append(.init(href: "/console/scores", label: "考核", key: "scores"))
+            nav.append(.init(href: "/console/penalties", label: "处罚", key: "penalties"))
+            nav.append(.init(href: "/console/quarterly", label: "报告", key: "quarterly"))
+        }
         for i in nav.indices { nav[i].current = nav[i].key == current }
         let unit = pack.unit(p.unit)?.name ?? p.unit
         let roles = p.roles.map(\.name).joined(separator: "、")

@@ -1,0 +1,6 @@
+import Hummingbird
+
+extension Console {
+    /// Pages for the quarterly summary and bulletin (reports).
+    func registerQuarterly(_ g: RouterGroup<KesuRequestContext>) {}
+}
