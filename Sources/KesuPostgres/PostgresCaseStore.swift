@@ -224,6 +224,17 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
         }
     }
 
+    public func events(caseIDs: [Int64], types: Set<String>) async throws -> [Event] {
+        let ids = Set(caseIDs).sorted(), types = types.sorted()
+        guard !ids.isEmpty, !types.isEmpty else { return [] }
+        return try await read("read events of \(ids.count) cases by type") { c in
+            let decoder = JSONDecoder()
+            return try await c.query(
+                "SELECT \(unescaped: PostgresRows.eventColumns) FROM events WHERE case_id = ANY(\(ids)) AND type = ANY(\(types)) ORDER BY case_id, seq",
+                logger: self.logger).collect().map { try PostgresRows.event($0, decoder: decoder) }
+        }
+    }
+
     public func numbers(caseIDs: [Int64]) async throws -> [Int64: String] {
         let ids = Set(caseIDs).sorted()
         guard !ids.isEmpty else { return [:] }

@@ -201,6 +201,19 @@ public final class SQLiteStore: CaseStore {
         }
     }
 
+    public func events(caseIDs: [Int64], types: Set<String>) async throws -> [Event] {
+        let ids = Set(caseIDs).sorted()
+        guard !ids.isEmpty, !types.isEmpty else { return [] }
+        // `+type`: the cases' own rows by primary key, not the type index over the whole store.
+        return try await read("read events of \(ids.count) cases by type") { db in
+            try Self.fetchEvents(db, sql: """
+                SELECT \(Self.eventColumns) FROM events
+                WHERE case_id IN (SELECT value FROM json_each(?)) AND +type IN (SELECT value FROM json_each(?))
+                ORDER BY case_id, seq
+                """, arguments: [Self.jsonArray(ids), Self.jsonStrings(types.sorted())])
+        }
+    }
+
     public func summary(caseID: Int64) async throws -> CaseSummary? {
         try await read("read case \(caseID)") { db in
             try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [caseID]).map(Self.summary)
@@ -571,6 +584,9 @@ public final class SQLiteStore: CaseStore {
     /// Ids as one JSON array argument, read with `json_each`: the statement text (and its cached
     /// plan) stays the same for any number of ids.
     static func jsonArray(_ ids: [Int64]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
+    static func jsonStrings(_ texts: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(texts)) ?? Data("[]".utf8), as: UTF8.self)
+    }
 
     static let eventColumns = "case_id, seq, at, actor, rule_id, pack_version, body"
 

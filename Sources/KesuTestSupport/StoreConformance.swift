@@ -521,6 +521,11 @@ extension StoreConformance {
         try expectEqual(try await store.events(caseIDs: []), [], "no ids")
         try expectEqual(try await store.events(caseIDs: [999_999]), [], "an unknown id reads nothing")
         try expectEqual(try await store.events(caseIDs: [b.id]).map(\.seq), [1, 2], "an appended event is read with its case")
+        try expectEqual(try await store.events(caseIDs: [c.id, a.id, b.id], types: ["routed", "assigned"]),
+                        expected.filter { ["routed", "assigned"].contains($0.type) }, "only the types asked for, in case and sequence order")
+        try expectEqual(try await store.events(caseIDs: all, types: ["intake"]).map(\.caseID), all, "one intake per case")
+        try expectEqual(try await store.events(caseIDs: all, types: []), [], "no types")
+        try expectEqual(try await store.events(caseIDs: [], types: ["intake"]), [], "no ids, by type")
 
         try expectEqual(try await store.caseIDs(eventTypes: ["routed"], occurredFrom: t0, to: t0 + 10 * day), [a.id, b.id],
                         "cases with the type in the range, ascending, each once")

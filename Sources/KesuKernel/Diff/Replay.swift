@@ -171,11 +171,32 @@ public struct CaseDifference: Sendable, Equatable, Codable {
 
 }
 
-/// `rules diff --replay`: every stored case (optionally opened in a window) replayed from its
+/// Which cases `rules diff --replay` replays: every case in the window, or only those the change can
+/// reach (`ReplayReach`); both give the same differences.
+public enum ReplayScope: String, Sendable, Codable { case all, affected }
+
+/// How far a replay is: `done` of `total`. With scope `affected` the run first screens the window's
+/// cases (`total` = cases in the window), then replays those selected (`total` = cases selected),
+/// so `done` starts again from 0 once, when the replay begins.
+public struct ReplayProgress: Sendable, Equatable {
+    public var done: Int
+    public var total: Int
+    public init(done: Int, total: Int) { self.done = done; self.total = total }
+}
+
+/// `rules diff --replay`: the stored cases (optionally those opened in a window) replayed from their
 /// own commands under the old and the new pack, and the cases that would come out differently.
 public struct ReplayReport: Sendable, Codable {
+    /// Cases in the window.
+    public var considered: Int = 0
+    /// Cases replayed under both packs (all considered, or those the change can reach).
     public var examined: Int = 0
+    public var scope: ReplayScope = .all
+    /// Why these cases were replayed, one English line ("routing changed only: 312 of 100000 cases route differently").
+    public var selectionReason: String = ""
     public var differences: [CaseDifference] = []
+    public init() {}
+
     public var byKind: [String: Int] {
         var out: [String: Int] = [:]
         for d in differences { for k in d.kinds { out[k.rawValue, default: 0] += 1 } }
@@ -188,32 +209,150 @@ public struct ReplayReport: Sendable, Codable {
         return out
     }
 
+    /// Replays the cases opened in `[openedFrom, openedBefore)` (all when nil), in listing order (newest
+    /// first), on `workers` concurrent tasks; the differences come in that order whatever `workers` is.
+    /// Checks for cancellation between cases (throws `CancellationError`); reports progress at least
+    /// every 1% or 200 cases.
     public static func run(
         store: any CaseStore, old: RulePack, new: RulePack, openedFrom: Date? = nil, openedBefore: Date? = nil,
-        horizon: Date, time: @escaping (Date) -> String, progress: (Int) -> Void = { _ in }
+        horizon: Date, time: @escaping (Date) -> String, scope: ReplayScope = .all,
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: @escaping @Sendable (ReplayProgress) -> Void = { _ in }
     ) async throws -> ReplayReport {
+        let workers = max(1, workers)
+        var report = ReplayReport()
+        report.scope = scope
+        let window = try await listing(store, openedFrom: openedFrom, openedBefore: openedBefore)
+        report.considered = window.count
+        var chosen = window
+        if scope == .affected {
+            let reach = try ReplayReach(old: old, new: new)
+            if !reach.everything.isEmpty {
+                report.selectionReason = "\(reach.summary) changed: every case replayed (\(window.count))"
+                progress(ReplayProgress(done: window.count, total: window.count))
+            } else if reach.isEmpty {
+                chosen = []
+                report.selectionReason = "nothing in effect changed: none of \(window.count) cases can differ"
+                progress(ReplayProgress(done: window.count, total: window.count))
+            } else {
+                chosen = try await screen(window, reach: reach, store: store, workers: workers, progress: progress)
+                let only = reach.routing && reach.clocks.isEmpty && reach.transitions.isEmpty
+                report.selectionReason = only
+                    ? "routing changed only: \(chosen.count) of \(window.count) cases route differently"
+                    : "\(reach.summary) changed: \(chosen.count) of \(window.count) cases \(reach.routing ? "route differently or " : "")take a transition that reaches \(reach.clocks.isEmpty && !reach.outcomes.isEmpty ? "a changed scoring rule" : "a changed clock or scoring rule")"
+            }
+        } else {
+            report.selectionReason = "every case replayed (\(window.count))"
+        }
+        report.examined = chosen.count
+        report.differences = try await replay(chosen, store: store, old: old, new: new, horizon: horizon, time: time,
+                                              workers: workers, progress: progress)
+        return report
+    }
+
+    /// Every case in the window, newest first: ids and numbers only, in large pages.
+    static func listing(_ store: any CaseStore, openedFrom: Date?, openedBefore: Date?) async throws -> [(id: Int64, number: String)] {
+        var out: [(id: Int64, number: String)] = []
+        let page = 5_000
+        while true {
+            try Task.checkCancellation()
+            let cases = try await store.list(CaseQuery(openedFrom: openedFrom, openedBefore: openedBefore, limit: page, offset: out.count))
+            out += cases.map { ($0.id, $0.number) }
+            if cases.count < page { return out }
+        }
+    }
+
+    /// How often to report: every 1% of `total`, at least every 200 cases.
+    static func step(_ total: Int) -> Int { max(1, min(200, total / 100)) }
+
+    /// The cases the reach can touch, in the window's order. Reads only the commands' events, 1,000 cases at a time.
+    static func screen(
+        _ window: [(id: Int64, number: String)], reach: ReplayReach, store: any CaseStore, workers: Int,
+        progress: @escaping @Sendable (ReplayProgress) -> Void
+    ) async throws -> [(id: Int64, number: String)] {
+        var out: [(id: Int64, number: String)] = []
+        let every = step(window.count)
+        var done = 0, reported = 0
+        progress(ReplayProgress(done: 0, total: window.count))
+        for start in stride(from: 0, to: window.count, by: 1_000) {
+            try Task.checkCancellation()
+            let batch = Array(window[start..<min(start + 1_000, window.count)])
+            var byCase: [Int64: [Event]] = [:]
+            for e in try await store.events(caseIDs: batch.map(\.id), types: ReplayReach.commandTypes) { byCase[e.caseID, default: []].append(e) }
+            let histories = batch.map { byCase[$0.id] ?? [] }
+            // Each worker screens a slice; the flags come back by position.
+            let slice = (histories.count + workers - 1) / workers
+            let hits = try await withThrowingTaskGroup(of: (Int, [Bool]).self) { group in
+                for w in 0..<workers where w * slice < histories.count {
+                    let part = Array(histories[(w * slice)..<min((w + 1) * slice, histories.count)])
+                    group.addTask {
+                        var flags: [Bool] = []
+                        for h in part {
+                            try Task.checkCancellation()
+                            flags.append(reach.reaches(h))
+                        }
+                        return (w, flags)
+                    }
+                }
+                var flags = [[Bool]](repeating: [], count: workers)
+                for try await (w, f) in group { flags[w] = f }
+                return flags.flatMap { $0 }
+            }
+            for (c, hit) in zip(batch, hits) where hit { out.append(c) }
+            done += batch.count
+            if done - reported >= every || done == window.count { progress(ReplayProgress(done: done, total: window.count)); reported = done }
+        }
+        return out
+    }
+
+    /// Replays the chosen cases under both packs, `workers` at a time, 200 histories read at once.
+    static func replay(
+        _ chosen: [(id: Int64, number: String)], store: any CaseStore, old: RulePack, new: RulePack, horizon: Date,
+        time: (Date) -> String, workers: Int, progress: @escaping @Sendable (ReplayProgress) -> Void
+    ) async throws -> [CaseDifference] {
         let oldReplay = CaseReplayer(pack: old), newReplay = CaseReplayer(pack: new)
         let calendar = try BusinessCalendar(old.calendar)
-        var report = ReplayReport()
-        var offset = 0
-        let page = 500
-        while true {
-            let cases = try await store.list(CaseQuery(openedFrom: openedFrom, openedBefore: openedBefore, limit: page, offset: offset))
-            if cases.isEmpty { break }
-            offset += cases.count
-            for c in cases {
-                let commands = CaseCommand.recover(from: try await store.events(caseID: c.id), calendar: calendar)
-                let a = try await oldReplay.replay(commands, until: horizon)
-                let b = try await newReplay.replay(commands, until: horizon)
-                report.examined += 1
+        var out: [CaseDifference] = []
+        let every = step(chosen.count)
+        var done = 0, reported = 0
+        progress(ReplayProgress(done: 0, total: chosen.count))
+        let batchSize = 200
+        for start in stride(from: 0, to: chosen.count, by: batchSize) {
+            try Task.checkCancellation()
+            let batch = Array(chosen[start..<min(start + batchSize, chosen.count)])
+            var byCase: [Int64: [Event]] = [:]
+            for e in try await store.events(caseIDs: batch.map(\.id)) { byCase[e.caseID, default: []].append(e) }
+            let commands = batch.map { CaseCommand.recover(from: byCase[$0.id] ?? [], calendar: calendar) }
+            var outcomes = [(ReplayOutcome, ReplayOutcome)?](repeating: nil, count: batch.count)
+            try await withThrowingTaskGroup(of: (Int, ReplayOutcome, ReplayOutcome).self) { group in
+                var next = 0
+                func add() {
+                    let i = next, c = commands[i]
+                    next += 1
+                    group.addTask {
+                        try Task.checkCancellation()
+                        let a = try await oldReplay.replay(c, until: horizon)
+                        let b = try await newReplay.replay(c, until: horizon)
+                        return (i, a, b)
+                    }
+                }
+                while next < min(workers, batch.count) { add() }
+                while let (i, a, b) = try await group.next() {
+                    outcomes[i] = (a, b)
+                    done += 1
+                    if done - reported >= every || done == chosen.count { progress(ReplayProgress(done: done, total: chosen.count)); reported = done }
+                    try Task.checkCancellation()
+                    if next < batch.count { add() }
+                }
+            }
+            for (c, pair) in zip(batch, outcomes) {
+                guard let (a, b) = pair else { continue }
                 let changes = CaseDifference.compare(a, b, time: time)
                 if !changes.isEmpty {
-                    report.differences.append(CaseDifference(caseID: c.id, number: c.number, oldUnit: a.handlingUnit,
-                                                             newUnit: b.handlingUnit, changes: changes))
+                    out.append(CaseDifference(caseID: c.id, number: c.number, oldUnit: a.handlingUnit, newUnit: b.handlingUnit, changes: changes))
                 }
-                progress(report.examined)
             }
         }
-        return report
+        return out
     }
 }

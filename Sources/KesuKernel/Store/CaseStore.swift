@@ -162,6 +162,9 @@ public protocol CaseStore: Sendable {
     /// The events of several cases in one read, in case and sequence order (reports fold many
     /// histories; one read per case would cost a round trip each).
     func events(caseIDs: [Int64]) async throws -> [Event]
+    /// The events of these types of several cases in one read, in case and sequence order: what a
+    /// replay's screen needs (the commands: intakes, transitions, extensions) without the rest.
+    func events(caseIDs: [Int64], types: Set<String>) async throws -> [Event]
     func summary(caseID: Int64) async throws -> CaseSummary?
     /// The numbers of these cases, by id (unknown ids are left out): one read for a report's line items.
     func numbers(caseIDs: [Int64]) async throws -> [Int64: String]
@@ -233,6 +236,12 @@ public protocol CaseStore: Sendable {
 }
 
 extension CaseStore {
+    /// Reads every event and keeps those of the types asked for; the stores filter in their query instead.
+    public func events(caseIDs: [Int64], types: Set<String>) async throws -> [Event] {
+        guard !types.isEmpty else { return [] }
+        return try await events(caseIDs: caseIDs).filter { types.contains($0.type) }
+    }
+
     /// Appends without notifications.
     public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary) async throws {
         try await append(caseID: caseID, expectedVersion: expectedVersion, events: events, summary: summary, outbox: [])

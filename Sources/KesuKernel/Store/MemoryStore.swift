@@ -72,6 +72,9 @@ public actor MemoryStore: CaseStore {
 
     public func events(caseID: Int64) async throws -> [Event] { history[caseID] ?? [] }
     public func events(caseIDs: [Int64]) async throws -> [Event] { Set(caseIDs).sorted().flatMap { history[$0] ?? [] } }
+    public func events(caseIDs: [Int64], types: Set<String>) async throws -> [Event] {
+        Set(caseIDs).sorted().flatMap { (history[$0] ?? []).filter { types.contains($0.type) } }
+    }
     public func summary(caseID: Int64) async throws -> CaseSummary? { cases[caseID] }
     public func numbers(caseIDs: [Int64]) async throws -> [Int64: String] {
         var out: [Int64: String] = [:]
