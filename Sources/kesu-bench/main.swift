@@ -26,6 +26,8 @@ struct Options {
     var quarter = "2026Q3"
     var reuse = false
     var httpSeconds = 10
+    var scope: String?
+    var workers: Int?
 
     init(_ args: [String]) throws {
         var it = args.makeIterator()
@@ -40,7 +42,9 @@ struct Options {
         }
         while let a = it.next() {
             switch a {
-            case "generate", "all", "postgres", "report", "intake", "calendar", "console": command = a
+            case "generate", "all", "postgres", "report", "intake", "calendar", "console", "replay": command = a
+            case "--scope": scope = try value(a)
+            case "--workers": workers = try int(a)
             case "--quarter": quarter = try value(a)
             case "--url": url = try value(a)
             case "--quick": quick = true
@@ -63,6 +67,7 @@ struct Options {
                            kesu-bench report --db FILE [--quarter 2026Q3]
                            kesu-bench calendar --db FILE             (adopting a new holiday calendar: the re-plan pass)
                            kesu-bench console --db FILE [--http-seconds N]  (the web console's queue, search and case page; a copy of FILE)
+                           kesu-bench replay --db FILE [--workers N]   (rules diff --replay of a routing edit: every case, then only those it reaches)
                            kesu-bench postgres --url postgres://user@host:port/db [--intakes N] [--quick]
                     """)
                 exit(0)
@@ -421,6 +426,7 @@ do {
     case "report": try await reportOnly(o)
     case "calendar": try await calendarOnly(o)
     case "console": try await consoleOnly(o)
+    case "replay": try await replayOnly(o)
     default: try await bench(o)
     }
 } catch {

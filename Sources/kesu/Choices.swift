@@ -8,6 +8,7 @@ import Logging
 
 extension PenaltyAppealOutcome: ExpressibleByArgument {}
 extension ScoreExport.Language: ExpressibleByArgument {}
+extension ReplayScope: ExpressibleByArgument {}
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 extension ScoreSubject.Kind: ExpressibleByArgument {

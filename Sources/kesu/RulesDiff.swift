@@ -13,10 +13,12 @@ struct RulesDiff: KesuCommand {
         abstract: "What changes between two packs; with --replay, which stored cases would come out differently.",
         discussion: """
             OLD and NEW are pack folders, or @VERSION (a prefix of a version listed by `kesu rules history`) \
-            for the sources the store kept. With --replay every case in --db (optionally only those opened in \
-            [--since, --until)) is replayed from its own commands under both packs, on a private in-memory \
+            for the sources the store kept. With --replay the cases in --db (optionally only those opened in \
+            [--since, --until)) are replayed from their own commands under both packs, on a private in-memory \
             store, sweeping up to --now; the report lists cases whose handling unit, due times, reminders, \
-            escalations, violations, points, final state or accepted commands differ. Exits 0 whatever it finds.
+            escalations, violations, points, final state or accepted commands differ. --scope affected (the \
+            default) replays only the cases the change can reach (a changed route, clock, ladder or scoring \
+            rule) and says why; --scope all replays every case. Both list the same cases. Exits 0 whatever it finds.
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The old pack: a folder, or @VERSION from the store.") var old: String
@@ -25,6 +27,7 @@ struct RulesDiff: KesuCommand {
     @Option(help: "Only cases opened on or after (YYYY-MM-DD or ISO-8601).") var since: String?
     @Option(help: "Only cases opened before (YYYY-MM-DD or ISO-8601).") var until: String?
     @Option(help: "List at most this many changed cases (counts cover all).") var limit = 200
+    @Option(help: "Which cases --replay replays: affected (those the change can reach) or all.") var scope: ReplayScope = .affected
 
     func run() async throws {
         try await guarded(global) {
@@ -41,7 +44,7 @@ struct RulesDiff: KesuCommand {
                 let store = try SQLiteStore(path: db)
                 report = try await ReplayReport.run(
                     store: store, old: a.pack, new: b.pack, openedFrom: try day(since, "since", calendar),
-                    openedBefore: try day(until, "until", calendar), horizon: try global.currentTime(), time: time)
+                    openedBefore: try day(until, "until", calendar), horizon: try global.currentTime(), time: time, scope: scope)
                 // A new holiday calendar re-plans running clocks when it is put in force (cases pinned to older packs
                 // too): list beforehand which due times move.
                 if a.pack.calendar.daysFingerprint != b.pack.calendar.daysFingerprint {
@@ -101,7 +104,9 @@ struct RulesDiff: KesuCommand {
             for d in c.details { out.append("      \(d)") }
         }
         guard let report else { return out.joined(separator: "\n") }
-        out.append("\nreplay: \(report.examined) cases replayed under both packs; \(report.differences.count) would come out differently")
+        let replayed = report.examined == report.considered ? "\(report.examined)" : "\(report.examined) of \(report.considered)"
+        out.append("\nreplay: \(replayed) cases replayed under both packs; \(report.differences.count) would come out differently")
+        out.append("  selection: \(report.selectionReason)")
         if !report.differences.isEmpty {
             out.append("  by kind: " + report.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             out.append("  by unit: " + report.byUnit.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
@@ -132,7 +137,8 @@ struct RulesDiff: KesuCommand {
         ]
         if let report {
             out["replay"] = .object([
-                "examined": .int(report.examined), "changed": .int(report.differences.count),
+                "considered": .int(report.considered), "examined": .int(report.examined), "changed": .int(report.differences.count),
+                "scope": .string(report.scope.rawValue), "selection": .string(report.selectionReason),
                 "by_kind": .object(report.byKind.mapValues(JSON.int)), "by_unit": .object(report.byUnit.mapValues(JSON.int)),
                 "cases": .array(report.differences.map { d in
                     .object(["number": .string(d.number), "old_unit": .opt(d.oldUnit), "new_unit": .opt(d.newUnit),

@@ -63,7 +63,11 @@ import Testing
         #expect(changes.count == 2, "only the two edits: \(changes)")
 
         let replay = try #require(r.json["replay"] as? [String: Any])
-        #expect(replay["examined"] as? Int == 6)
+        // Only the cases the edits reach are replayed: c3 and c6 route differently, c3 and c5 were dispatched (the answer clock).
+        #expect(replay["considered"] as? Int == 6)
+        #expect(replay["examined"] as? Int == 3)
+        #expect(replay["scope"] as? String == "affected")
+        #expect(replay["selection"] as? String == "routing, clock answer changed: 3 of 6 cases route differently or take a transition that reaches a changed clock or scoring rule")
         let cases = replay["cases"] as? [[String: Any]] ?? []
         #expect(Set(cases.compactMap { $0["number"] as? String }) == [c3, c5, c6], "\(cases)")
         func kinds(_ n: String) -> Set<String> { Set(cases.first { $0["number"] as? String == n }?["kinds"] as? [String] ?? []) }
@@ -84,7 +88,13 @@ import Testing
         #expect(try cli.run(["list", "--json"], rules: old).json["total"] as? Int == 6)
 
         let text = try cli.run(["rules", "diff", old, new, "--replay"], rules: old, now: "2026-10-13T09:00:00+08:00")
-        #expect(text.stdout.contains("6 cases replayed under both packs; 3 would come out differently"))
+        #expect(text.stdout.contains("3 of 6 cases replayed under both packs; 3 would come out differently"))
+        #expect(text.stdout.contains("selection: routing, clock answer changed: 3 of 6 cases"))
+        // Every case replayed: the same cases differ.
+        let all = try cli.run(["rules", "diff", old, new, "--replay", "--scope", "all", "--json"], rules: old, now: "2026-10-13T09:00:00+08:00")
+        let allReplay = try #require(all.json["replay"] as? [String: Any])
+        #expect(allReplay["examined"] as? Int == 6 && allReplay["scope"] as? String == "all")
+        #expect(Set((allReplay["cases"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }) == [c3, c5, c6])
         #expect(text.stdout.contains("handling unit: county_a (R4a-settlement-county) → finance (R4b-settlement)"))
         #expect(text.stdout.contains("the store was not modified"))
     }

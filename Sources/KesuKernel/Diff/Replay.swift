@@ -69,16 +69,19 @@ public struct ReplayOutcome: Sendable, Equatable, Codable {
 public struct CaseReplayer: Sendable {
     public let pack: RulePack
     public let scorer: any Scorer
+    /// Built once: every replay plans with it.
+    let planner: Planner?
 
     public init(pack: RulePack, scorer: any Scorer = PointsScorer()) {
         self.pack = pack; self.scorer = scorer
+        planner = try? Planner(pack: pack, scorer: scorer)
     }
 
     /// Runs the commands in order, sweeping before each and once more at `horizon`, as the
     /// scheduled sweep would have.
     public func replay(_ commands: [CaseCommand], until horizon: Date) async throws -> ReplayOutcome {
         let store = MemoryStore()
-        let engine = try Engine(pack: pack, store: store, scorer: scorer)
+        let engine = try planner.map { Engine(planner: $0, store: store) } ?? Engine(pack: pack, store: store, scorer: scorer)
         var outcome = ReplayOutcome()
         var number: String?
         for command in commands {
@@ -262,97 +265,110 @@ public struct ReplayReport: Sendable, Codable {
         }
     }
 
-    /// How often to report: every 1% of `total`, at least every 200 cases.
-    static func step(_ total: Int) -> Int { max(1, min(200, total / 100)) }
+    /// Runs `work` on chunks `0..<count`, at most `workers` at a time; the results in chunk order.
+    static func concurrently<T: Sendable>(
+        _ count: Int, workers: Int, _ work: @escaping @Sendable (Int) async throws -> T
+    ) async throws -> [T] {
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            var results = [T?](repeating: nil, count: count)
+            var next = 0
+            func add() {
+                let i = next
+                next += 1
+                group.addTask { (i, try await work(i)) }
+            }
+            while next < min(workers, count) { add() }
+            while let (i, r) = try await group.next() {
+                results[i] = r
+                try Task.checkCancellation()
+                if next < count { add() }
+            }
+            return results.map { $0! }
+        }
+    }
 
-    /// The cases the reach can touch, in the window's order. Reads only the commands' events, 1,000 cases at a time.
+    /// The cases the reach can touch, in the window's order. Reads only the commands' events, 500 cases at a
+    /// time, on `workers` tasks (reading and screening overlap).
     static func screen(
         _ window: [(id: Int64, number: String)], reach: ReplayReach, store: any CaseStore, workers: Int,
         progress: @escaping @Sendable (ReplayProgress) -> Void
     ) async throws -> [(id: Int64, number: String)] {
-        var out: [(id: Int64, number: String)] = []
-        let every = step(window.count)
-        var done = 0, reported = 0
-        progress(ReplayProgress(done: 0, total: window.count))
-        for start in stride(from: 0, to: window.count, by: 1_000) {
-            try Task.checkCancellation()
-            let batch = Array(window[start..<min(start + 1_000, window.count)])
+        let ids = window.map(\.id), chunk = 500
+        let counter = ProgressCounter(total: ids.count, report: progress)
+        // A routing change needs the intakes and transitions; a clock, the extensions too.
+        let types: Set<String> = reach.clocks.isEmpty ? ["intake", "transition"] : ReplayReach.commandTypes
+        let hits = try await concurrently((ids.count + chunk - 1) / chunk, workers: workers) { k in
+            let part = Array(ids[(k * chunk)..<min((k + 1) * chunk, ids.count)])
             var byCase: [Int64: [Event]] = [:]
-            for e in try await store.events(caseIDs: batch.map(\.id), types: ReplayReach.commandTypes) { byCase[e.caseID, default: []].append(e) }
-            let histories = batch.map { byCase[$0.id] ?? [] }
-            // Each worker screens a slice; the flags come back by position.
-            let slice = (histories.count + workers - 1) / workers
-            let hits = try await withThrowingTaskGroup(of: (Int, [Bool]).self) { group in
-                for w in 0..<workers where w * slice < histories.count {
-                    let part = Array(histories[(w * slice)..<min((w + 1) * slice, histories.count)])
-                    group.addTask {
-                        var flags: [Bool] = []
-                        for h in part {
-                            try Task.checkCancellation()
-                            flags.append(reach.reaches(h))
-                        }
-                        return (w, flags)
-                    }
-                }
-                var flags = [[Bool]](repeating: [], count: workers)
-                for try await (w, f) in group { flags[w] = f }
-                return flags.flatMap { $0 }
+            for e in try await store.events(caseIDs: part, types: types) { byCase[e.caseID, default: []].append(e) }
+            var flags: [Bool] = []
+            for id in part {
+                try Task.checkCancellation()
+                flags.append(reach.reaches(byCase[id] ?? []))
+                counter.add()
             }
-            for (c, hit) in zip(batch, hits) where hit { out.append(c) }
-            done += batch.count
-            if done - reported >= every || done == window.count { progress(ReplayProgress(done: done, total: window.count)); reported = done }
+            return flags
         }
-        return out
+        return zip(window, hits.flatMap { $0 }).filter(\.1).map(\.0)
     }
 
-    /// Replays the chosen cases under both packs, `workers` at a time, 200 histories read at once.
+    /// Replays the chosen cases under both packs on `workers` tasks, each reading and replaying a few cases at a time.
     static func replay(
         _ chosen: [(id: Int64, number: String)], store: any CaseStore, old: RulePack, new: RulePack, horizon: Date,
         time: (Date) -> String, workers: Int, progress: @escaping @Sendable (ReplayProgress) -> Void
     ) async throws -> [CaseDifference] {
         let oldReplay = CaseReplayer(pack: old), newReplay = CaseReplayer(pack: new)
         let calendar = try BusinessCalendar(old.calendar)
-        var out: [CaseDifference] = []
-        let every = step(chosen.count)
-        var done = 0, reported = 0
-        progress(ReplayProgress(done: 0, total: chosen.count))
-        let batchSize = 200
-        for start in stride(from: 0, to: chosen.count, by: batchSize) {
-            try Task.checkCancellation()
-            let batch = Array(chosen[start..<min(start + batchSize, chosen.count)])
+        let ids = chosen.map(\.id)
+        let chunk = max(1, min(25, ids.count / (workers * 8)))
+        let counter = ProgressCounter(total: ids.count, report: progress)
+        // Only the pairs that differ come back: a full replay keeps no outcome of a case that did not change.
+        let differing = try await concurrently((ids.count + chunk - 1) / chunk, workers: workers) { k in
+            let range = (k * chunk)..<min((k + 1) * chunk, ids.count)
             var byCase: [Int64: [Event]] = [:]
-            for e in try await store.events(caseIDs: batch.map(\.id)) { byCase[e.caseID, default: []].append(e) }
-            let commands = batch.map { CaseCommand.recover(from: byCase[$0.id] ?? [], calendar: calendar) }
-            var outcomes = [(ReplayOutcome, ReplayOutcome)?](repeating: nil, count: batch.count)
-            try await withThrowingTaskGroup(of: (Int, ReplayOutcome, ReplayOutcome).self) { group in
-                var next = 0
-                func add() {
-                    let i = next, c = commands[i]
-                    next += 1
-                    group.addTask {
-                        try Task.checkCancellation()
-                        let a = try await oldReplay.replay(c, until: horizon)
-                        let b = try await newReplay.replay(c, until: horizon)
-                        return (i, a, b)
-                    }
-                }
-                while next < min(workers, batch.count) { add() }
-                while let (i, a, b) = try await group.next() {
-                    outcomes[i] = (a, b)
-                    done += 1
-                    if done - reported >= every || done == chosen.count { progress(ReplayProgress(done: done, total: chosen.count)); reported = done }
-                    try Task.checkCancellation()
-                    if next < batch.count { add() }
-                }
+            for e in try await store.events(caseIDs: Array(ids[range])) { byCase[e.caseID, default: []].append(e) }
+            var out: [(Int, ReplayOutcome, ReplayOutcome)] = []
+            for i in range {
+                try Task.checkCancellation()
+                let commands = CaseCommand.recover(from: byCase[ids[i]] ?? [], calendar: calendar)
+                let a = try await oldReplay.replay(commands, until: horizon)
+                let b = try await newReplay.replay(commands, until: horizon)
+                if a != b { out.append((i, a, b)) }
+                counter.add()
             }
-            for (c, pair) in zip(batch, outcomes) {
-                guard let (a, b) = pair else { continue }
-                let changes = CaseDifference.compare(a, b, time: time)
-                if !changes.isEmpty {
-                    out.append(CaseDifference(caseID: c.id, number: c.number, oldUnit: a.handlingUnit, newUnit: b.handlingUnit, changes: changes))
-                }
+            return out
+        }
+        var out: [CaseDifference] = []
+        for (i, a, b) in differing.flatMap({ $0 }) {
+            let changes = CaseDifference.compare(a, b, time: time)
+            if !changes.isEmpty {
+                out.append(CaseDifference(caseID: chosen[i].id, number: chosen[i].number, oldUnit: a.handlingUnit, newUnit: b.handlingUnit, changes: changes))
             }
         }
         return out
+    }
+}
+
+/// Counts cases done across tasks and reports every 1% of the total, at least every 200 cases, and at the end.
+final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0, reported = 0
+    let total: Int, every: Int
+    let report: @Sendable (ReplayProgress) -> Void
+
+    init(total: Int, report: @escaping @Sendable (ReplayProgress) -> Void) {
+        self.total = total; self.report = report
+        every = max(1, min(200, total / 100))
+        report(ReplayProgress(done: 0, total: total))
+    }
+
+    func add() {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        if done - reported >= every || done == total {
+            reported = done
+            report(ReplayProgress(done: done, total: total))
+        }
     }
 }

@@ -133,36 +133,69 @@ public struct ReplayReach: Sendable {
         return routing && routesDifferently(events)
     }
 
-    /// Follows the commands under the old pack and asks both routing tables wherever it routes. A refused
-    /// command changes nothing, as in the replay; the fields asked about are those the router would see.
+    /// Whether both routing tables decide alike wherever the case is routed under the old pack.
     func routesDifferently(_ events: [Event]) -> Bool {
-        let planner = oldPlanner, pack = oldPlanner.pack
-        func differ(_ fields: [String: String]) -> Bool {
-            let a = planner.router.route(fields), b = newRouter.route(fields)
-            return a?.unit != b?.unit || a?.ruleID != b?.ruleID
+        events.allSatisfy { $0.packVersion == oldPlanner.pack.version } ? storedRoutesDifferently(events) : followedRoutesDifferently(events)
+    }
+
+    func differ(_ fields: [String: String]) -> Bool {
+        let a = oldPlanner.router.decide(fields), b = newRouter.decide(fields)
+        return a?.unit != b?.unit || a?.ruleID != b?.ruleID
+    }
+
+    /// Every command was planned by the old pack itself: its replay takes them all, the same way, so the
+    /// fields at each routing point are those the stored events give (a refused command was never stored).
+    func storedRoutesDifferently(_ events: [Event]) -> Bool {
+        let pack = oldPlanner.pack
+        var fields: [String: String] = [:]
+        for e in events {
+            switch e.body {
+            case let .intake(_, _, given):
+                fields = given
+                if pack.procedure.intake.route, differ(fields) { return true }
+            case let .transition(id, _, _, given):
+                for (k, v) in given { fields[k] = v.isEmpty ? nil : v }
+                if given["handling_unit"] == nil, pack.transition(id)?.route == true, differ(fields) { return true }
+            default:
+                continue
+            }
         }
+        return false
+    }
+
+    /// Follows the commands under the old pack (history written under other rules) and asks both routing
+    /// tables wherever it routes. A refused command changes nothing, as in the replay; the fields asked about
+    /// are those the router would see.
+    func followedRoutesDifferently(_ events: [Event]) -> Bool {
+        let planner = oldPlanner, pack = oldPlanner.pack
         var state: CaseState?
         for e in events {
             switch e.body {
             case let .intake(_, _, given):
                 guard state == nil else { continue }
                 let intake = pack.procedure.intake
-                if intake.route, let fields = try? planner.checkFields(given, requires: intake.requires, accepts: intake.accepts,
-                                                                         step: "intake", current: [:]), differ(fields) {
-                    return true
+                guard let planned = try? planner.planIntake(fields: given, by: e.actor, at: e.at) else {
+                    // Refused: perhaps by the old table (no rule matched) where the new one would route.
+                    if intake.route, let fields = try? planner.checkFields(given, requires: intake.requires, accepts: intake.accepts,
+                                                                             step: "intake", current: [:]), differ(fields) { return true }
+                    return false
                 }
-                guard let planned = try? planner.planIntake(fields: given, by: e.actor, at: e.at) else { return false }
                 var s = CaseState()
                 for p in planned.events { s.apply(p) }
+                if intake.route, differ(s.fields) { return true }
                 state = s
             case let .transition(id, _, _, given):
-                guard var s = state else { continue }
-                if let t = pack.transition(id), t.route,
-                   let fields = try? planner.checkFields(given, requires: t.requires, accepts: t.accepts, step: t.id, current: s.fields),
-                   fields["handling_unit"] == nil, differ(s.fields.merging(fields) { $1 }) {
-                    return true
+                guard var s = state, let t = pack.transition(id) else { continue }
+                guard let planned = try? planner.planTransition(id, fields: given, on: s, by: e.actor, at: e.at) else {
+                    if t.route, let fields = try? planner.checkFields(given, requires: t.requires, accepts: t.accepts, step: t.id, current: s.fields),
+                       fields["handling_unit"] == nil, differ(s.fields.merging(fields) { $1 }) { return true }
+                    continue
                 }
-                guard let planned = try? planner.planTransition(id, fields: given, on: s, by: e.actor, at: e.at) else { continue }
+                var checked: [String: String] = [:]
+                for p in planned {
+                    if case let .transition(_, _, _, f) = p.body { checked = f; for (k, v) in f { s.fields[k] = v.isEmpty ? nil : v } }
+                }
+                if t.route, checked["handling_unit"] == nil, differ(s.fields) { return true }
                 for p in planned { s.apply(p) }
                 state = s
             default:

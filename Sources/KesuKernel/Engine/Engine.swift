@@ -44,6 +44,16 @@ public struct Engine: Sendable {
         self.shelf = RuleShelf(current: planner, snapshot: snapshot, resolver: resolver)
     }
 
+    /// An engine over a planner already built, with no channel: a replay builds one per case and pack, and
+    /// building the planner (its calendar) each time would cost more than some replays.
+    init(planner: Planner, store: any CaseStore) {
+        self.planner = planner
+        self.store = store
+        notifiers = [:]
+        wording = PlainNotificationWording()
+        shelf = RuleShelf(current: planner, snapshot: nil, resolver: nil)
+    }
+
     /// The planner of the rules a case runs under (a case keeps the rules it started with).
     public func planner(for state: CaseState) async throws -> Planner {
         try await shelf.planner(version: state.packVersion, caseNumber: state.number)
@@ -105,7 +115,9 @@ public struct Engine: Sendable {
             var summary = planner.summary(of: CaseState(events: events))
             summary.id = id
             summary.number = number
-            let outbox = engine.outboxEntries(engine.notifications(for: events, after: CaseState(), number: number, at: now), caseID: id)
+            // No channel, no outbox: the notifications' texts are not worth writing (a replay commits thousands of cases).
+            let outbox = engine.notifiers.isEmpty ? []
+                : engine.outboxEntries(engine.notifications(for: events, after: CaseState(), number: number, at: now), caseID: id)
             return NewCase(events: events, summary: summary, outbox: outbox)
         }
         if let key = idempotencyKey {
@@ -189,8 +201,8 @@ public struct Engine: Sendable {
         if rules.pack.version == pack.version { try await shelf.ensureSaved(in: store, at: events.first?.at ?? current.updatedAt) }
         do {
             let at = events.last?.at ?? current.updatedAt
-            let outbox = outboxEntries(notifications(for: events, after: current, number: current.number, at: at, rules: rules.pack),
-                                       caseID: current.id)
+            let outbox = notifiers.isEmpty ? []
+                : outboxEntries(notifications(for: events, after: current, number: current.number, at: at, rules: rules.pack), caseID: current.id)
             try await store.append(caseID: current.id, expectedVersion: current.version, events: events,
                                    summary: rules.summary(of: next), outbox: outbox)
         } catch let StoreError.conflict(_, expected, actual) {

@@ -39,4 +39,17 @@ public struct Router: Sendable {
         }
         return nil
     }
+
+    /// The unit and rule `route` decides, without the reasons for the rules skipped: for screening
+    /// many cases (`ReplayReach`), where building those reasons would cost most of the time.
+    public func decide(_ fields: [String: String]) -> (unit: String, ruleID: String)? {
+        for rule in pack.routing where rule.when.allHold(on: fields) {
+            switch rule.target {
+            case let .unit(u): return (u, rule.id)
+            case .regionUnit:
+                if let region = fields["region"], let unit = pack.regions.first(where: { $0.id == region })?.unit { return (unit, rule.id) }
+            }
+        }
+        return nil
+    }
 }
