@@ -225,44 +225,61 @@ public struct ReplayReport: Sendable, Codable {
         let workers = max(1, workers)
         var report = ReplayReport()
         report.scope = scope
-        let window = try await listing(store, openedFrom: openedFrom, openedBefore: openedBefore)
-        report.considered = window.count
-        var chosen = window
-        if scope == .affected {
-            let reach = try ReplayReach(old: old, new: new)
-            if !reach.everything.isEmpty {
-                report.selectionReason = "\(reach.summary) changed: every case replayed (\(window.count))"
-                progress(ReplayProgress(done: window.count, total: window.count))
-            } else if reach.isEmpty {
+        let reach = scope == .affected ? try ReplayReach(old: old, new: new) : nil
+        var window: [(id: Int64, number: String)] = []
+        var chosen: [(id: Int64, number: String)] = []
+        if let reach, reach.everything.isEmpty, !reach.isEmpty {
+            // Each page of the listing is screened while the next one is read.
+            let counter = ProgressCounter(total: try await store.count(CaseQuery(openedFrom: openedFrom, openedBefore: openedBefore)),
+                                          report: progress)
+            window = try await listing(store, openedFrom: openedFrom, openedBefore: openedBefore) { page in
+                chosen += try await screen(page, reach: reach, store: store, workers: workers, counter: counter)
+            }
+            let only = reach.routing && reach.clocks.isEmpty && reach.transitions.isEmpty
+            report.selectionReason = only
+                ? "routing changed only: \(chosen.count) of \(window.count) cases route differently"
+                : "\(reach.summary) changed: \(chosen.count) of \(window.count) cases \(reach.routing ? "route differently or " : "")take a transition that reaches \(reach.clocks.isEmpty && !reach.outcomes.isEmpty ? "a changed scoring rule" : "a changed clock or scoring rule")"
+        } else {
+            window = try await listing(store, openedFrom: openedFrom, openedBefore: openedBefore)
+            chosen = window
+            if let reach, reach.isEmpty {
                 chosen = []
                 report.selectionReason = "nothing in effect changed: none of \(window.count) cases can differ"
-                progress(ReplayProgress(done: window.count, total: window.count))
+            } else if let reach {
+                report.selectionReason = "\(reach.summary) changed: every case replayed (\(window.count))"
             } else {
-                chosen = try await screen(window, reach: reach, store: store, workers: workers, progress: progress)
-                let only = reach.routing && reach.clocks.isEmpty && reach.transitions.isEmpty
-                report.selectionReason = only
-                    ? "routing changed only: \(chosen.count) of \(window.count) cases route differently"
-                    : "\(reach.summary) changed: \(chosen.count) of \(window.count) cases \(reach.routing ? "route differently or " : "")take a transition that reaches \(reach.clocks.isEmpty && !reach.outcomes.isEmpty ? "a changed scoring rule" : "a changed clock or scoring rule")"
+                report.selectionReason = "every case replayed (\(window.count))"
             }
-        } else {
-            report.selectionReason = "every case replayed (\(window.count))"
         }
+        report.considered = window.count
         report.examined = chosen.count
         report.differences = try await replay(chosen, store: store, old: old, new: new, horizon: horizon, time: time,
                                               workers: workers, progress: progress)
         return report
     }
 
-    /// Every case in the window, newest first: ids and numbers only, in large pages.
-    static func listing(_ store: any CaseStore, openedFrom: Date?, openedBefore: Date?) async throws -> [(id: Int64, number: String)] {
+    /// Every case in the window, newest first: ids and numbers only, 5,000 a page. `each` takes every page
+    /// while the next one is read.
+    static func listing(
+        _ store: any CaseStore, openedFrom: Date?, openedBefore: Date?,
+        each: ([(id: Int64, number: String)]) async throws -> Void = { _ in }
+    ) async throws -> [(id: Int64, number: String)] {
         var out: [(id: Int64, number: String)] = []
-        let page = 5_000
+        let size = 5_000
+        var current = try await page(store, openedFrom, openedBefore, offset: 0, size: size)
         while true {
             try Task.checkCancellation()
-            let cases = try await store.list(CaseQuery(openedFrom: openedFrom, openedBefore: openedBefore, limit: page, offset: out.count))
-            out += cases.map { ($0.id, $0.number) }
-            if cases.count < page { return out }
+            let more = current.count == size, offset = out.count + current.count
+            async let next = more ? page(store, openedFrom, openedBefore, offset: offset, size: size) : []
+            try await each(current)
+            out += current
+            if !more { return out }
+            current = try await next
         }
+    }
+
+    static func page(_ store: any CaseStore, _ from: Date?, _ before: Date?, offset: Int, size: Int) async throws -> [(id: Int64, number: String)] {
+        try await store.list(CaseQuery(openedFrom: from, openedBefore: before, limit: size, offset: offset)).map { ($0.id, $0.number) }
     }
 
     /// Runs `work` on chunks `0..<count`, at most `workers` at a time; the results in chunk order.
@@ -287,14 +304,12 @@ public struct ReplayReport: Sendable, Codable {
         }
     }
 
-    /// The cases the reach can touch, in the window's order. Reads only the commands' events, 500 cases at a
+    /// The cases of `window` the reach can touch, in order. Reads only the commands' events, 500 cases at a
     /// time, on `workers` tasks (reading and screening overlap).
     static func screen(
-        _ window: [(id: Int64, number: String)], reach: ReplayReach, store: any CaseStore, workers: Int,
-        progress: @escaping @Sendable (ReplayProgress) -> Void
+        _ window: [(id: Int64, number: String)], reach: ReplayReach, store: any CaseStore, workers: Int, counter: ProgressCounter
     ) async throws -> [(id: Int64, number: String)] {
         let ids = window.map(\.id), chunk = 500
-        let counter = ProgressCounter(total: ids.count, report: progress)
         // A routing change needs the intakes and transitions; a clock, the extensions too.
         let types: Set<String> = reach.clocks.isEmpty ? ["intake", "transition"] : ReplayReach.commandTypes
         let hits = try await concurrently((ids.count + chunk - 1) / chunk, workers: workers) { k in
