@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "KesuRendering", dependencies: ["KesuKernel", "KesuViews"], swiftSettings: strict),
         .target(
             name: "KesuYAML",
-            dependencies: ["KesuKernel", .product(name: "Yams", package: "Yams")],
+            dependencies: ["KesuKernel", "CZlib", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         .target(
             name: "KesuSQLite",
@@ -55,6 +55,8 @@ let package = Package(
         .target(name: "KesuViews", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Built-in notification channels (console, outbox-file, webhook): HTTP lives here, not in the kernel.
         .target(name: "KesuNotifiers", dependencies: ["KesuKernel"], swiftSettings: strict),
+        // A candidate pack uploaded as a zip is inflated with the system zlib (zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library.
         .systemLibrary(name: "CXlsxWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
         .target(name: "KesuXLSX", dependencies: ["CXlsxWriter"], swiftSettings: strict),

@@ -185,7 +185,9 @@ struct Console: Sendable {
                 var request = request
                 if request.method == .post {
                     // Read the body once and keep it, so the handler reads the same bytes again.
-                    let limit = request.uri.path.hasSuffix("/attachments") ? attachmentBodyLimit : api.settings.maxBodyBytes
+                    let limit = request.uri.path.hasSuffix("/attachments") ? attachmentBodyLimit
+                        : request.uri.path == "/console/rules/changes/upload" ? Self.packUploadLimit + CaseRoutes.multipartOverhead
+                        : api.settings.maxBodyBytes
                     let buffer: ByteBuffer
                     do { buffer = try await request.collectBody(upTo: limit) } catch {
                         throw ConsoleError(.contentTooLarge, "提交的内容过大（上限 \(limit / 1024) KB）")
@@ -220,7 +222,8 @@ struct Console: Sendable {
     func checkCSRF(_ request: Request, _ body: ByteBuffer, _ reader: Reader) throws {
         let type = request.headers[.contentType] ?? ""
         let sent: String? = if type.lowercased().hasPrefix("multipart/form-data") {
-            (try? MultipartForm.parse(Data(body.readableBytesView), contentType: type, maxBytes: attachmentBodyLimit))?.text("csrf")
+            (try? MultipartForm.parse(Data(body.readableBytesView), contentType: type,
+                                      maxBytes: max(attachmentBodyLimit, Self.packUploadLimit + CaseRoutes.multipartOverhead)))?.text("csrf")
         } else {
             FormBody.parse(String(buffer: body))["csrf"]
         }

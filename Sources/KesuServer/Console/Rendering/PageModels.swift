@@ -13,6 +13,8 @@ struct Chrome {
     var nav: [Item]
     var notice: String?
     var error: String?
+    /// Seconds after which the page reloads itself (a running job's progress), without JavaScript.
+    var refresh: Int? = nil
 }
 
 struct ErrorPage { var chrome: Chrome; var status: Int; var message: String }
