@@ -42,7 +42,7 @@ extension KesuAPI {
     /// At start: the folder given to `--rules` is deployed (recorded) when it changed since it was
     /// last deployed, else the store's latest deployment stays in force (a rules-desk deploy
     /// outlives a restart; editing the folder and restarting still puts the folder in force).
-    func reconcileDeployments() async throws {
+    public func reconcileDeployments() async throws {
         let all = try await desk.deployments()
         let folder = rules.info.version
         let lastFolder = all.last { $0.source == .folder }
@@ -59,7 +59,7 @@ extension KesuAPI {
     }
 
     /// Puts the store's latest deployment in force when it is not (another instance deployed or rolled back).
-    func followDeployments() async throws {
+    public func followDeployments() async throws {
         guard let latest = try await desk.latestDeployment(), latest.version != rules.info.version else { return }
         guard let snapshot = try await rules.engine.store.pack(version: latest.version) else {
             throw StoreError.failure(operation: "follow deployment \(latest.version.prefix(12))", detail: "the store has no files for that version")
