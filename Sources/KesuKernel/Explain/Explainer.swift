@@ -148,7 +148,7 @@ public struct Explainer: Sendable {
                 let def = pack.routing.first { $0.id == s.ruleID }
                 let regionFailed = def?.when.contains { $0.field == "region" && !$0.holds(on: fields) } ?? false
                 return rule(s.ruleID, regionFailed ? s.reasons.filter { $0 != Self.regionMissing } : s.reasons,
-                            regionFailed ? s.misses.filter { $0 != .regionMissing } : s.misses)
+                            regionFailed ? s.misses.filter { if case .condition = $0 { true } else { false } } : s.misses)
             }
         } else {
             // No rule matched: every rule was skipped; ask the router for each rule's reasons.

@@ -312,7 +312,7 @@ extension Console {
                 note = "不计时：" + failing.map { text.miss(.condition($0, actual: fields[$0.field])) }.joined(separator: "；")
             } else if !atIntake {
                 // Not started at intake: show when it would fall due if started at the tried time, to read the calendar.
-                note = "登记时不开始，在“\(text.steps(c.start))”时开始计时；下面按在试算时间开始计算"
+                note = "登记时不开始计时，在“\(text.steps(c.start))”时开始；下面是假如在受理时间开始计时的到期时间"
                 walk = try? explainer.calendar.explainDue(from: at, length: c.length)
             }
             let days = (walk?.days ?? []).map(Self.day)
