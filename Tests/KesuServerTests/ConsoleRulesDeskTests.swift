@@ -41,6 +41,31 @@ struct ConsoleRulesDeskTests {
         }
     }
 
+    @Test("the overview lists the warnings the pack loaded with, each with its file:line")
+    func overviewWarnings() async throws {
+        // A copy of the pack with a row that can never match (an earlier row takes all its cases).
+        let root = try Paths.temp("kesu-desk").appendingPathComponent("rules")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        for name in ["tobacco-prefecture", "calendars"] {
+            try FileManager.default.copyItem(atPath: Paths.pack(name), toPath: root.appendingPathComponent(name).path)
+        }
+        let routing = root.appendingPathComponent("tobacco-prefecture/routing.yaml")
+        let text = try String(contentsOf: routing, encoding: .utf8)
+        try text.replacingOccurrences(of: "  - id: R6-fallback", with: "  - {id: R7-never, when: {category: e_settlement}, unit: finance}\n  - id: R6-fallback")
+            .write(to: routing, atomically: true, encoding: .utf8)
+        let f = try await ServerFixture.make(pack: root.appendingPathComponent("tobacco-prefecture").path, at: "2026-10-12T09:00:00+08:00")
+        try await Logins(store: f.store).add(username: "wu_jing", person: "wu_jing", password: password, pack: f.api.rules.engine.pack,
+                                             by: "test", at: f.clock.now)
+        try await f.app.test(.router) { client in
+            let admin = Browser(client)
+            _ = try await admin.signIn("wu_jing", password)
+            let page = try await admin.get("/console/rules")
+            #expect(page.status == 200 && !page.has(#"id="no-warnings""#))
+            let warnings = try #require(page.html.range(of: #"<ul id="warnings"[\s\S]*?</ul>"#, options: .regularExpression).map { String(page.html[$0]) })
+            #expect(warnings.contains("R7-never") && warnings.contains("routing.yaml:39"))
+        }
+    }
+
     @Test("organisation: units with their liaison and head by name, people, and what each role may do")
     func organisation() async throws {
         try await run { _, admin, _ in
