@@ -21,7 +21,7 @@ extension Console {
         try reader.principal.require(.rulesAdmin, for: "read the rules in force")
     }
 
-    /// ` routing.yaml:12`-style source of a definition; empty for rules built in code.
+    /// Where a definition is written, `routing.yaml:12` (the file name only); empty for rules built in code.
     static func source(_ l: SourceLocation) -> String {
         l.line > 0 ? "\((l.file as NSString).lastPathComponent):\(l.line)" : ""
     }
