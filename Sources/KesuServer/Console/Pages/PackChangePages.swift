@@ -40,7 +40,7 @@ extension Console {
                             origin: c.origin, by: personName(c.by), at: time(c.at))
         }
         let info = api.rules.info
-        let page = ChangesPage(chrome: chrome("变更与发布", reader, current: "rules", error: error), menu: RulesMenu(current: "/console/rules/changes"),
+        let page = ChangesPage(chrome: chrome("变更与发布", reader, current: "rules", error: error), subnav: .make(current: "changes"),
                                inForce: "\(info.label)（版本 \(info.version.prefix(12))）", rows: rows, empty: rows.isEmpty, maxMB: Self.packUploadLimit >> 20)
         return Self.html(pages.render(page, "rules-changes"), status: status)
     }
@@ -139,7 +139,7 @@ extension Console {
         let errors = sorted.filter { $0.severity == .error }.map(problem), warnings = sorted.filter { $0.severity != .error }.map(problem)
         let info = api.rules.info
         var page = CandidatePage(
-            chrome: chrome("候选规则包", reader, current: "rules", notice: notice, error: error), menu: RulesMenu(current: "/console/rules/changes"),
+            chrome: chrome("候选规则包", reader, current: "rules", notice: notice, error: error), subnav: .make(current: "changes"),
             id: c.id, source: c.source == .upload ? "上传的压缩包" : "服务器文件夹", origin: c.origin, by: personName(c.by), at: time(c.at),
             packName: nil, version: nil, inForce: "\(info.label)（版本 \(info.version.prefix(12))）", ignored: c.ignored,
             errors: errors, warnings: warnings, valid: errors.isEmpty, errorCount: errors.count, hasWarnings: !warnings.isEmpty,
@@ -311,7 +311,7 @@ extension Console {
                             canRollBack: d.version != inForce && kept.contains(d.version), href: "/console/rules/history/\(d.version)")
         }
         var page = HistoryPage(chrome: chrome("版本记录", reader, current: "rules", notice: request.uri.queryParameters["done"] == "rollback" ? "已回滚，所选版本已生效。" : nil),
-                               menu: RulesMenu(current: "/console/rules/history"), rows: rows,
+                               subnav: .make(current: "history"), rows: rows,
                                kept: uses.sorted { $0.lastUsed > $1.lastUsed }.map { u in
                                    .init(version: String(u.version.prefix(12)), fullVersion: u.version, firstUsed: time(u.firstUsed), lastUsed: time(u.lastUsed),
                                          cases: u.cases, inForce: u.version == inForce, href: "/console/rules/history/\(u.version)",
@@ -338,7 +338,7 @@ extension Console {
 
     func rollbackResponse(_ loaded: LoadedPack, _ reader: Reader, error: String?, status: HTTPResponse.Status) async throws -> Response {
         let info = api.rules.info
-        let page = RollbackPage(chrome: chrome("回滚规则", reader, current: "rules", error: error), menu: RulesMenu(current: "/console/rules/history"),
+        let page = RollbackPage(chrome: chrome("回滚规则", reader, current: "rules", error: error), subnav: .make(current: "history"),
                                 version: String(loaded.pack.version.prefix(12)), fullVersion: loaded.pack.version, packName: loaded.pack.info.name,
                                 inForce: "\(info.label)（版本 \(info.version.prefix(12))）",
                                 diff: Self.diffRows(PackDiff(old: engine.pack, new: loaded.pack)))

@@ -2,20 +2,6 @@ import Foundation
 
 // What the rules desk's change pages read: candidates, their checks, the replay job, deployments.
 
-/// The links every rules-desk page shows under its title.
-struct RulesMenu {
-    struct Link { var href: String; var label: String; var current: Bool }
-    var links: [Link]
-
-    static let pages: [(href: String, label: String)] = [
-        ("/console/rules", "规则总览"), ("/console/rules/changes", "变更与发布"), ("/console/rules/history", "版本记录"),
-    ]
-
-    init(current: String) {
-        links = Self.pages.map { Link(href: $0.href, label: $0.label, current: $0.href == current) }
-    }
-}
-
 struct ChangesPage {
     struct Row {
         var id: String
@@ -26,7 +12,7 @@ struct ChangesPage {
         var at: String
     }
     var chrome: Chrome
-    var menu: RulesMenu
+    var subnav: RulesNav
     var inForce: String
     var rows: [Row]
     var empty: Bool
@@ -48,7 +34,7 @@ struct CandidatePage {
     struct Changed { var number: String; var href: String; var oldUnit: String; var newUnit: String; var changes: [String] }
 
     var chrome: Chrome
-    var menu: RulesMenu
+    var subnav: RulesNav
     var id: String
     var source: String
     var origin: String
@@ -124,14 +110,14 @@ struct HistoryPage {
     }
     struct Kept { var version: String; var fullVersion: String; var firstUsed: String; var lastUsed: String; var cases: Int; var inForce: Bool; var href: String; var canRollBack: Bool }
     var chrome: Chrome
-    var menu: RulesMenu
+    var subnav: RulesNav
     var rows: [Row]
     var kept: [Kept]
 }
 
 struct RollbackPage {
     var chrome: Chrome
-    var menu: RulesMenu
+    var subnav: RulesNav
     var version: String
     var fullVersion: String
     var packName: String
