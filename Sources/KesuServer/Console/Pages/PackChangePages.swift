@@ -81,7 +81,7 @@ extension Console {
     /// Keeps the candidate with its test results (its tests run once, now; the checks are repeated on every view).
     func addCandidate(_ source: PackCandidate.Source, origin: String, root: String, _ read: (files: [String: String], ignored: [String]),
                       _ reader: Reader) async throws -> String {
-        let id = String(Accounts.randomSecret().prefix(12).lowercased())
+        let id = String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12)).lowercased()
         let c = PackCandidate(id: id, source: source, origin: origin, root: root, files: read.files, by: reader.id, at: api.now(),
                               ignored: read.ignored)
         var tests: CandidateTests?
@@ -132,9 +132,12 @@ extension Console {
                 let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 if d.location.line <= lines.count { line = String(lines[d.location.line - 1]) }
             }
-            return .init(severity: d.severity == .error ? "错误" : "警告", error: d.severity == .error, location: d.location.description,
+            return .init(severity: d.severity == .error ? "错误" : "警告", error: d.severity == .error, location: shown(d.location.description),
                          message: d.message, line: line)
         }
+        // Files inside the candidate's folder are named as in the folder (routing.yaml:31:5), as the administrator wrote them.
+        let prefix = c.root.hasSuffix("/") ? c.root : c.root + "/"
+        func shown(_ path: String) -> String { path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path }
         let sorted = diagnostics.sortedByLocation()
         let errors = sorted.filter { $0.severity == .error }.map(problem), warnings = sorted.filter { $0.severity != .error }.map(problem)
         let info = api.rules.info
@@ -144,7 +147,7 @@ extension Console {
             packName: nil, version: nil, inForce: "\(info.label)（版本 \(info.version.prefix(12))）", ignored: c.ignored,
             errors: errors, warnings: warnings, valid: errors.isEmpty, errorCount: errors.count, hasWarnings: !warnings.isEmpty,
             hasIgnored: !c.ignored.isEmpty,
-            testsRun: s.tests != nil, tests: [], testProblems: s.tests?.problems ?? [], testsPassed: 0, testsFailed: 0,
+            testsRun: s.tests != nil, tests: [], testProblems: s.tests?.problems ?? [], testsPassed: 0, testsFailed: 0, anyTestFailed: false,
             noTests: s.tests.map { $0.results.isEmpty && $0.problems.isEmpty } ?? false,
             diff: [], sameAsInForce: false,
             replayNone: true, replayRunning: false, replayFinished: false, replayStopped: false, replayMessage: nil, replayDone: 0,
@@ -154,9 +157,10 @@ extension Console {
             deployable: false, blockers: [], deployed: s.deployments.map { "\(time($0.at)) 由 \(personName($0.by)) 发布（理由：\($0.reason)）" },
             hasDeployed: !s.deployments.isEmpty)
         if let t = s.tests {
-            page.tests = t.results.map { .init(name: $0.name, file: $0.file, passed: $0.passed, failures: $0.failures, failed: !$0.passed) }
+            page.tests = t.results.map { .init(name: $0.name, file: shown($0.file), passed: $0.passed, failures: $0.failures, failed: !$0.passed) }
             page.testsPassed = t.results.filter(\.passed).count
             page.testsFailed = t.failed
+            page.anyTestFailed = t.failed > 0
         }
         if case let .success(l) = loaded {
             page.packName = l.pack.info.name

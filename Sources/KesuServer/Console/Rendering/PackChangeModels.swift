@@ -58,6 +58,7 @@ struct CandidatePage {
     var testProblems: [String]
     var testsPassed: Int
     var testsFailed: Int
+    var anyTestFailed: Bool
     var noTests: Bool
 
     var diff: [DiffRow]
