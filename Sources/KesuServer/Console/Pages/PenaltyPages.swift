@@ -49,8 +49,7 @@ extension Console {
                          deducted: (p.decision?.points ?? p.recommendation?.deducted).map(PenaltyNotice.points) ?? "—",
                          status: status.name, statusKey: status.rawValue, inForce: p.penaltyInForceName ?? "—")
         }
-        var choices = [Choice(id: "", label: "近期（" + recent.map { PenaltyNotice.periodName($0.label) }.joined(separator: "、") + "）",
-                              selected: chosen == nil)]
+        var choices = [Choice(id: "", label: "近期（当前与上一期）", selected: chosen == nil)]
         let kinds = Set(pack.scoring.thresholds.map(\.period))
         for kind in [PenaltyThreshold.Period.year, .quarter, .month] where kinds.contains(kind) {
             for back in 0..<(kind == .month ? 12 : kind == .quarter ? 8 : 3) {
@@ -264,7 +263,7 @@ extension Console {
         }
         let n = try PenaltyNotice(p, pack: engine.pack)
         let rows = n.evidence.map { cells in
-            PenaltyNoticePage.Row(cells: cells.enumerated().map { i, t in .init(text: t, number: i == 0 || i == 4) })
+            PenaltyNoticePage.Row(cells: cells.enumerated().map { i, t in .init(text: t, cls: i == 0 || i == 4 ? "n" : i == 1 || i == 5 ? "nowrap" : "") })
         }
         let page = PenaltyNoticePage(
             chrome: chrome("\(n.title) \(n.number)", reader, current: "penalties"), back: "/console/penalties/\(p.id)",

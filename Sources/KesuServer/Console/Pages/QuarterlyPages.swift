@@ -58,8 +58,8 @@ extension Console {
         let charts = [
             chart("chart-category", "按分类受理量（\(q)）", r.categoryChart),
             chart("chart-unit", "按承办单位受理量（\(q)）", r.unitChart),
-            chart("chart-on-time", "各单位按时办结率（\(q)）", r.onTimeChart),
         ]
+        let onTime = chart("chart-on-time", "各单位按时办结率（\(q)）", r.onTimeChart)
         let day: (Date) -> String = { d in
             var c = Calendar(identifier: .gregorian)
             c.timeZone = self.zone
@@ -98,7 +98,7 @@ extension Console {
             quarters: quarters, action: "/console/quarterly" + (part == .overview ? "" : "/\(part.rawValue)"), tabs: tabs,
             figures: r.figures.map(row), breakdowns: tables,
             months: r.months.map { .init(label: $0.label, count: $0.count, previousQuarter: !$0.inQuarter) },
-            units: units, charts: charts, trend: trend, summaryText: r.bulletinSummary, cases: cases, hasCases: !cases.isEmpty,
+            units: units, charts: charts, trend: trend, onTime: onTime, summaryText: r.bulletinSummary, cases: cases, hasCases: !cases.isEmpty,
             casesNote: r.typicalCasesNote, summaryHref: "/console/quarterly/summary" + query, bulletinHref: "/console/quarterly/bulletin" + query)
         let template = switch part {
         case .overview: "quarterly"

@@ -62,7 +62,8 @@ struct PenaltyPage {
 
 /// 处罚决定通知书 inside the console's frame, laid out for A4 (KesuRendering's PenaltyNotice).
 struct PenaltyNoticePage {
-    struct Cell { var text: String; var number: Bool }
+    /// `cls`: `n` for numbers (right-aligned), `nowrap` for case numbers and times, which must not break.
+    struct Cell { var text: String; var cls: String }
     struct Row { var cells: [Cell] }
     var chrome: Chrome
     var back: String

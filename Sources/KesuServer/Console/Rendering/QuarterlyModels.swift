@@ -30,6 +30,7 @@ struct QuarterlyPage {
     var units: [Unit]
     var charts: [Chart]
     var trend: Chart
+    var onTime: Chart
     var summaryText: String
     var cases: [Case]
     var hasCases: Bool
