@@ -141,9 +141,10 @@ struct ConsolePenaltyTests {
             let unitHead2 = try await signedIn(browser, "chen_gang")
             let open = try await unitHead2.get("/console/penalties/\(Self.ref)")
             #expect(open.has(#"<form id="appeal""#))
-            #expect(try await unitHead2.post("/console/penalties/\(Self.ref)/appeal", ["csrf": open.csrf!, "reason": "客户已撤回投诉"]).status == 303)
+            #expect(try await unitHead2.post("/console/penalties/\(Self.ref)/appeal", ["csrf": open.csrf!, "reason": "客户已撤回投诉<script>alert(1)</script>"]).status == 303)
             let appealed = try await unitHead2.get("/console/penalties/\(Self.ref)")
-            #expect(appealed.has("申诉中") && appealed.has("客户已撤回投诉") && !appealed.has(#"id="decide-appeal""#))
+            #expect(appealed.has("申诉中") && appealed.has("客户已撤回投诉&lt;script&gt;") && !appealed.has(#"id="decide-appeal""#))
+            #expect(!appealed.has("<script>alert"))
 
             let leader = try await signedIn(browser, "feng_jianguo")
             let review = try await leader.get("/console/penalties/\(Self.ref)")

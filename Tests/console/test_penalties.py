@@ -16,6 +16,7 @@ from kesu_console import ARTIFACTS, PACK, PASSWORD, Console, KesuServer, kesu_bi
 
 NOW = "2027-01-05T09:00:00+08:00"
 REF = "2026Q4-person-yang_fan"
+XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 PEOPLE = {"feng_jianguo": "冯建国", "chen_gang": "陈刚", "qian_jin": "钱进", "li_na": "李娜"}
 
 # (arguments, --now, --as): the CLI test's arrangement (Tests/KesuCLITests/PenaltiesCLITests.swift), plus a
@@ -176,8 +177,10 @@ class Penalties(unittest.TestCase):
         c.one("a[href='/console/penalties']").click()
         c.one(f"table#penalties tr[data-ref='{REF}'] a").click()
         c.check("penalty-appeal-form", docs=True)
-        c.send("form#appeal", {"reason": "客户已撤回投诉"})
+        c.send("form#appeal", {"reason": "客户已撤回投诉 " + XSS})
         self.assertIn("申诉中", c.text("#penalty-status"))
+        self.assertIn(XSS, c.text("#appeal-record"), "the reason is shown as the text typed")
+        c.check("penalty-appealed")  # no script ran
         self.assertFalse(c.has("form#decide-appeal"), "he may not decide his own appeal")
         self.as_person("feng_jianguo")
         c.get(f"/console/penalties/{REF}")
@@ -190,6 +193,8 @@ class Penalties(unittest.TestCase):
         c.check("penalty-appeal-decided", docs=True)
         c.one("#notice-link").click()
         self.assertIn("本复核决定为最终决定", c.text("#notice"))
+        self.assertIn(XSS, c.text("#notice"))
+        c.check("penalty-notice-appeal", shot=False)
         path, pages = self.print_pdf("penalty-notice-appeal")
         self.assertLessEqual(pages, 2, f"the notice with its appeal printed on {pages} pages ({path})")
 
