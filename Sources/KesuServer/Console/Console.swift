@@ -264,9 +264,10 @@ struct Console: Sendable {
         }
         if p.has(.reports) {
             nav.append(.init(href: "/console/scores", label: "考核", key: "scores"))
-            nav.append(.init(href: "/console/penalties", label: "处罚", key: "penalties"))
-            nav.append(.init(href: "/console/quarterly", label: "报告", key: "quarterly"))
         }
+        // 处罚 also for those the pack's penalty procedure lets decide or appeal (a unit head, the person concerned).
+        if engine.takesPartInPenalties(p.id) { nav.append(.init(href: "/console/penalties", label: "处罚", key: "penalties")) }
+        if p.has(.reports) { nav.append(.init(href: "/console/quarterly", label: "报告", key: "quarterly")) }
         for i in nav.indices { nav[i].current = nav[i].key == current }
         let unit = pack.unit(p.unit)?.name ?? p.unit
         let roles = p.roles.map(\.name).joined(separator: "、")
