@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "KesuNotifiers", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library.
         .systemLibrary(name: "CXlsxWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
-        .target(name: "KesuXLSX", dependencies: ["CXlsxWriter"], swiftSettings: strict),
+        .target(name: "KesuXLSX", dependencies: ["CXlsxWriter", "KesuKernel", "KesuRendering"], swiftSettings: strict),
         // Out-of-process (exec) plugins: manifests, the JSON-RPC host, ExecNotifier/ExecScorer and the
         // conformance kit. Yams is the YAML parser KesuYAML already wraps (for plugin.yaml locations).
         .target(
@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "KesuServer",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuViews", "KesuRendering",
+                "KesuKernel", "KesuYAML", "KesuViews", "KesuRendering", "KesuXLSX",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
