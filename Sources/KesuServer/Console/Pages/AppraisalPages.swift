@@ -60,6 +60,9 @@ extension Console {
     }
 
     /// The columns people read on the page: the export's, without ids and the threshold's keys.
+    /// A pack id in a path: letters, digits, `-._~` as they are, anything else escaped.
+    static let idCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+
     static let hiddenScoreColumns: Set<String> = ["id", "name", "unit", "baseline", "recommendation", "threshold"]
 
     // MARK: 考核得分
@@ -73,7 +76,7 @@ extension Console {
         let q = "period=\(period.label)&by=\(by.rawValue)"
         let rows = zip(export.rows, table.rows).map { row, values in
             ScoresPage.Row(
-                id: row.subject.id, name: row.name, href: "/console/scores/\(by.rawValue)/\(row.subject.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")?period=\(period.label)",
+                id: row.subject.id, name: row.name, href: "/console/scores/\(by.rawValue)/\(row.subject.id.addingPercentEncoding(withAllowedCharacters: Self.idCharacters) ?? "")?period=\(period.label)",
                 cells: shown.map { FigureCell(text: Self.percent(values[$0]), numeric: table.columns[$0].kind != .text) },
                 deducted: row.deducted > 0)
         }
