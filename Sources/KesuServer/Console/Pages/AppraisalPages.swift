@@ -48,6 +48,7 @@ extension Console {
         return labels.map { Choice(id: $0, label: Period.chineseName($0), selected: $0 == selected) }
     }
 
+    /// A summary cell as the page shows it: rates as percentages, — where nothing was counted.
     static func percent(_ v: ScoreExport.Value) -> String {
         switch v {
         case let .rate(r?): String(format: "%.1f%%", r * 100)
@@ -55,7 +56,7 @@ extension Console {
         case let .text(s): s
         case let .integer(n): String(n)
         case let .decimal(x): ScoreExport.number(x)
-        case let .dateTime(d): ScoreExport.localTime(d, in: .current)
+        case .dateTime: ""   // the summary has no times
         }
     }
 
@@ -188,8 +189,14 @@ extension Console {
             _ = try await engine.submitReport(form["report"] ?? "", quarter: quarter, unit: form["unit"], note: note, by: reader.id, at: api.now())
         } catch {
             let status = APIError.from(error).status
-            let message = (error as? KesuError).map { ConsoleWording(pack: engine.pack).message($0) }
-                ?? "您不能登记这份报送：\(APIError.from(error).message)"
+            let message = switch (error as? KesuError)?.code {
+            case .forbidden?: "只有本单位的人员可以登记本单位的报送。"
+            case .wrongState?: "这份报告本季度已经登记报送，不能重复登记。"
+            case .invalidValue?: "您的单位不需要报送这份报告。"
+            case .notFound?: "规则包没有这份报告。"
+            case nil where status == .forbidden: "您的角色只能查看，不能登记报送。"
+            default: ConsoleWording(pack: engine.pack).message(error)
+            }
             return try await dutiesResponse(quarter, reader, error: message, status: status)
         }
         return Self.redirect("/console/scores/duties?quarter=\(quarter.label)&done=submitted")
