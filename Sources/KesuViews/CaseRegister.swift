@@ -65,24 +65,20 @@ extension CaseRegister {
         let clocks = pack.clocks.map { Clock(id: $0.id, name: $0.name) }
         let callbackFields = pack.procedure.transitions.filter { pack.reporting.callbackTransitions.contains($0.id) }.flatMap(\.requires)
         let callbackField = callbackFields.first
-        // Every case opened in the window, in pages (a listing is capped per query).
+        // Every case opened in the window, in pages (a listing is capped per query); a case registered
+        // meanwhile may shift a page, so each is kept once.
         var summaries: [CaseSummary] = []
+        var seen = Set<Int64>()
         let page = 1000
+        var offset = 0
         while true {
-            let found = try await engine.store.list(CaseQuery(openedFrom: from, openedBefore: until, limit: page, offset: summaries.count))
-            summaries += found
+            let found = try await engine.store.list(CaseQuery(openedFrom: from, openedBefore: until, limit: page, offset: offset))
+            offset += found.count
+            for s in found where seen.insert(s.id).inserted { summaries.append(s) }
             if found.count < page { break }
         }
         summaries.sort { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }
-        var states: [Int64: CaseState] = [:]
-        let ids = summaries.map(\.id)
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            let events = try await engine.store.events(caseIDs: chunk)
-            for (id, evs) in Dictionary(grouping: events, by: \.caseID) { states[id] = CaseState(events: evs) }
-        }
-        let rows = summaries.map { s -> Row in
-            let state = states[s.id] ?? CaseState()
+        func row(_ s: CaseSummary, _ state: CaseState) -> Row {
             let f = state.fields
             func label(_ field: String) -> String? {
                 guard let v = f[field], !v.isEmpty else { return nil }
@@ -113,6 +109,15 @@ extension CaseRegister {
                 handlingUnit: s.handlingUnit.map { pack.unit($0)?.name ?? $0 },
                 state: pack.state(s.state)?.name ?? s.state, closedAt: s.closedAt, clocks: results,
                 callback: callbackField.flatMap(label))
+        }
+        // Histories are read and folded 500 cases at a time; only the rows are kept.
+        var rows: [Row] = []
+        rows.reserveCapacity(summaries.count)
+        for start in stride(from: 0, to: summaries.count, by: 500) {
+            let chunk = Array(summaries[start..<min(summaries.count, start + 500)])
+            let events = try await engine.store.events(caseIDs: chunk.map(\.id))
+            let states = Dictionary(grouping: events, by: \.caseID).mapValues { CaseState(events: $0) }
+            rows += chunk.map { row($0, states[$0.id] ?? CaseState()) }
         }
         return CaseRegister(from: from, until: until, timeZone: engine.planner.calendar.timeZone, clocks: clocks,
                             callbackField: callbackField.map { CaseViewBuilder.fieldName($0, pack: pack) }, masked: masked, rows: rows)
