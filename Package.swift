@@ -55,7 +55,8 @@ let package = Package(
         .target(name: "KesuViews", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Built-in notification channels (console, outbox-file, webhook): HTTP lives here, not in the kernel.
         .target(name: "KesuNotifiers", dependencies: ["KesuKernel"], swiftSettings: strict),
-        // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library.
+        // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library; it writes
+        // KesuRendering's export sheets (scores, the case register) for the CLI and the server alike.
         .systemLibrary(name: "CXlsxWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
         .target(name: "KesuXLSX", dependencies: ["CXlsxWriter", "KesuKernel", "KesuRendering"], swiftSettings: strict),
         // Out-of-process (exec) plugins: manifests, the JSON-RPC host, ExecNotifier/ExecScorer and the
