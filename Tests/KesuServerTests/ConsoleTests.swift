@@ -26,6 +26,8 @@ final class Browser: @unchecked Sendable {
         var status: Int
         var headers: HTTPFields
         var html: String
+        /// The body's bytes as sent (a download).
+        var bytes = Data()
         var location: String? { headers[.location] }
         /// The value of the first input with this name.
         func input(_ name: String) -> String? {
@@ -67,7 +69,7 @@ final class Browser: @unchecked Sendable {
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
         if let raw { headers[.contentType] = raw.1 }
         let page = try await client.execute(uri: uri, method: method, headers: headers, body: raw?.0 ?? body.map { ByteBuffer(string: $0) }) { r in
-            Page(status: Int(r.status.code), headers: r.headers, html: String(buffer: r.body))
+            Page(status: Int(r.status.code), headers: r.headers, html: String(buffer: r.body), bytes: Data(r.body.readableBytesView))
         }
         let set = page.headers[values: .setCookie]
         lock.withLock {
