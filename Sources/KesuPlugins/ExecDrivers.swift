@@ -25,6 +25,19 @@ public struct ExecNotifier: Notifier {
         ["notification": n.payload]
     }
 
+    public var about: NotifierInfo {
+        NotifierInfo(kind: "exec", plugin: plugin.id, version: plugin.handshake?.pluginVersion ?? plugin.manifest.version,
+                     target: plugin.manifest.directory)
+    }
+
+    /// The plugin's `health` call, within `timeout`.
+    public func checkHealth(timeout: Duration) async throws -> String? {
+        try await plugin.callAsync("health", timeout: timeout) { r in
+            guard r["ok"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"ok\": true}") }
+            return "ok"
+        }
+    }
+
     public func deliver(_ notification: KesuKernel.Notification) async throws {
         let id = plugin.id
         let delivered = try await plugin.callAsync("notify", Self.params(notification)) { r in
