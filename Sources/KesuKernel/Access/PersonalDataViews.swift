@@ -41,6 +41,15 @@ public struct PersonalDataViews: Sendable {
 
     public static func stream(person: String, at: Date) -> String { streamPrefix + day(at) + "/" + person }
 
+    /// Records that `viewer` is being shown `state` unmasked, when that is so: a viewer with
+    /// `personal_data` and a case with some personal value. Front ends call it before the data leaves.
+    public func recordShown(_ state: CaseState, to viewer: Principal, pack: RulePack, at: Date, via channel: PersonalDataView.Channel) async throws {
+        guard viewer.has(.personalData) else { return }
+        let personal = PersonalData.personalFields(in: pack)
+        guard state.fields.contains(where: { personal.contains($0.key) && !$0.value.isEmpty }) else { return }
+        try await record(PersonalDataView(person: viewer.id, caseNumber: state.number, at: at, channel: channel))
+    }
+
     /// Appends the view; throws when the store cannot take it (the caller then shows nothing).
     public func record(_ view: PersonalDataView) async throws {
         let stream = Self.stream(person: view.person, at: view.at)
