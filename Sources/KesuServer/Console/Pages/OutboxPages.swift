@@ -14,6 +14,7 @@ extension Console {
     /// Delivered notifications of this many days are listed, this many a page.
     static let deliveredDays = 7
     static let deliveredPerPage = 50
+    static let deliveredScan = 50_000
     /// Pending and failed tables show at most this many (the counts say how many there are).
     static let outboxShown = 200
     /// A health check that takes longer is reported as timed out: the page never waits longer.
@@ -42,9 +43,11 @@ extension Console {
         let counts = try await store.outboxCounts()
         let pending = try await store.outbox(status: .pending, limit: Self.outboxShown)
         let failed = try await store.outbox(status: .failed, limit: Self.outboxShown)
-        // The store lists oldest first; the recent delivered ones are the tail.
+        // The store lists oldest first and has no "delivered since" query yet: the recent ones are the
+        // tail of at most `deliveredScan`; past that the page says the list is incomplete.
         let since = api.now().addingTimeInterval(-Double(Self.deliveredDays) * 86400)
-        let delivered = try await store.outbox(status: .delivered, limit: 10_000)
+        let deliveredTotal = counts[.delivered] ?? 0
+        let delivered = try await store.outbox(status: .delivered, limit: Self.deliveredScan)
             .filter { ($0.deliveredAt ?? $0.createdAt) >= since }.reversed()
         let pageNumber = max(1, q["page"].flatMap { Int(String($0)) } ?? 1)
         let pageRows = Array(delivered.dropFirst((pageNumber - 1) * Self.deliveredPerPage).prefix(Self.deliveredPerPage))
@@ -58,7 +61,8 @@ extension Console {
             hasFailed: !failed.isEmpty,
             prev: pageNumber > 1 ? "/console/outbox?page=\(pageNumber - 1)#delivered" : nil,
             next: pageNumber < lastPage ? "/console/outbox?page=\(pageNumber + 1)#delivered" : nil,
-            deliveredInfo: "近 \(Self.deliveredDays) 天共送达 \(delivered.count) 条" + (lastPage > 1 ? "，第 \(pageNumber)/\(lastPage) 页" : ""),
+            deliveredInfo: "近 \(Self.deliveredDays) 天共送达 \(delivered.count) 条" + (lastPage > 1 ? "，第 \(pageNumber)/\(lastPage) 页" : "")
+                + (deliveredTotal > Self.deliveredScan ? "（已送达的通知超过 \(Self.deliveredScan) 条，此处只查看了最早的 \(Self.deliveredScan) 条，列表不完整；请用 kesu notifications list）" : ""),
             plugins: plugins, noPlugins: plugins.isEmpty)
         return Self.html(pages.render(page, "outbox"))
     }
