@@ -13,7 +13,7 @@ public enum NotificationJSON {
 /// Prints each notification as one line on stderr, so stdout stays a command's own output.
 public struct ConsoleNotifier: Notifier {
     public init() {}
-    public var about: NotifierInfo { NotifierInfo(kind: "console", target: "stderr") }
+    public var about: DriverInfo { DriverInfo(kind: "console", target: "stderr") }
     public func deliver(_ n: KesuKernel.Notification) async throws {
         FileHandle.standardError.write(Data("notify [\(n.kind.rawValue)] → \(n.recipients.joined(separator: ", ")): \(n.text)\n".utf8))
     }
@@ -27,7 +27,7 @@ public final class OutboxFileNotifier: Notifier, @unchecked Sendable {
 
     public init(path: String) { self.path = path }
 
-    public var about: NotifierInfo { NotifierInfo(kind: "outbox-file", target: path) }
+    public var about: DriverInfo { DriverInfo(kind: "outbox-file", target: path) }
 
     /// The file can be opened for appending (nothing is written).
     public func checkHealth(timeout: Duration) async throws -> String? {

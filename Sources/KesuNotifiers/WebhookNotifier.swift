@@ -51,10 +51,10 @@ public struct WebhookNotifier: Notifier {
     }
 
     /// The URL without query or credentials (a query may carry a secret).
-    public var about: NotifierInfo {
+    public var about: DriverInfo {
         var c = URLComponents(url: url, resolvingAgainstBaseURL: false)
         c?.query = nil; c?.user = nil; c?.password = nil
-        return NotifierInfo(kind: "webhook", target: c?.string ?? url.host)
+        return DriverInfo(kind: "webhook", target: c?.string ?? url.host)
     }
 
     /// One HEAD request, no retries: any HTTP answer means the server is there (a webhook may

@@ -295,13 +295,15 @@ struct ConsoleAccessTests {
             #expect(ok.contains("正常") && ok.contains("test-plugin") && ok.contains("1.2.3"))
             #expect(try #require(Self.row(page.html, #"data-channel="down""#)).contains("异常"))
             #expect(try #require(Self.row(page.html, #"data-channel="slow""#)).contains("秒内无响应"))
+            // The scorer is listed too: the pack's own points, nothing to check.
+            #expect(try #require(Self.row(page.html, #"data-channel="评分""#)).contains("points"))
         }
     }
 }
 
 struct HealthyNotifier: Notifier {
     func deliver(_ notification: KesuKernel.Notification) async throws {}
-    var about: NotifierInfo { NotifierInfo(kind: "exec", plugin: "test-plugin", version: "1.2.3") }
+    var about: DriverInfo { DriverInfo(kind: "exec", plugin: "test-plugin", version: "1.2.3") }
     func checkHealth(timeout: Duration) async throws -> String? { "ok" }
 }
 

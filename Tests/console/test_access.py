@@ -177,6 +177,7 @@ class Access(unittest.TestCase):
         self.assertIn("wecom-robot", c.text("#plugins tr[data-channel='robot']"))
         self.assertIn("正常", c.text("#plugins tr[data-channel='robot']"))
         self.assertIn("异常", c.text("#plugins tr[data-channel='ops']"))
+        self.assertIn("points", c.text("#plugins tr[data-channel='评分']"))
         c.check("outbox", docs=True)
         c.send(f"form.retry[data-id='{item}']", {})
         self.assertIn("重新排入待发送", c.text(".notice"))

@@ -99,15 +99,16 @@ public struct PlainNotificationWording: NotificationWording {
 public protocol Notifier: Sendable {
     func deliver(_ notification: Notification) async throws
     /// What the channel is, for the administrator's plugin list.
-    var about: NotifierInfo { get }
+    var about: DriverInfo { get }
     /// Checks the channel could deliver now (a plugin answers `health`, a webhook's server answers,
     /// a file can be opened), giving up after `timeout`. Throws why not; returns what was checked,
     /// or nil when the channel has nothing to check.
     func checkHealth(timeout: Duration) async throws -> String?
 }
 
-/// A notification channel as the administrator reads it: its driver, and a plugin's id and version.
-public struct NotifierInfo: Sendable, Equatable {
+/// A configured driver (a notification channel, the scorer) as the administrator reads it: its
+/// driver, and a plugin's id and version.
+public struct DriverInfo: Sendable, Equatable {
     /// The driver: `webhook`, `outbox-file`, `console`, `exec`.
     public var kind: String
     public var plugin: String?
@@ -120,7 +121,7 @@ public struct NotifierInfo: Sendable, Equatable {
 }
 
 extension Notifier {
-    public var about: NotifierInfo { NotifierInfo(kind: String(describing: Self.self)) }
+    public var about: DriverInfo { DriverInfo(kind: String(describing: Self.self)) }
     public func checkHealth(timeout: Duration) async throws -> String? { nil }
 }
 

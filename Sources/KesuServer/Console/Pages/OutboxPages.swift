@@ -63,7 +63,7 @@ extension Console {
             next: pageNumber < lastPage ? "/console/outbox?page=\(pageNumber + 1)#delivered" : nil,
             deliveredInfo: "近 \(Self.deliveredDays) 天共送达 \(delivered.count) 条" + (lastPage > 1 ? "，第 \(pageNumber)/\(lastPage) 页" : "")
                 + (deliveredTotal > Self.deliveredScan ? "（已送达的通知超过 \(Self.deliveredScan) 条，此处只查看了最早的 \(Self.deliveredScan) 条，列表不完整；请用 kesu notifications list）" : ""),
-            plugins: plugins, noPlugins: plugins.isEmpty)
+            plugins: plugins, noChannels: engine.notifiers.isEmpty)
         return Self.html(pages.render(page, "outbox"))
     }
 
@@ -93,22 +93,32 @@ extension Console {
         return Self.redirect(changed > 0 ? "/console/outbox?done=retried&n=\(changed)" : "/console/outbox?done=none")
     }
 
-    /// Every configured channel with its health, checked all at once, each given `healthTimeout`.
+    /// One configured driver to check: a notification channel, or the scorer.
+    struct Checked: Sendable {
+        var name: String
+        var about: DriverInfo
+        var check: @Sendable (Duration) async throws -> String?
+    }
+
+    /// Every configured channel and the scorer with their health, checked all at once, each given `healthTimeout`.
     func pluginHealth() async -> [OutboxPage.Plugin] {
-        let channels = engine.notifiers.sorted { $0.key < $1.key }
+        let scorer = engine.planner.scorer
+        let channels = engine.notifiers.sorted { $0.key < $1.key }.map { name, n in
+            Checked(name: name, about: n.about, check: { try await n.checkHealth(timeout: $0) })
+        } + [Checked(name: "评分", about: scorer.about, check: { try await scorer.checkHealth(timeout: $0) })]
         let results = await withTaskGroup(of: (String, Result<String?, any Error>).self) { group in
-            for (name, notifier) in channels {
+            for c in channels {
                 group.addTask {
-                    do { return (name, .success(try await Self.withDeadline(Self.healthTimeout) { try await notifier.checkHealth(timeout: Self.healthTimeout) })) }
-                    catch { return (name, .failure(error)) }
+                    do { return (c.name, .success(try await Self.withDeadline(Self.healthTimeout) { try await c.check(Self.healthTimeout) })) }
+                    catch { return (c.name, .failure(error)) }
                 }
             }
             var out: [String: Result<String?, any Error>] = [:]
             for await (name, r) in group { out[name] = r }
             return out
         }
-        return channels.map { name, notifier in
-            let about = notifier.about
+        return channels.map { c in
+            let (name, about) = (c.name, c.about)
             let (health, ok): (String, Bool) = switch results[name] {
             case .success(let note?)?: ("正常（\(note)）", true)
             case .success(nil)?: ("无需检查", true)

@@ -134,5 +134,6 @@ struct OutboxPage {
     var next: String?
     var deliveredInfo: String
     var plugins: [Plugin]
-    var noPlugins: Bool
+    /// No notification channel is configured (the scorer is always listed).
+    var noChannels: Bool
 }
