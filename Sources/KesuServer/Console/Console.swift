@@ -30,6 +30,8 @@ struct ConsoleSession: Codable, Sendable {
     var person: String
     var csrf: String
     var lastSeen: Date
+    /// The login's password version at sign-in (nil in sessions from before resets ended sessions: 0).
+    var passwordVersion: Int?
 }
 
 /// The signed-in person on one request.
@@ -205,7 +207,8 @@ struct Console: Sendable {
     func currentReader(_ request: Request) async throws -> Reader? {
         guard var s = try await sessions.load(request: request) else { return nil }
         guard let principal = engine.pack.principal(s.person) else { return nil }
-        guard let login = try await logins.list().first(where: { $0.username == s.username }), !login.disabled else { return nil }
+        guard let login = try await logins.list().first(where: { $0.username == s.username }), !login.disabled,
+              login.passwordVersion == (s.passwordVersion ?? 0) else { return nil }
         let now = api.now()
         let idle = api.settings.console.idleTimeout
         // At most once a minute (a twentieth of a short timeout): one small record, the latest read by index.

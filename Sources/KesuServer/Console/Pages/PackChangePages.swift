@@ -45,7 +45,6 @@ extension Console {
         return Self.html(pages.render(page, "rules-changes"), status: status)
     }
 
-    func personName(_ id: String) -> String { engine.pack.person(id)?.name ?? id }
 
     @Sendable func uploadCandidate(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
         try requireRulesAdmin(reader)

@@ -30,12 +30,6 @@ struct SetupPage {
     var username: String
 }
 
-struct LoginsPage {
-    struct Row { var person: String; var name: String; var unit: String; var roles: String; var username: String?; var disabled: Bool; var suggested: String }
-    var chrome: Chrome
-    var rows: [Row]
-}
-
 /// One option of a select.
 struct Choice { var id: String; var label: String; var selected: Bool }
 
