@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "KesuRendering", dependencies: ["KesuKernel", "KesuViews"], swiftSettings: strict),
         .target(
             name: "KesuYAML",
-            dependencies: ["KesuKernel", .product(name: "Yams", package: "Yams")],
+            dependencies: ["KesuKernel", "CZlib", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         .target(
             name: "KesuSQLite",
@@ -55,9 +55,12 @@ let package = Package(
         .target(name: "KesuViews", dependencies: ["KesuKernel"], swiftSettings: strict),
         // Built-in notification channels (console, outbox-file, webhook): HTTP lives here, not in the kernel.
         .target(name: "KesuNotifiers", dependencies: ["KesuKernel"], swiftSettings: strict),
-        // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library.
+        // A candidate pack uploaded as a zip is inflated with the system zlib (zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Excel export through Debian's libxlsxwriter (libxlsxwriter-dev), linked as a system library; it writes
+        // KesuRendering's export sheets (scores, the case register) for the CLI and the server alike.
         .systemLibrary(name: "CXlsxWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
-        .target(name: "KesuXLSX", dependencies: ["CXlsxWriter"], swiftSettings: strict),
+        .target(name: "KesuXLSX", dependencies: ["CXlsxWriter", "KesuKernel", "KesuRendering"], swiftSettings: strict),
         // Out-of-process (exec) plugins: manifests, the JSON-RPC host, ExecNotifier/ExecScorer and the
         // conformance kit. Yams is the YAML parser KesuYAML already wraps (for plugin.yaml locations).
         .target(
@@ -87,7 +90,7 @@ let package = Package(
         .target(
             name: "KesuServer",
             dependencies: [
-                "KesuKernel", "KesuYAML", "KesuViews", "KesuRendering",
+                "KesuKernel", "KesuYAML", "KesuViews", "KesuRendering", "KesuXLSX",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -13,6 +13,7 @@ public enum NotificationJSON {
 /// Prints each notification as one line on stderr, so stdout stays a command's own output.
 public struct ConsoleNotifier: Notifier {
     public init() {}
+    public var about: DriverInfo { DriverInfo(kind: "console", target: "stderr") }
     public func deliver(_ n: KesuKernel.Notification) async throws {
         FileHandle.standardError.write(Data("notify [\(n.kind.rawValue)] → \(n.recipients.joined(separator: ", ")): \(n.text)\n".utf8))
     }
@@ -25,6 +26,16 @@ public final class OutboxFileNotifier: Notifier, @unchecked Sendable {
     private let lock = NSLock()
 
     public init(path: String) { self.path = path }
+
+    public var about: DriverInfo { DriverInfo(kind: "outbox-file", target: path) }
+
+    /// The file can be opened for appending (nothing is written).
+    public func checkHealth(timeout: Duration) async throws -> String? {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard fd >= 0 else { throw NotifierError("cannot open '\(path)' for appending: \(String(cString: strerror(errno)))") }
+        close(fd)
+        return "可写入"
+    }
 
     public func deliver(_ n: KesuKernel.Notification) async throws {
         var line = NotificationJSON.data(n)

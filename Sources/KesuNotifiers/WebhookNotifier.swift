@@ -49,4 +49,32 @@ public struct WebhookNotifier: Notifier {
         }
         throw NotifierError("webhook \(url.absoluteString) failed after \(retries + 1) tries: \(problems.joined(separator: ", "))")
     }
+
+    /// The URL without query or credentials (a query may carry a secret).
+    public var about: DriverInfo {
+        var c = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        c?.query = nil; c?.user = nil; c?.password = nil
+        return DriverInfo(kind: "webhook", target: c?.string ?? url.host)
+    }
+
+    /// One HEAD request, no retries: any HTTP answer means the server is there (a webhook may
+    /// refuse HEAD); a refused connection or a timeout does not.
+    public func checkHealth(timeout: Duration) async throws -> String? {
+        var request = URLRequest(url: url)
+        request.httpMethod = "HEAD"
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        let seconds = max(0.1, Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+        request.timeoutInterval = seconds
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = seconds
+        configuration.timeoutIntervalForResource = seconds
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
+        do {
+            let (_, response) = try await session.data(for: request)
+            return "HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)"
+        } catch {
+            throw NotifierError((error as NSError).localizedDescription)
+        }
+    }
 }

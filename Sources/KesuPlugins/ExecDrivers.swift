@@ -25,6 +25,19 @@ public struct ExecNotifier: Notifier {
         ["notification": n.payload]
     }
 
+    public var about: DriverInfo {
+        DriverInfo(kind: "exec", plugin: plugin.id, version: plugin.handshake?.pluginVersion ?? plugin.manifest.version,
+                     target: plugin.manifest.directory)
+    }
+
+    /// The plugin's `health` call, within `timeout`.
+    public func checkHealth(timeout: Duration) async throws -> String? {
+        try await plugin.callAsync("health", timeout: timeout) { r in
+            guard r["ok"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"ok\": true}") }
+            return "ok"
+        }
+    }
+
     public func deliver(_ notification: KesuKernel.Notification) async throws {
         let id = plugin.id
         let delivered = try await plugin.callAsync("notify", Self.params(notification)) { r in
@@ -50,6 +63,18 @@ public struct ExecScorer: Scorer {
                                   message: "is a \(plugin.manifest.kind.rawValue), not a scorer", stderr: [])
         }
         self.plugin = plugin
+    }
+
+    public var about: DriverInfo {
+        DriverInfo(kind: "exec", plugin: plugin.id, version: plugin.handshake?.pluginVersion ?? plugin.manifest.version,
+                   target: plugin.manifest.directory)
+    }
+
+    public func checkHealth(timeout: Duration) async throws -> String? {
+        try await plugin.callAsync("health", timeout: timeout) { r in
+            guard r["ok"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"ok\": true}") }
+            return "ok"
+        }
     }
 
     public init(directory: String, options: [String: JSONValue] = [:], backoff: ExecPlugin.Backoff = .init(),

@@ -17,6 +17,9 @@ public struct KesuAPI: Sendable {
     let accountsCache = Accounts.Cache()
     /// The console's logins, likewise.
     let loginsCache = Logins.Cache()
+    /// One deployment at a time on this instance; the rules desk's replay jobs running here.
+    let deployGate = DeployGate()
+    let replayJobs = ReplayJobs()
 
     public init(rules: LiveRules, settings: ServerSettings, metrics: ServerMetrics = ServerMetrics(), logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }) {
@@ -27,10 +30,12 @@ public struct KesuAPI: Sendable {
     public var sweeper: SweepService { SweepService(api: self) }
 
     /// Puts the pack folder's rules in force, or keeps the old ones and throws the pack's errors.
+    /// The reload is recorded as a deployment of the folder, so every instance on the store follows it.
     @discardableResult
-    public func reloadRules(reason: String) async throws -> (previous: LiveRules.Info, current: LiveRules.Info) {
+    public func reloadRules(reason: String, by: String = "kesu serve") async throws -> (previous: LiveRules.Info, current: LiveRules.Info) {
         do {
-            let r = try await rules.reload(at: now())
+            let loaded = try await rules.loadFolder()
+            let r = try await deploy(loaded, source: .folder, origin: rules.rulesPath, by: by, reason: reason)
             metrics.reload(outcome: "ok")
             logger.notice("rules reloaded", metadata: [
                 "reason": "\(reason)", "previous": "\(r.previous.version.prefix(12))", "current": "\(r.current.version.prefix(12))",
@@ -91,7 +96,7 @@ public struct KesuAPI: Sendable {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kesu"),
             logger: logger)
         if let store = rules.engine.store as? any Service { app.addServices(store) }
-        app.addServices(SweepService(api: self), ReloadOnHangupService(api: self))
+        app.addServices(DeploymentService(api: self), SweepService(api: self), ReloadOnHangupService(api: self))
         if let announceSetupLink { app.addServices(SetupLinkService(api: self, announce: announceSetupLink)) }
         return app
     }

@@ -66,6 +66,49 @@ public final class LiveRules: Sendable {
         }
     }
 
+    /// Loads the pack folder (off the cooperative pool); throws its errors.
+    public func loadFolder() async throws -> LoadedPack {
+        try await withCheckedThrowingContinuation { continuation in
+            loadQueue.async { continuation.resume(with: Result(catching: { try RulePackLoader().load(directory: self.rulesPath) })) }
+        }
+    }
+
+    /// Puts an already loaded pack in force (a deployment from the rules desk, a rollback, another
+    /// instance's deployment); throws, changing nothing, if its engine cannot be built.
+    @discardableResult
+    public func install(_ loaded: LoadedPack, at now: Date) async throws -> (previous: Info, current: Info) {
+        put(try await prepare(loaded, at: now))
+    }
+
+    /// A pack's engine, built and ready to put in force.
+    public struct Prepared: Sendable {
+        let engine: Engine
+        public let info: Info
+    }
+
+    /// Builds the engine for a loaded pack without putting it in force (a deployment records
+    /// itself in between, so the store never names a pack this instance could not run).
+    public func prepare(_ loaded: LoadedPack, at now: Date) async throws -> Prepared {
+        try await withCheckedThrowingContinuation { continuation in
+            loadQueue.async {
+                continuation.resume(with: Result(catching: {
+                    let engine = try self.makeEngine(loaded)
+                    return Prepared(engine: engine, info: Self.info(loaded, engine: engine, at: now))
+                }))
+            }
+        }
+    }
+
+    @discardableResult
+    public func put(_ p: Prepared) -> (previous: Info, current: Info) {
+        let previous = current.withLock { pair -> Info in
+            let old = pair.info
+            pair = (p.engine, p.info)
+            return old
+        }
+        return (previous, p.info)
+    }
+
     private func loadAndSwap(at now: Date) throws -> (previous: Info, current: Info) {
         let loaded = try RulePackLoader().load(directory: rulesPath)
         let engine = try makeEngine(loaded)

@@ -21,6 +21,11 @@ public enum ScenarioLoader {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw RulePackError([.error(SourceLocation(file: path, line: 1, column: 1), "cannot read the file (missing, or not UTF-8 text)")])
         }
+        return try loadAll(text: text, path: path)
+    }
+
+    /// Every test in a file's text (`path` names it in diagnostics): a candidate pack's tests, read from memory.
+    public static func loadAll(text: String, path: String) throws -> [Scenario] {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -47,10 +52,10 @@ public enum ScenarioLoader {
     }
 
     /// Test files of a pack: `tests/*.yaml` then `scenarios/*.yaml`, each sorted by name.
-    public static func packTestFiles(in pack: String) -> [String] {
+    public static func packTestFiles(in pack: String, from source: some PackFileSource = DiskFileSource()) -> [String] {
         ["tests", "scenarios"].flatMap { folder -> [String] in
             let dir = PathText.join(pack, folder)
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            let names = source.list(directory: dir).filter { !source.isDirectory(PathText.join(dir, $0)) }
             return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
                 .map { PathText.join(dir, $0) }
         }

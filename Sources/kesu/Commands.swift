@@ -92,6 +92,7 @@ struct Intake: KesuCommand {
             let result = try await engine.intake(fields: given, by: try global.actor(), at: now, idempotencyKey: idempotencyKey)
             await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine, viewer: try global.viewer(engine.pack))
+            try await AccessCommand.recordShown(engine, result.state, to: r.viewer, at: now)
             if global.json {
                 Output.json(await r.json(result.state, at: now, extra: [
                     "proposed_category": .opt(result.proposedCategory), "replayed": .bool(result.replayed)]))
@@ -121,6 +122,8 @@ struct Show: KesuCommand {
             }
             let r = CaseRenderer(engine: engine, viewer: viewer)
             let now = try global.currentTime()
+            // Shown as a person (--as) with personal_data: recorded like the console and the API.
+            try await AccessCommand.recordShown(engine, state, to: viewer, at: now)
             if global.json { Output.json(await r.json(state, events: events, at: now)) } else { print(await r.text(state, events: events, at: now)) }
         }
     }
@@ -212,6 +215,7 @@ struct Act: KesuCommand {
                                          at: now, expectedVersion: expectVersion)
             await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine, viewer: try global.viewer(engine.pack))
+            try await AccessCommand.recordShown(engine, s, to: r.viewer, at: now)
             if global.json { Output.json(await r.json(s, at: now)) } else { print(await r.text(s, at: now)) }
         }
     }
@@ -249,6 +253,7 @@ struct Extend: KesuCommand {
                                             approver: try global.actor(), at: now)
             await deliverAfterCommit(engine, at: now)
             let r = CaseRenderer(engine: engine, viewer: try global.viewer(engine.pack))
+            try await AccessCommand.recordShown(engine, s, to: r.viewer, at: now)
             if global.json { Output.json(await r.json(s, at: now)) } else { print(await r.text(s, at: now)) }
         }
     }

@@ -18,9 +18,9 @@ struct Kesu: AsyncParsableCommand {
         `kesu show N --rules P --json`. Given in both places, the one after the subcommand wins.
         """,
         subcommands: [
-            Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Report.self, Demo.self,
+            Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Register.self, Report.self, Demo.self,
             Penalties.self, Notifications.self, ConfigCommand.self,
-            Plugins.self, Users.self, LoginsCommand.self, Serve.self, CalendarCommand.self,
+            Plugins.self, Users.self, LoginsCommand.self, AccessCommand.self, Serve.self, CalendarCommand.self,
         ])
 
     /// The shared options, parsed here from the whole command line (before and after the

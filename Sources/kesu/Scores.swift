@@ -193,38 +193,8 @@ enum ScoresText {
 }
 
 enum ScoresXLSX {
-    static func kind(_ k: ScoreExport.Column.Kind) -> XLSXWorkbook.Column.Kind {
-        switch k {
-        case .text: .text
-        case .integer: .integer
-        case .decimal: .decimal
-        case .percent: .percent
-        case .dateTime: .dateTime
-        }
-    }
-
-    static func cell(_ v: ScoreExport.Value, zone: TimeZone) -> XLSXWorkbook.Cell {
-        switch v {
-        case let .text(s): .text(s)
-        case let .integer(n): .number(Double(n))
-        case let .decimal(x): .number(x)
-        case let .rate(r): r.map(XLSXWorkbook.Cell.number) ?? .empty
-        case let .dateTime(d): .date(d, zone)
-        case .none: .empty
-        }
-    }
-
-    /// Two sheets, summary and line items; the line items go on past Excel's row limit in further sheets.
+    /// Two sheets, summary and line items (the same workbook the API and the console send).
     static func write(_ export: ScoreExport, lang: ScoreExport.Language, to path: String) throws {
-        let book = try XLSXWorkbook(path: path)
-        func table(_ name: String, _ columns: [ScoreExport.Column]) throws -> XLSXTable {
-            try book.addTable(name, columns: columns.map { XLSXWorkbook.Column($0.title(lang), kind($0.kind), width: $0.width) })
-        }
-        let summary = export.summaryTable
-        let s = try table(ScoreExport.summaryName(lang), summary.columns)
-        for row in summary.rows { try s.append(row.map { cell($0, zone: export.timeZone) }) }
-        let items = try table(ScoreExport.itemsName(lang), ScoreExport.itemColumns(by: export.by))
-        for i in export.items { try items.append(ScoreExport.itemValues(i).map { cell($0, zone: export.timeZone) }) }
-        try book.close()
+        try ExportXLSX.write(export.sheets(lang: lang), to: path)
     }
 }

@@ -440,3 +440,37 @@ private func lines(_ walk: DueExplanation, _ cal: BusinessCalendar, pack: RulePa
         #expect(note.contains("the pack changed since"))
     }
 }
+
+// MARK: Routing misses as values
+
+/// The reasons a row did not match, as values a page words in its own language (the console's 试算).
+@Suite struct RouteMissTests {
+    let explainer = try! Explainer(pack: TestPack.make())
+
+    @Test func eachFailedConditionCarriesTheValueTheCaseHad() {
+        let r = explainer.routing(["category": "delivery", "kind": "complaint"])
+        #expect(r.skipped[0].misses == [
+            .condition(FieldCondition(field: "category", test: .oneOf(["license"])), actual: "delivery"),
+            .condition(FieldCondition(field: "region", test: .missing(false)), actual: nil),
+        ], "a failed region condition already says why unit_from: region has no unit")
+        #expect(r.skipped[1].misses == [.condition(FieldCondition(field: "category", test: .equals("service")), actual: "delivery")])
+        #expect(r.matched?.misses == [])
+    }
+
+    @Test func aRegionWithoutAUnitIsItsOwnMiss() {
+        let r = explainer.routing(["category": "license", "region": "city"])
+        #expect(r.skipped.first?.misses == [.regionHasNoUnit("city")])
+        // The router gives the same values.
+        let decision = Router(pack: TestPack.make()).route(["category": "license", "region": "city"])
+        #expect(decision?.skipped.first?.misses == [.regionHasNoUnit("city")])
+    }
+
+    @Test func withoutAFallbackEveryRowSaysWhy() {
+        var pack = TestPack.make()
+        pack.routing.removeLast()
+        let r = try! Explainer(pack: pack).routing(["category": "other"])
+        #expect(r.matched == nil)
+        #expect(r.skipped.map(\.id) == ["R1", "R2", "R3"])
+        #expect(r.skipped.allSatisfy { !$0.misses.isEmpty })
+    }
+}

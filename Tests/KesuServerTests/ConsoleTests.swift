@@ -26,6 +26,8 @@ final class Browser: @unchecked Sendable {
         var status: Int
         var headers: HTTPFields
         var html: String
+        /// The body's bytes as sent (a download).
+        var bytes = Data()
         var location: String? { headers[.location] }
         /// The value of the first input with this name.
         func input(_ name: String) -> String? {
@@ -55,13 +57,19 @@ final class Browser: @unchecked Sendable {
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 
-    func send(_ method: HTTPRequest.Method, _ uri: String, body: String?) async throws -> Page {
+    /// Posts a multipart form (an upload), as a browser does.
+    func post(_ uri: String, multipart: MultipartBody) async throws -> Page {
+        try await send(.post, uri, body: nil, raw: (ByteBuffer(bytes: multipart.closed()), multipart.contentType))
+    }
+
+    func send(_ method: HTTPRequest.Method, _ uri: String, body: String?, raw: (ByteBuffer, String)? = nil) async throws -> Page {
         var headers = HTTPFields()
         let jar = lock.withLock { cookies }
         if !jar.isEmpty { headers[.cookie] = jar.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
-        let page = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { r in
-            Page(status: Int(r.status.code), headers: r.headers, html: String(buffer: r.body))
+        if let raw { headers[.contentType] = raw.1 }
+        let page = try await client.execute(uri: uri, method: method, headers: headers, body: raw?.0 ?? body.map { ByteBuffer(string: $0) }) { r in
+            Page(status: Int(r.status.code), headers: r.headers, html: String(buffer: r.body), bytes: Data(r.body.readableBytesView))
         }
         let set = page.headers[values: .setCookie]
         lock.withLock {

@@ -166,6 +166,40 @@ def request(method, url, data=None, cookies=None, files=None):
         return e.code, e.headers, e.read()
 
 
+WAPITI_WATCHED = ["Cross Site Scripting", "Stored Cross Site Scripting", "Cross Site Request Forgery",
+                  "SQL Injection", "Blind SQL Injection", "Command execution"]
+
+
+def run_wapiti(console, base, name, start="/console/", excludes=(), seconds=None):
+    """Debian's wapiti against the console, signed in as the browser is (its cookies), from `start`, staying off
+    sign-out and `excludes` (wildcard URLs). Returns the findings of the watched kinds ({} when clean); the report
+    and log go to ARTIFACTS/wapiti-NAME.*"""
+    jar = {}
+    for c in console.cookies():
+        jar.setdefault("127.0.0.1", {}).setdefault(c.get("path", "/"), {})[c["name"]] = {
+            "value": c["value"], "expires": None, "secure": False, "port": None, "version": 0}
+    cookie_file = ARTIFACTS / f"wapiti-{name}-cookies.json"
+    cookie_file.write_text(json.dumps(jar))
+    report = ARTIFACTS / f"wapiti-{name}.json"
+    report.unlink(missing_ok=True)
+    session = ARTIFACTS / f"wapiti-{name}-session"
+    shutil.rmtree(session, ignore_errors=True)
+    seconds = seconds or os.environ.get("KESU_WAPITI_SECONDS", "180")
+    cmd = ["/usr/bin/python3", str(Path(__file__).with_name("wapiti_run.py")), "-u", f"{base}{start}", "--scope", "folder",
+           "-c", str(cookie_file), "-m", "xss,permanentxss,csrf,sql,blindsql,exec", "-x", f"{base}/console/logout"]
+    for x in excludes:
+        cmd += ["-x", f"{base}{x}"]
+    cmd += ["--max-scan-time", str(seconds), "--max-attack-time", "60", "-d", "4", "--flush-session",
+            "--store-session", str(session), "--store-config", str(session), "--no-bugreport", "-f", "json",
+            "-o", str(report), "-v", "1"]
+    with open(ARTIFACTS / f"wapiti-{name}.log", "w") as log:
+        subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=900, check=False)
+    if not report.exists():
+        raise AssertionError(f"wapiti wrote no report (see {ARTIFACTS / f'wapiti-{name}.log'})")
+    data = json.loads(report.read_text())
+    return {k: v for k, v in data.get("vulnerabilities", {}).items() if v and k in WAPITI_WATCHED}
+
+
 class Console:
     """One browser, the way a person uses the console: pages by URL or by link, forms filled and sent."""
 

@@ -10,6 +10,8 @@ public struct RoutingExplanation: Sendable, Equatable {
         public var name: String
         /// Why the rule did not match (empty for the matched rule).
         public var reasons: [String]
+        /// The same reasons as values (`RouteMiss`), for pages that word them in Chinese.
+        public var misses: [RouteMiss] = []
     }
 
     /// The fields routing was run on.
@@ -136,8 +138,8 @@ public struct Explainer: Sendable {
 
     public func routing(_ fields: [String: String]) -> RoutingExplanation {
         let decision = Router(pack: pack).route(fields)
-        func rule(_ id: String, _ reasons: [String]) -> RoutingExplanation.Rule {
-            .init(id: id, name: pack.routing.first { $0.id == id }?.name ?? "", reasons: reasons)
+        func rule(_ id: String, _ reasons: [String], _ misses: [RouteMiss] = []) -> RoutingExplanation.Rule {
+            .init(id: id, name: pack.routing.first { $0.id == id }?.name ?? "", reasons: reasons, misses: misses)
         }
         let skipped: [RoutingExplanation.Rule]
         if let decision {
@@ -145,14 +147,19 @@ public struct Explainer: Sendable {
                 // A failed condition on the region already says why `unit_from: region` has no unit.
                 let def = pack.routing.first { $0.id == s.ruleID }
                 let regionFailed = def?.when.contains { $0.field == "region" && !$0.holds(on: fields) } ?? false
-                return rule(s.ruleID, regionFailed ? s.reasons.filter { $0 != Self.regionMissing } : s.reasons)
+                return rule(s.ruleID, regionFailed ? s.reasons.filter { $0 != Self.regionMissing } : s.reasons,
+                            regionFailed ? s.misses.filter { if case .condition = $0 { true } else { false } } : s.misses)
             }
         } else {
             // No rule matched: every rule was skipped; ask the router for each rule's reasons.
             skipped = pack.routing.map { r in
                 var reasons = r.when.filter { !$0.holds(on: fields) }.map { $0.whyNot(on: fields) }
-                if reasons.isEmpty, r.target == .regionUnit { reasons.append("region names no unit") }
-                return rule(r.id, reasons)
+                var misses = RouteMiss.failed(r.when, on: fields)
+                if reasons.isEmpty, r.target == .regionUnit {
+                    reasons.append("region names no unit")
+                    misses.append(fields["region"].flatMap { $0.isEmpty ? nil : $0 }.map(RouteMiss.regionHasNoUnit) ?? .regionMissing)
+                }
+                return rule(r.id, reasons, misses)
             }
         }
         return RoutingExplanation(

@@ -98,6 +98,31 @@ public struct PlainNotificationWording: NotificationWording {
 /// Delivers notifications somewhere (console, a file, a webhook, a plugin).
 public protocol Notifier: Sendable {
     func deliver(_ notification: Notification) async throws
+    /// What the channel is, for the administrator's plugin list.
+    var about: DriverInfo { get }
+    /// Checks the channel could deliver now (a plugin answers `health`, a webhook's server answers,
+    /// a file can be opened), giving up after `timeout`. Throws why not; returns what was checked,
+    /// or nil when the channel has nothing to check.
+    func checkHealth(timeout: Duration) async throws -> String?
+}
+
+/// A configured driver (a notification channel, the scorer) as the administrator reads it: its
+/// driver, and a plugin's id and version.
+public struct DriverInfo: Sendable, Equatable {
+    /// The driver: `webhook`, `outbox-file`, `console`, `exec`.
+    public var kind: String
+    public var plugin: String?
+    public var version: String?
+    /// Where it delivers (a URL without its query, a file path), when that says something.
+    public var target: String?
+    public init(kind: String, plugin: String? = nil, version: String? = nil, target: String? = nil) {
+        self.kind = kind; self.plugin = plugin; self.version = version; self.target = target
+    }
+}
+
+extension Notifier {
+    public var about: DriverInfo { DriverInfo(kind: String(describing: Self.self)) }
+    public func checkHealth(timeout: Duration) async throws -> String? { nil }
 }
 
 /// Keeps what it was given: the deterministic notifier for tests.

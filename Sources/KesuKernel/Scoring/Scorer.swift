@@ -39,11 +39,22 @@ public struct Deduction: Sendable, Equatable {
 /// happens, so a period's figures never drift when reports are rerun.
 public protocol Scorer: Sendable {
     func deductions(for fact: ScoringFact, pack: RulePack) throws -> [Deduction]
+    /// What the scorer is, for the administrator's plugin list.
+    var about: DriverInfo { get }
+    /// Checks the scorer could score now (a plugin answers `health`), giving up after `timeout`;
+    /// nil when there is nothing to check.
+    func checkHealth(timeout: Duration) async throws -> String?
+}
+
+extension Scorer {
+    public var about: DriverInfo { DriverInfo(kind: String(describing: Self.self)) }
+    public func checkHealth(timeout: Duration) async throws -> String? { nil }
 }
 
 /// The pack's own scoring rules: every rule whose trigger and conditions match applies.
 public struct PointsScorer: Scorer {
     public init() {}
+    public var about: DriverInfo { DriverInfo(kind: "points", target: "规则包的计分规则") }
 
     public func deductions(for fact: ScoringFact, pack: RulePack) throws -> [Deduction] {
         var out: [Deduction] = []

@@ -30,6 +30,8 @@ struct ConsoleSession: Codable, Sendable {
     var person: String
     var csrf: String
     var lastSeen: Date
+    /// The login's password version at sign-in (nil in sessions from before resets ended sessions: 0).
+    var passwordVersion: Int?
 }
 
 /// The signed-in person on one request.
@@ -185,7 +187,9 @@ struct Console: Sendable {
                 var request = request
                 if request.method == .post {
                     // Read the body once and keep it, so the handler reads the same bytes again.
-                    let limit = request.uri.path.hasSuffix("/attachments") ? attachmentBodyLimit : api.settings.maxBodyBytes
+                    let limit = request.uri.path.hasSuffix("/attachments") ? attachmentBodyLimit
+                        : request.uri.path == "/console/rules/changes/upload" ? Self.packUploadLimit + CaseRoutes.multipartOverhead
+                        : api.settings.maxBodyBytes
                     let buffer: ByteBuffer
                     do { buffer = try await request.collectBody(upTo: limit) } catch {
                         throw ConsoleError(.contentTooLarge, "提交的内容过大（上限 \(limit / 1024) KB）")
@@ -203,7 +207,8 @@ struct Console: Sendable {
     func currentReader(_ request: Request) async throws -> Reader? {
         guard var s = try await sessions.load(request: request) else { return nil }
         guard let principal = engine.pack.principal(s.person) else { return nil }
-        guard let login = try await logins.list().first(where: { $0.username == s.username }), !login.disabled else { return nil }
+        guard let login = try await logins.list().first(where: { $0.username == s.username }), !login.disabled,
+              login.passwordVersion == (s.passwordVersion ?? 0) else { return nil }
         let now = api.now()
         let idle = api.settings.console.idleTimeout
         // At most once a minute (a twentieth of a short timeout): one small record, the latest read by index.
@@ -220,7 +225,8 @@ struct Console: Sendable {
     func checkCSRF(_ request: Request, _ body: ByteBuffer, _ reader: Reader) throws {
         let type = request.headers[.contentType] ?? ""
         let sent: String? = if type.lowercased().hasPrefix("multipart/form-data") {
-            (try? MultipartForm.parse(Data(body.readableBytesView), contentType: type, maxBytes: attachmentBodyLimit))?.text("csrf")
+            (try? MultipartForm.parse(Data(body.readableBytesView), contentType: type,
+                                      maxBytes: max(attachmentBodyLimit, Self.packUploadLimit + CaseRoutes.multipartOverhead)))?.text("csrf")
         } else {
             FormBody.parse(String(buffer: body))["csrf"]
         }
@@ -261,9 +267,10 @@ struct Console: Sendable {
         }
         if p.has(.reports) {
             nav.append(.init(href: "/console/scores", label: "考核", key: "scores"))
-            nav.append(.init(href: "/console/penalties", label: "处罚", key: "penalties"))
-            nav.append(.init(href: "/console/quarterly", label: "报告", key: "quarterly"))
         }
+        // 处罚 also for those the pack's penalty procedure lets decide or appeal (a unit head, the person concerned).
+        if engine.takesPartInPenalties(p.id) { nav.append(.init(href: "/console/penalties", label: "处罚", key: "penalties")) }
+        if p.has(.reports) { nav.append(.init(href: "/console/quarterly", label: "报告", key: "quarterly")) }
         for i in nav.indices { nav[i].current = nav[i].key == current }
         let unit = pack.unit(p.unit)?.name ?? p.unit
         let roles = p.roles.map(\.name).joined(separator: "、")

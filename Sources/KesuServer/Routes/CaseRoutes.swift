@@ -43,6 +43,7 @@ struct CaseRoutes {
         api.logger.info("case registered", metadata: ["case": "\(result.state.number)", "user": "\(who.id)", "replayed": "\(result.replayed)"])
         var headers = HTTPFields()
         headers[.location] = "/v1/cases/\(result.state.number)"
+        try await api.recordPersonalView(who, result.state, via: .api)
         return JSONResponse.make(.object([
             "case": view.case(result.state, at: now),
             "routing_rule": .opt(result.routingRule), "proposed_category": .opt(result.proposedCategory),
@@ -104,6 +105,7 @@ struct CaseRoutes {
         try Query(request: request).allowOnly([])
         let (engine, state, events) = try await visibleCase(context, who)
         let rules = try? await engine.planner(for: state)
+        try await api.recordPersonalView(who, state, via: .api)
         return JSONResponse.make(CaseJSON(engine: engine, viewer: who).case(state, at: api.now(), events: events, rules: rules))
     }
 
@@ -120,6 +122,7 @@ struct CaseRoutes {
         let next = try await engine.act(current.number, transition: transition, fields: fields, by: who.id, at: now, expectedVersion: expected)
         api.logger.info("transition", metadata: ["case": "\(next.number)", "transition": "\(transition)", "user": "\(who.id)", "version": "\(next.version)"])
         let rules = try? await engine.planner(for: next)
+        try await api.recordPersonalView(who, next, via: .api)
         return JSONResponse.make(.object(["case": CaseJSON(engine: engine, viewer: who).case(next, at: now, rules: rules)]))
     }
 
@@ -137,6 +140,7 @@ struct CaseRoutes {
         let now = api.now()
         let next = try await engine.extend(current.number, clock: clock, by: length, reason: reason, approver: who.id, at: now, expectedVersion: expected)
         let rules = try? await engine.planner(for: next)
+        try await api.recordPersonalView(who, next, via: .api)
         return JSONResponse.make(.object(["case": CaseJSON(engine: engine, viewer: who).case(next, at: now, rules: rules)]))
     }
 
@@ -173,6 +177,7 @@ struct CaseRoutes {
         let next = try await engine.requestExtension(current.number, clock: clock, by: length, reason: reason, requester: who.id, at: now,
                                                      expectedVersion: expected)
         let rules = try? await engine.planner(for: next)
+        try await api.recordPersonalView(who, next, via: .api)
         return JSONResponse.make(.object(["case": CaseJSON(engine: engine, viewer: who).case(next, at: now, rules: rules)]), status: .created)
     }
 
@@ -190,6 +195,7 @@ struct CaseRoutes {
         let now = api.now()
         let next = try await engine.declineExtension(current.number, clock: clock, reason: reason, by: who.id, at: now, expectedVersion: expected)
         let rules = try? await engine.planner(for: next)
+        try await api.recordPersonalView(who, next, via: .api)
         return JSONResponse.make(.object(["case": CaseJSON(engine: engine, viewer: who).case(next, at: now, rules: rules)]))
     }
 
@@ -237,6 +243,7 @@ struct CaseRoutes {
         var headers = HTTPFields()
         headers[.location] = "/v1/cases/\(next.number)/attachments/\(added.sha256)"
         let rules = try? await engine.planner(for: next)
+        try await api.recordPersonalView(who, next, via: .api)
         return JSONResponse.make(.object(["case": CaseJSON(engine: engine, viewer: who).case(next, at: now, rules: rules)]),
                                  status: .created, headers: headers)
     }

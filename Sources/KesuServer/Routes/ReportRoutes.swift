@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KesuKernel
 import KesuRendering
+import KesuViews
 
 /// Appraisal scores and the quarterly report, for callers with the `reports` permission.
 struct ReportRoutes {
@@ -10,6 +11,7 @@ struct ReportRoutes {
     func register(on group: Registrar) {
         group.get("scores", scores)
         group.get("reports/quarterly", quarterly)
+        group.get("register", register)
     }
 
     func period(_ q: Query, _ engine: Engine) throws -> Period {
@@ -53,6 +55,24 @@ struct ReportRoutes {
             "from": .string(ISO8601.format(p.start, in: zone)), "until": .string(ISO8601.format(p.end, in: zone)),
             "rows": rows(export.summaryTable), "items": rows(export.itemsTable),
         ]))
+    }
+
+    /// The case register (台账) of the cases opened between two days, as the CLI's `kesu register` writes it.
+    @Sendable func register(_ request: Request, context: KesuRequestContext) async throws -> Response {
+        let who = try context.caller()
+        try who.require(.reports, for: "download the case register")
+        let q = Query(request: request)
+        try q.allowOnly(["from", "until", "format"])
+        let engine = api.rules.engine
+        guard let from = q.string("from") else { throw APIError.badRequest("query parameter 'from' is required, e.g. 2026-10-01", field: "?from") }
+        guard let until = q.string("until") else { throw APIError.badRequest("query parameter 'until' is required, e.g. 2026-12-31", field: "?until") }
+        let format = try q.oneOf("format", ["csv", "xlsx"], default: "csv")
+        let window: (from: Date, until: Date)
+        do { window = try CaseRegister.window(from: from, until: until, calendar: engine.planner.calendar) } catch let e as KesuError {
+            throw APIError.badRequest(e.message, field: e.message.hasPrefix("until") ? "?until" : "?from")
+        }
+        let register = try await CaseRegister.build(engine: engine, from: window.from, until: window.until, viewer: who, now: api.now())
+        return try ExportDownload.register(register, pack: engine.pack, from: from, until: until, xlsx: format == "xlsx")
     }
 
     @Sendable func quarterly(_ request: Request, context: KesuRequestContext) async throws -> Response {

@@ -122,6 +122,8 @@ extension Console {
 
     func caseResponse(_ state: CaseState, _ events: [Event], _ reader: Reader, notice: String?, error: String?,
                       status: HTTPResponse.Status) async throws -> Response {
+        // 个人信息查看记录: written before the page is made; if it cannot be written the page fails.
+        try await api.recordPersonalView(reader.principal, state, via: .console)
         let now = api.now()
         let b = builder(reader)
         let rules = (try? await engine.planner(for: state)) ?? engine.planner

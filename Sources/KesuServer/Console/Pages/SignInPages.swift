@@ -5,7 +5,7 @@ import HummingbirdAuth
 import KesuKernel
 import KesuRendering
 
-/// Sign-in, sign-out, first-run setup and the administrator's logins page.
+/// Sign-in, sign-out and first-run setup (the logins page is in AccessPages.swift).
 extension Console {
     /// Forms shown before sign-in carry a token that must match a cookie set with the form
     /// (double submit), so another site cannot post them in the reader's name.
@@ -51,7 +51,8 @@ extension Console {
         let message: String
         switch outcome {
         case let .signedIn(login):
-            let session = ConsoleSession(username: login.username, person: login.person, csrf: Self.randomToken(), lastSeen: now)
+            let session = ConsoleSession(username: login.username, person: login.person, csrf: Self.randomToken(), lastSeen: now,
+                                         passwordVersion: login.passwordVersion)
             let cookie = try await sessions.save(session: session, expiresIn: api.settings.console.idleTimeout)
             api.logger.info("console sign-in", metadata: ["user": "\(login.person)", "login": "\(login.username)"])
             var response = Self.redirect(next)
@@ -150,38 +151,5 @@ extension Console {
         let token = try await console.setup.issue(at: api.now(), lifetime: api.settings.console.setupLinkLifetime)
         let host = api.settings.host == "0.0.0.0" || api.settings.host == "::" ? "127.0.0.1" : api.settings.host
         return "http://\(host):\(api.settings.port)/console/setup?token=\(token)"
-    }
-
-    // MARK: Logins (administrator)
-
-    @Sendable func loginsPage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try reader.principal.require(.rulesAdmin, for: "manage console logins")
-        let created = request.uri.queryParameters["created"].map(String.init)
-        return try await loginsResponse(reader, notice: created.map { "已创建登录账号 \($0)。" }, error: nil)
-    }
-
-    func loginsResponse(_ reader: Reader, notice: String?, error: String?) async throws -> Response {
-        let pack = engine.pack
-        let all = try await logins.list()
-        let rows = pack.people.map { p -> LoginsPage.Row in
-            let login = all.last { $0.person == p.id }
-            return .init(person: p.id, name: p.name, unit: pack.unit(p.unit)?.name ?? p.unit,
-                         roles: p.roles.compactMap { pack.role($0)?.name }.joined(separator: "、"),
-                         username: login?.username, disabled: login?.disabled ?? false, suggested: p.id)
-        }
-        let page = LoginsPage(chrome: chrome("登录账号", reader, current: "logins", notice: notice, error: error), rows: rows)
-        return Self.html(pages.render(page, "logins"), status: error == nil ? .ok : .unprocessableContent)
-    }
-
-    @Sendable func loginsPost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try reader.principal.require(.rulesAdmin, for: "manage console logins")
-        let form = try await self.form(request)
-        do {
-            let login = try await logins.add(username: form.text("username") ?? "", person: form.text("person") ?? "",
-                                             password: form["password"] ?? "", pack: engine.pack, by: reader.id, at: api.now())
-            return Self.redirect("/console/logins?created=\(login.username)")
-        } catch let e as KesuError {
-            return try await loginsResponse(reader, notice: nil, error: e.message)
-        }
     }
 }

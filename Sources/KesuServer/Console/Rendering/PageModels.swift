@@ -13,6 +13,8 @@ struct Chrome {
     var nav: [Item]
     var notice: String?
     var error: String?
+    /// Seconds after which the page reloads itself (a running job's progress), without JavaScript.
+    var refresh: Int? = nil
 }
 
 struct ErrorPage { var chrome: Chrome; var status: Int; var message: String }
@@ -26,12 +28,6 @@ struct SetupPage {
     var formToken: String
     var admins: [Option]
     var username: String
-}
-
-struct LoginsPage {
-    struct Row { var person: String; var name: String; var unit: String; var roles: String; var username: String?; var disabled: Bool; var suggested: String }
-    var chrome: Chrome
-    var rows: [Row]
 }
 
 /// One option of a select.

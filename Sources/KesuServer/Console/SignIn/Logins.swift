@@ -9,6 +9,9 @@ public struct Login: Sendable, Equatable {
     public var person: String
     public var createdAt: Date
     public var disabled: Bool
+    /// How many times the password was set after creation: a session remembers the one it signed in
+    /// with, so a reset ends the sessions opened before it (on any instance, whatever the clock says).
+    public var passwordVersion: Int = 0
     /// The bcrypt hash of the password (never the password).
     var passwordHash: String
 }
@@ -67,6 +70,7 @@ public struct Logins: Sendable {
             case "password_set":
                 if let c = try? d.decode(PasswordSet.self, from: body), let i = f.logins.firstIndex(where: { $0.username == c.username }) {
                     f.logins[i].passwordHash = c.bcrypt
+                    f.logins[i].passwordVersion += 1
                 }
             case "disabled", "enabled":
                 if let c = try? d.decode(Named.self, from: body), let i = f.logins.firstIndex(where: { $0.username == c.username }) {
