@@ -64,6 +64,10 @@ struct ConsolePackChangeTests {
         let old = f.api.rules.info.version
         let stored = try await engine.intake(fields: RoutingChange.settlement, by: "zhao_min", at: f.clock.now).state
         #expect(stored.handlingUnit == "finance")
+        // A complaint with a region: the new row cannot reach it, so the replay does not replay it.
+        var withRegion = RoutingChange.settlement
+        withRegion["region"] = "county_a"
+        _ = try await engine.intake(fields: withRegion, by: "zhao_min", at: f.clock.now)
         let folder = try RoutingChange.folder(RoutingChange.apply)
         try await run(f) { browser in
             let b = browser()
@@ -90,6 +94,8 @@ struct ConsolePackChangeTests {
             #expect(page.has("data-case=\"\(stored.number)\""))
             #expect(page.has("财务管理科") && page.has("企业管理科"))
             #expect(page.text(id: "replay-changed") == "1")
+            #expect(job.report?.considered == 2 && job.report?.examined == 1)
+            #expect(page.text(id: "replay-selection")?.contains("库中 2 件案件里，只有这 1 件可能受本次变更影响") == true)
 
             // Without the confirmation, or without a reason: refused, nothing changes.
             let unconfirmed = try await b.post(href + "/deploy", ["csrf": page.csrf ?? "", "reason": "结算投诉无地区时由企业管理科处理"])

@@ -25,8 +25,9 @@ final class ReplayJobs: Sendable {
         let task = Task {
             var record = first
             let replay = Task {
-                try await Self.replay(store: store, old: old, new: new, horizon: started, time: { ChineseTime.format($0, in: zone) },
-                                      progress: { p in progress.withLock { $0 = p } })
+                // Only the cases the change can reach, on every core: the same differences as replaying them all.
+                try await ReplayReport.run(store: store, old: old, new: new, horizon: started, time: { ChineseTime.format($0, in: zone) },
+                                           scope: .affected, progress: { p in progress.withLock { $0 = p } })
             }
             // The monitor: progress to the store, and the store's cancel flag back to the replay.
             let monitor = Task { [record] in
@@ -76,15 +77,6 @@ final class ReplayJobs: Sendable {
         running.withLock { $0[job] }?.cancel()
     }
 
-    // TEMPORARY until the affected-only replay lands: the whole store, one core.
-    static func replay(store: any CaseStore, old: RulePack, new: RulePack, horizon: Date, time: @escaping @Sendable (Date) -> String,
-                       progress: @escaping @Sendable (ReplayProgress) -> Void) async throws -> ReplayReport {
-        let total = try await store.count(CaseQuery(openOnly: false, limit: Int.max))
-        return try await ReplayReport.run(store: store, old: old, new: new, horizon: horizon, time: time) { n in
-            progress(ReplayProgress(done: n, total: total))
-        }
-    }
-
     /// Kept in the store whole up to this many changed cases; beyond, the counts stay exact and the list is cut.
     static let keptDifferences = 5000
 
@@ -100,6 +92,3 @@ final class Latest: Sendable {
     private let value = Mutex(ReplayProgress(done: 0, total: 0))
     func withLock<T>(_ body: (inout ReplayProgress) -> T) -> T { value.withLock { body(&$0) } }
 }
-
-// TEMPORARY: the kernel's ReplayProgress arrives with the affected-only replay.
-struct ReplayProgress: Sendable, Equatable { var done: Int; var total: Int }

@@ -185,6 +185,10 @@ extension Console {
                 page.replayFinished = true
                 if let r = job.report {
                     page.examined = r.examined
+                    page.considered = r.considered
+                    page.selection = r.examined == r.considered
+                        ? "库中全部 \(r.considered) 件案件都已重放。"
+                        : "库中 \(r.considered) 件案件里，只有这 \(r.examined) 件可能受本次变更影响（其路由、时限、升级或扣分规则有改动），已全部重放；其余案件在两套规则下结果相同，无需重放。"
                     page.changedCount = job.changed ?? r.differences.count
                     page.byKind = (job.byKind ?? r.byKind).sorted { $0.key < $1.key }.map { .init(label: Self.kindLabel($0.key), count: $0.value) }
                     page.byUnit = (job.byUnit ?? r.byUnit).sorted { $0.value > $1.value || $0.value == $1.value && $0.key < $1.key }
