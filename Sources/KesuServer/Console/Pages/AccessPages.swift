@@ -20,16 +20,12 @@ extension Console {
         g.get("access/views", use: signedIn(viewsPage))
     }
 
-    func requireAdmin(_ reader: Reader) throws {
-        try reader.principal.require(.rulesAdmin, for: "manage people and access")
-    }
-
     func personName(_ id: String) -> String { engine.pack.person(id)?.name ?? id }
 
     // MARK: 登录账号
 
     @Sendable func loginsPage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let q = request.uri.queryParameters
         let login = q["login"].map(String.init) ?? ""
         let notice: String? = if let created = q["created"].map(String.init) { "已创建登录账号 \(created)。" } else {
@@ -59,7 +55,7 @@ extension Console {
     }
 
     @Sendable func loginsPost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let form = try await self.form(request)
         do {
             let login = try await logins.add(username: form.text("username") ?? "", person: form.text("person") ?? "",
@@ -85,7 +81,7 @@ extension Console {
     /// An administrator's reset: the new password, and every session of the login ends (the
     /// sessions carry the password version they signed in with).
     @Sendable func loginPasswordPost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let login = try await namedLogin(context)
         let form = try await self.form(request)
         let password = form["password"] ?? ""
@@ -102,7 +98,7 @@ extension Console {
     }
 
     @Sendable func loginDisablePost(_ disable: Bool, _ request: Request, _ context: KesuRequestContext, _ reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let login = try await namedLogin(context)
         if disable && login.username == reader.session.username {
             return try await loginsResponse(reader, notice: nil, error: "不能停用自己正在使用的账号。", status: .conflict)
@@ -123,7 +119,7 @@ extension Console {
     var accounts: Accounts { api.accounts }
 
     @Sendable func tokensPage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let q = request.uri.queryParameters
         let notice: String? = q["done"] == "revoked" ? "已吊销令牌 \(q["id"].map(String.init) ?? "")；使用它的请求将被拒绝（401）。" : nil
         return try await tokensResponse(reader, notice: notice, error: nil)
@@ -143,7 +139,7 @@ extension Console {
 
     /// A new token is shown on this one page, once: only its SHA-256 is kept.
     @Sendable func tokensPost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let form = try await self.form(request)
         let person = form.text("person") ?? ""
         let label = form.text("label") ?? ""
@@ -168,7 +164,7 @@ extension Console {
 
     /// Revoking asks first: the integration using the token stops at once.
     @Sendable func revokePage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let a = try await namedAccount(context)
         if a.isRevoked { return Self.redirect("/console/access/tokens?done=revoked&id=\(a.id)") }
         let page = TokenRevokePage(chrome: chrome("账号与权限 · 吊销令牌", reader, current: "logins"), accessNav: .make(current: "tokens"),
@@ -178,7 +174,7 @@ extension Console {
     }
 
     @Sendable func revokePost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let a = try await namedAccount(context)
         try await accounts.revoke(id: a.id, by: reader.id, at: api.now())
         api.logger.notice("api token revoked", metadata: ["account": "\(a.id)", "by": "\(reader.id)"])
@@ -188,7 +184,7 @@ extension Console {
     // MARK: 角色与权限
 
     @Sendable func rolesPage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let pack = engine.pack
         let rows = pack.roles.map { r -> RolesPage.Row in
             let permissions = Permission.allCases.filter { r.permissions.contains($0) }.map(\.name)
@@ -225,7 +221,7 @@ extension Console {
     static let viewsShown = 500
 
     @Sendable func viewsPage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireAdmin(reader)
+        try mustAdministerRules(reader, to: "管理账号与权限")
         let q = request.uri.queryParameters
         var c = Calendar(identifier: .gregorian)
         c.timeZone = zone

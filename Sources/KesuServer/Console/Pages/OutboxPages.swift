@@ -32,7 +32,7 @@ extension Console {
     }
 
     @Sendable func outboxPage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try reader.principal.require(.rulesAdmin, for: "read the notification outbox")
+        try mustAdministerRules(reader, to: "查看外发通知")
         let q = request.uri.queryParameters
         let notice: String? = switch q["done"].map(String.init) {
         case "retried"?: "已将 \(q["n"].map(String.init) ?? "0") 条通知重新排入待发送，正在尝试发送；刷新本页查看结果。"
@@ -70,7 +70,7 @@ extension Console {
     /// Makes failed items pending and due now (one, or all with retry-all), then delivers in the
     /// background: a dead webhook must not hold the page.
     @Sendable func outboxRetryPost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try reader.principal.require(.rulesAdmin, for: "retry notifications")
+        try mustAdministerRules(reader, to: "重发通知")
         let form = try await self.form(request)
         let all = request.uri.path.hasSuffix("/retry-all")
         var ids: [Int64]?

@@ -22,14 +22,10 @@ extension Console {
     /// The largest pack upload: a pack folder zipped is a few hundred KB; this leaves room for calendars and tests.
     static let packUploadLimit = 8 << 20
 
-    func requireRulesAdmin(_ reader: Reader) throws {
-        guard reader.principal.has(.rulesAdmin) else { throw ConsoleError(.forbidden, "只有规则管理员可以查看和变更规则。") }
-    }
-
     // MARK: Candidates
 
     @Sendable func changesPage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         return try await changesResponse(reader, error: nil, status: .ok)
     }
 
@@ -47,7 +43,7 @@ extension Console {
 
 
     @Sendable func uploadCandidate(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         let form: MultipartForm
         do { form = try await MultipartForm.read(request, limit: Self.packUploadLimit + CaseRoutes.multipartOverhead) } catch {
             return try await changesResponse(reader, error: "上传失败：\(APIError.from(error).message)", status: .unprocessableContent)
@@ -64,7 +60,7 @@ extension Console {
     }
 
     @Sendable func folderCandidate(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         let form = try await self.form(request)
         guard let path = form.text("path"), !path.isEmpty else {
             return try await changesResponse(reader, error: "请填写服务器上规则包文件夹的路径。", status: .unprocessableContent)
@@ -104,7 +100,7 @@ extension Console {
     }
 
     @Sendable func candidatePage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         let notice: String? = switch request.uri.queryParameters["done"].map(String.init) {
         case "added"?: "候选规则包已上传，校验和测试结果如下。"
         case "replay"?: "已开始重放。"
@@ -251,7 +247,7 @@ extension Console {
     // MARK: Replay
 
     @Sendable func startReplay(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         let s = try await candidateState(context)
         if let job = s.replay, job.status == .running, api.now().timeIntervalSince(job.updatedAt) <= 60 {
             return try await candidateResponse(s, reader, notice: nil, error: "重放正在进行。", status: .conflict)
@@ -264,7 +260,7 @@ extension Console {
     }
 
     @Sendable func cancelReplay(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         let s = try await candidateState(context)
         guard let job = s.replay, job.status == .running else {
             return try await candidateResponse(s, reader, notice: nil, error: "没有正在进行的重放。", status: .conflict)
@@ -277,7 +273,7 @@ extension Console {
     // MARK: Deploy
 
     @Sendable func deployCandidate(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         let s = try await candidateState(context)
         let form = try await self.form(request)
         let reason = form.text("reason") ?? ""
@@ -303,7 +299,7 @@ extension Console {
     // MARK: History and rollback
 
     @Sendable func historyPage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         let inForce = api.rules.info.version
         let deployments = try await api.desk.deployments()
         let uses = try await engine.store.packVersions()
@@ -339,7 +335,7 @@ extension Console {
     }
 
     @Sendable func rollbackPage(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         return try await rollbackResponse(try await keptVersion(context), reader, error: nil, status: .ok)
     }
 
@@ -353,7 +349,7 @@ extension Console {
     }
 
     @Sendable func rollbackPost(_ request: Request, context: KesuRequestContext, reader: Reader) async throws -> Response {
-        try requireRulesAdmin(reader)
+        try mustAdministerRules(reader, to: "查看和变更规则")
         let loaded = try await keptVersion(context)
         let form = try await self.form(request)
         let reason = form.text("reason") ?? ""

@@ -17,8 +17,9 @@ extension Console {
         g.post("rules/try", use: signedIn(rulesTryPost))
     }
 
-    func mustAdministerRules(_ reader: Reader) throws {
-        try reader.principal.require(.rulesAdmin, for: "read the rules in force")
+    /// The rules desk, people and access, and the outbox are the rules administrator's alone.
+    func mustAdministerRules(_ reader: Reader, to what: String = "查看现行规则") throws {
+        guard reader.principal.has(.rulesAdmin) else { throw ConsoleError(.forbidden, "只有规则管理员可以\(what)。") }
     }
 
     /// Where a definition is written, `routing.yaml:12` (the file name only); empty for rules built in code.
