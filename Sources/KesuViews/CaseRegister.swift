@@ -137,3 +137,15 @@ extension CaseRegister {
         return (calendar.instant(a, minute: 0), calendar.instant(calendar.nextDay(b), minute: 0))
     }
 }
+
+extension CaseRegister {
+    /// Records, before the register leaves, that `viewer` is shown these cases' complainant data unmasked:
+    /// one view per case that has a name or phone, nothing when the register is masked or has no viewer
+    /// (the operator at the CLI).
+    public func recordViews(store: any CaseStore, viewer: Principal?, at: Date, via channel: PersonalDataView.Channel) async throws {
+        guard let viewer, !masked else { return }
+        let views = rows.filter { !($0.complainantName ?? "").isEmpty || !($0.complainantPhone ?? "").isEmpty }
+            .map { PersonalDataView(person: viewer.id, caseNumber: $0.number, at: at, channel: channel) }
+        if !views.isEmpty { try await PersonalDataViews(store: store).record(views) }
+    }
+}

@@ -43,6 +43,7 @@ struct Register: KesuCommand {
             let window = try CaseRegister.window(from: from, until: until, calendar: engine.planner.calendar)
             let register = try await CaseRegister.build(engine: engine, from: window.from, until: window.until, viewer: viewer,
                                                         now: try global.currentTime())
+            try await register.recordViews(store: engine.store, viewer: viewer, at: try global.currentTime(), via: .cli)
             let sheet = register.sheet(pack: engine.pack)
             switch format {
             case .csv:

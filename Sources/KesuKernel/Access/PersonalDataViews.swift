@@ -52,17 +52,32 @@ public struct PersonalDataViews: Sendable {
 
     /// Appends the view; throws when the store cannot take it (the caller then shows nothing).
     public func record(_ view: PersonalDataView) async throws {
-        let stream = Self.stream(person: view.person, at: view.at)
+        try await record([view])
+    }
+
+    /// Appends several views (a register listing many cases at once), one append per person and day.
+    public func record(_ views: [PersonalDataView]) async throws {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = String(decoding: try e.encode(Body(case: view.caseNumber, channel: view.channel)), as: UTF8.self)
+        var streams: [String] = []
+        var byStream: [String: [RecordEvent]] = [:]
+        for view in views {
+            let stream = Self.stream(person: view.person, at: view.at)
+            if byStream[stream] == nil { streams.append(stream) }
+            let body = String(decoding: try e.encode(Body(case: view.caseNumber, channel: view.channel)), as: UTF8.self)
+            byStream[stream, default: []].append(RecordEvent(at: view.at, actor: view.person, type: "viewed", packVersion: "", body: body))
+        }
+        for stream in streams {
+            try await append(byStream[stream]!, to: stream)
+        }
+    }
+
+    func append(_ events: [RecordEvent], to stream: String) async throws {
         // Only the same person's other requests of the same day share the stream: retry on their append.
         for _ in 0..<20 {
             let version = try await store.recordsVersion(stream: stream)
             do {
-                try await store.appendRecords(stream: stream, expectedVersion: version, events: [
-                    RecordEvent(at: view.at, actor: view.person, type: "viewed", packVersion: "", body: body),
-                ])
+                try await store.appendRecords(stream: stream, expectedVersion: version, events: events)
                 return
             } catch StoreError.recordConflict { continue }
         }

@@ -72,6 +72,7 @@ struct ReportRoutes {
             throw APIError.badRequest(e.message, field: e.message.hasPrefix("until") ? "?until" : "?from")
         }
         let register = try await CaseRegister.build(engine: engine, from: window.from, until: window.until, viewer: who, now: api.now())
+        try await register.recordViews(store: engine.store, viewer: who, at: api.now(), via: .api)
         return try ExportDownload.register(register, pack: engine.pack, from: from, until: until, xlsx: format == "xlsx")
     }
 
