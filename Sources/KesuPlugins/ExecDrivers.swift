@@ -21,8 +21,9 @@ public struct ExecNotifier: Notifier {
     }
 
     /// `notify`'s params: the notification's one JSON form (`Notification.payload`), as files and webhooks get it.
-    public static func params(_ n: KesuKernel.Notification) -> JSONValue {
-        ["notification": n.payload]
+    /// `test`: the conformance kit's sample, which a plugin checks but does not deliver (docs/plugins.md).
+    public static func params(_ n: KesuKernel.Notification, test: Bool = false) -> JSONValue {
+        test ? ["notification": n.payload, "test": true] : ["notification": n.payload]
     }
 
     public var about: DriverInfo {

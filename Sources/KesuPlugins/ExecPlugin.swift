@@ -268,8 +268,18 @@ public final class ExecPlugin: @unchecked Sendable {
             guard let msg = try? JSONValue.parse(Data(line.utf8)) else {
                 throw PluginFault.garbage("printed something that is not JSON in answer to '\(method)': \(Self.clip(line))")
             }
-            guard msg["jsonrpc"]?.string == "2.0", let mid = msg["id"]?.number, Int(mid) == rid else {
-                throw PluginFault.wrongShape("answered '\(method)' with something that is not its JSON-RPC 2.0 response (id \(rid)): \(Self.clip(line))")
+            guard msg.object != nil else {
+                throw PluginFault.wrongShape("answered '\(method)' with something that is not a JSON-RPC 2.0 response object: \(Self.clip(line))")
+            }
+            guard msg["jsonrpc"]?.string == "2.0" else {
+                let given = msg["jsonrpc"].map { "\"jsonrpc\": \($0.compact)" } ?? "no \"jsonrpc\" member"
+                throw PluginFault.wrongShape("answered '\(method)' with \(given); every answer must carry \"jsonrpc\": \"2.0\": \(Self.clip(line))")
+            }
+            guard let given = msg["id"] else {
+                throw PluginFault.wrongShape("answered '\(method)' without an \"id\"; the answer must carry the request's id \(rid): \(Self.clip(line))")
+            }
+            guard let mid = given.number, Int(exactly: mid) == rid else {
+                throw PluginFault.wrongShape("answered '\(method)' (request id \(rid)) with id \(given.compact); each answer must carry its request's id, one answer per request, in order: \(Self.clip(line))")
             }
             if let e = msg["error"] {
                 guard let code = e["code"]?.number, let message = e["message"]?.string else {

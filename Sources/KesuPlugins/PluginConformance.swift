@@ -10,10 +10,11 @@ public struct PluginCheck: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The checks every exec plugin must pass (used by `kesu plugins check` and by the tests; it
-/// imports no test framework). A notifier gets a sample reminder, a scorer a sample fact.
+/// imports no test framework). A notifier gets a sample reminder marked as a test (`"test": true`), a
+/// scorer a sample fact.
 public enum PluginConformance {
     public static let sampleNotification = KesuKernel.Notification(
-        kind: .reminder, caseNumber: "KIT-0001", recipients: ["kit-user"], text: "conformance kit: a sample reminder",
+        kind: .reminder, caseNumber: "KIT-0001", recipients: ["kit-user"], text: "【测试】conformance kit: a sample reminder, not a case",
         at: Date(timeIntervalSince1970: 1_790_000_000), clock: "answer", run: 1, rule: "answer_ladder#1", step: 1,
         dueAt: Date(timeIntervalSince1970: 1_790_100_000), unit: "unit-a", id: 1)
 
@@ -108,7 +109,8 @@ public enum PluginConformance {
     static func sampleCall(_ plugin: ExecPlugin) throws -> String {
         switch plugin.manifest.kind {
         case .notifier:
-            try plugin.call("notify", ExecNotifier.params(sampleNotification)) { r in
+            // Marked as a test: a plugin that honours `test` checks the notification but does not deliver it.
+            try plugin.call("notify", ExecNotifier.params(sampleNotification, test: true)) { r in
                 guard r["delivered"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"delivered\": true}") }
             }
             return "notify"

@@ -43,6 +43,12 @@ public struct PluginManifest: Sendable, Equatable {
         self.options = options; self.directory = directory
     }
 
+    /// Options that name a file or folder (`path`, `…_path`, `…_file`, `…_dir`): relative values in
+    /// `kesu.yaml` resolve from its folder (those in `plugin.yaml` are the plugin's to read, from its folder).
+    public static func isPathOption(_ key: String) -> Bool {
+        key == "path" || key == "file" || key == "dir" || ["_path", "_file", "_dir"].contains { key.hasSuffix($0) }
+    }
+
     /// The manifest with some options replaced (configuration from `kesu.yaml`, a test's webhook URL).
     public func with(options more: [String: JSONValue]) -> PluginManifest {
         var m = self

@@ -79,7 +79,11 @@ final class PluginProcess: @unchecked Sendable {
         self.stderr = stderr
         guard let program = manifest.command.first else { throw PluginFault.spawn("the manifest's command is empty") }
         guard let exe = Self.resolve(program, in: manifest.directory) else {
-            throw PluginFault.spawn("cannot find the program '\(program)' (not in the plugin folder, not on PATH)")
+            if let file = Self.notExecutable(program, in: manifest.directory) {
+                throw PluginFault.spawn("the program '\(file)' is there but not executable (no run bit): chmod +x \(file)")
+            }
+            let whereLooked = program.contains("/") ? "no such file in the plugin folder" : "not on PATH"
+            throw PluginFault.spawn("cannot find the program '\(program)' (\(whereLooked))")
         }
         process.executableURL = URL(fileURLWithPath: exe)
         process.arguments = Array(manifest.command.dropFirst())
@@ -105,6 +109,19 @@ final class PluginProcess: @unchecked Sendable {
             done.signal()
         }
         t.start()
+    }
+
+    /// The file `program` names when it exists but cannot be run, for the error message.
+    static func notExecutable(_ program: String, in directory: String) -> String? {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        func plainFile(_ p: String) -> Bool { fm.fileExists(atPath: p, isDirectory: &isDir) && !isDir.boolValue }
+        if program.contains("/") {
+            let p = ((program.hasPrefix("/") ? program : (directory as NSString).appendingPathComponent(program)) as NSString).standardizingPath
+            return plainFile(p) && !fm.isExecutableFile(atPath: p) ? p : nil
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { (String($0) as NSString).appendingPathComponent(program) }.first(where: plainFile)
     }
 
     static func resolve(_ program: String, in directory: String) -> String? {

@@ -105,6 +105,10 @@ func validateStorage(_ c: DriverConfig) throws {
 func execPlugin<T>(_ c: DriverConfig, _ make: (String, [String: JSONValue]) throws -> T) throws -> T {
     var options: [String: ConfigValue] = [:]
     if case let .map(m)? = c["options"] { options = m }
+    // Options naming files resolve from kesu.yaml's folder, as every other path in it does.
+    for (key, value) in options where PluginManifest.isPathOption(key) {
+        if case let .string(path) = value { options[key] = .string(DriverConfig.resolve(path, against: c.baseDirectory)) }
+    }
     let dir = c.path("plugin")!
     do {
         return try make(dir, JSONValue.options(options))

@@ -31,22 +31,29 @@ struct Notifications: AsyncParsableCommand {
     }
 
     struct RetryOutbox: KesuCommand {
+        /// --all-pending takes at most this many (oldest first); run it again for more.
+        static let pendingLimit = 100_000
+
         static let configuration = CommandConfiguration(
             commandName: "retry", abstract: "Make failed (or pending) items due now, with fresh attempts, and deliver.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Outbox item ids (see `kesu notifications list`).") var ids: [Int64] = []
         @Flag(help: "Every failed item.") var allFailed = false
+        @Flag(help: "Every pending item (waiting for its next attempt), e.g. after a channel is fixed.") var allPending = false
 
         func validate() throws {
             try global.validateValues()
-            guard ids.isEmpty == allFailed else { throw ValidationError("give outbox item ids or --all-failed (one or the other)") }
+            let chosen = [!ids.isEmpty, allFailed, allPending].filter { $0 }.count
+            guard chosen == 1 else { throw ValidationError("give outbox item ids, --all-failed or --all-pending (one of them)") }
         }
 
         func run() async throws {
             try await guarded(global) {
                 let engine = try global.engine()
                 let now = try global.currentTime()
-                let changed = try await engine.store.retryOutbox(ids: allFailed ? nil : ids, at: now)
+                var chosen: [Int64]? = allFailed ? nil : ids
+                if allPending { chosen = try await engine.store.outbox(status: .pending, limit: Self.pendingLimit).map(\.id) }
+                let changed = chosen == [] ? 0 : try await engine.store.retryOutbox(ids: chosen, at: now)
                 let delivery = try await engine.deliverOutbox(at: now)
                 let r = CaseRenderer(engine: engine)
                 if global.json {

@@ -44,17 +44,17 @@ struct PluginsList: KesuCommand {
                     health = "failing: \(e.message)"
                 }
                 plugin.shutdown()
-                rows.append(.object(["folder": .string(name), "id": .string(m.id), "kind": .string(m.kind.rawValue),
+                rows.append(.object(["folder": .string(name), "path": .string(folder), "id": .string(m.id), "kind": .string(m.kind.rawValue),
                                      "version": .string(m.version), "health": .string(health)]))
-                lines.append([m.id, m.kind.rawValue, m.version, health].joined(separator: "\t"))
+                lines.append([m.id, m.kind.rawValue, m.version, folder, health].joined(separator: "\t"))
             } catch {
-                rows.append(.object(["folder": .string(name), "error": .string("\(error)")]))
-                lines.append("\(name)\t-\t-\tmanifest refused: \(String(describing: error).split(separator: "\n").first ?? "")")
+                rows.append(.object(["folder": .string(name), "path": .string(folder), "error": .string("\(error)")]))
+                lines.append("\(name)\t-\t-\t\(folder)\tmanifest refused: \(String(describing: error).split(separator: "\n").first ?? "")")
             }
         }
         if global.json { Output.json(["plugins": .array(rows)]); return }
         if folders.isEmpty { print("no plugins under \(dir)/ (a plugin is a folder with a plugin.yaml)"); return }
-        print(["id", "kind", "version", "health"].joined(separator: "\t"))
+        print(["id", "kind", "version", "folder", "health"].joined(separator: "\t"))
         lines.forEach { print($0) }
     }
 }

@@ -68,6 +68,40 @@ import Testing
         #expect(try cli.run(["list", "--config", config, "--json"]).status == 0)
     }
 
+    @Test("a channel fixed in kesu.yaml gets its pending items with --all-pending; a plugin's path option resolves from kesu.yaml's folder")
+    func pendingItemsRetriedAfterTheChannelIsFixed() throws {
+        let cli = try KesuCLI()
+        let deploy = cli.dir.appendingPathComponent("deploy")
+        try FileManager.default.createDirectory(at: deploy, withIntermediateDirectories: true)
+        let config = deploy.appendingPathComponent("kesu.yaml").path
+        try "notifiers:\n  - {name: robot, driver: exec, plugin: \(Self.plugins)/broken, options: {mode: crash}}\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let number = try lateCase(cli, config: config)
+        #expect(try cli.run(["sweep", "--config", config, "--json"], now: "2026-10-20T09:00:00+08:00").status == 0)
+        func pending() throws -> [[String: Any]] {
+            let r = try cli.run(["notifications", "list", "--config", config, "--status", "pending", "--json"])
+            return r.json["notifications"] as? [[String: Any]] ?? r.json["items"] as? [[String: Any]] ?? []
+        }
+        let waiting = try pending()
+        #expect(!waiting.isEmpty)
+
+        // The channel fixed: the same name, now the template plugin writing each notification to a file named
+        // relative to kesu.yaml (the plugin itself runs in its own folder).
+        try "notifiers:\n  - {name: robot, driver: exec, plugin: \(Self.plugins)/template, options: {log_file: notes.log}}\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let both = try cli.run(["notifications", "retry", "1", "--all-pending", "--config", config])
+        #expect(both.status != 0 && both.stderr.contains("--all-pending"), "ids and a flag together are refused")
+        let retry = try cli.run(["notifications", "retry", "--all-pending", "--config", config, "--json"], now: "2026-10-20T09:05:00+08:00")
+        #expect(retry.status == 0, "\(retry.stderr)")
+        #expect(retry.json["retried"] as? Int == waiting.count)
+        #expect((retry.json["delivery"] as? [String: Any])?["delivered"] as? Int == waiting.count)
+        let written = try String(contentsOf: deploy.appendingPathComponent("notes.log"), encoding: .utf8).split(separator: "\n")
+        #expect(written.count == waiting.count && written.contains { $0.contains(number) })
+        #expect(!FileManager.default.fileExists(atPath: "\(Self.plugins)/template/notes.log"), "not resolved in the plugin's folder")
+        try? FileManager.default.removeItem(atPath: "\(Self.plugins)/template/notes.log")
+        #expect(try pending().isEmpty)
+    }
+
     @Test func anUnloadablePluginIsAConfigurationErrorAtItsLine() throws {
         let cli = try KesuCLI()
         let config = try config(cli, """

@@ -17,10 +17,25 @@ import Testing
         #expect(checks.contains { $0.name == "deterministic" && $0.passed })
     }
 
-    @Test func wecomRobotPassesAgainstALocalWebhook() throws {
+    @Test func wecomRobotPassesAgainstALocalWebhook() async throws {
         let server = try WebhookServer()
         defer { server.stop() }
         assertPasses(PluginConformance.run(directory: Fixture.plugin("wecom-robot"), options: ["url": .string(server.url)]))
+        // The kit's sample is marked as a test: the robot builds it but posts nothing to the group. The first
+        // message the group receives is the real one sent after the kit.
+        let notifier = try ExecNotifier(directory: Fixture.plugin("wecom-robot"), options: ["url": .string(server.url)])
+        defer { notifier.plugin.shutdown() }
+        try await notifier.deliver(KesuKernel.Notification(kind: .reminder, caseNumber: "TS-2026-000002", recipients: [], text: "真实提醒",
+                                                           at: Date(timeIntervalSince1970: 1_790_000_000)))
+        let first = server.nextLine()
+        #expect(first.contains("TS-2026-000002") && !first.contains("KIT-0001"), "\(first)")
+    }
+
+    @Test func theKitsSampleIsMarkedAsATest() {
+        let params = ExecNotifier.params(PluginConformance.sampleNotification, test: true)
+        #expect(params["test"]?.bool == true)
+        #expect(params["notification"]?["text"]?.string?.hasPrefix("【测试】") == true)
+        #expect(ExecNotifier.params(PluginConformance.sampleNotification)["test"] == nil, "real deliveries carry no test flag")
     }
 
     @Test func brokenFails() {
@@ -126,6 +141,38 @@ import Testing
         #expect(again.description.contains("restarting in 0.6 s"))  // backoff doubles
     }
 
+    @Test("an answer that is not the request's JSON-RPC response says what is wrong with it", arguments: [
+        ("wrong-id", "with id 99; each answer must carry its request's id"),
+        ("no-id", "without an \"id\"; the answer must carry the request's id"),
+        ("no-jsonrpc", "no \"jsonrpc\" member; every answer must carry \"jsonrpc\": \"2.0\""),
+    ])
+    func aMisaddressedAnswerIsNamed(mode: String, says: String) throws {
+        let plugin = try Fixture.broken(mode)
+        defer { plugin.shutdown() }
+        let error = try #require(throws: ExecPluginError.self) { try plugin.health() }
+        #expect(error.reason == .wrongShape)
+        #expect(error.description.contains("answered 'health'") && error.description.contains(says), "\(error)")
+    }
+
+    @Test func aProgramWithoutItsRunBitSaysSo() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-runbit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "id: runbit\nkind: notifier\nversion: 1.0.0\nprotocol: [1]\ncommand: [./run.sh]\n"
+            .write(to: dir.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nexec python3 plugin.py\n".write(to: dir.appendingPathComponent("run.sh"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir.appendingPathComponent("run.sh").path)
+        let plugin = try ExecPlugin(directory: dir.path)
+        defer { plugin.shutdown() }
+        let error = try #require(throws: ExecPluginError.self) { try plugin.start() }
+        #expect(error.description.contains("is there but not executable (no run bit): chmod +x \(dir.path)/run.sh"), "\(error)")
+        // A program that is not there at all is named as missing.
+        try "id: runbit\nkind: notifier\nversion: 1.0.0\nprotocol: [1]\ncommand: [./start.sh]\n"
+            .write(to: dir.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
+        let missing = try #require(throws: ExecPluginError.self) { try ExecPlugin(directory: dir.path).start() }
+        #expect(missing.description.contains("cannot find the program './start.sh' (no such file in the plugin folder)"), "\(missing)")
+    }
+
     @Test func execNotifierWithAHangingPluginThrowsWithinTheTimeout() async throws {
         let clock = FailureClock()
         let notifier = try ExecNotifier(plugin: Fixture.broken("hang", call: .milliseconds(500), log: { clock.log($0) }))
@@ -228,6 +275,10 @@ import Testing
         #expect(r.status == 0)
         #expect(r.stdout.contains("\"id\" : \"hotline-scorer\""))
         #expect(r.stdout.contains("\"health\" : \"ok\""))
+        // Each plugin's folder, so an operator knows which copy runs.
+        let text = try runKesu(["plugins", "list"])
+        #expect(text.stdout.hasPrefix("id\tkind\tversion\tfolder\thealth\n"))
+        #expect(text.stdout.contains("template\tnotifier\t1.0.0\tplugins/template\tok"), "\(text.stdout)")
     }
 }
 

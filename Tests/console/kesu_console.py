@@ -170,10 +170,11 @@ WAPITI_WATCHED = ["Cross Site Scripting", "Stored Cross Site Scripting", "Cross 
                   "SQL Injection", "Blind SQL Injection", "Command execution"]
 
 
-def run_wapiti(console, base, name, start="/console/", excludes=(), seconds=None):
+def run_wapiti(console, base, name, start="/console/", excludes=(), seconds=None, attack_seconds=60):
     """Debian's wapiti against the console, signed in as the browser is (its cookies), from `start`, staying off
-    sign-out and `excludes` (wildcard URLs). Returns the findings of the watched kinds ({} when clean); the report
-    and log go to ARTIFACTS/wapiti-NAME.*"""
+    sign-out and `excludes` (wildcard URLs). `seconds` bounds the crawl, `attack_seconds` each of the six attack
+    modules. Returns the findings of the watched kinds ({} when clean); the report and log go to
+    ARTIFACTS/wapiti-NAME.*"""
     jar = {}
     for c in console.cookies():
         jar.setdefault("127.0.0.1", {}).setdefault(c.get("path", "/"), {})[c["name"]] = {
@@ -189,7 +190,7 @@ def run_wapiti(console, base, name, start="/console/", excludes=(), seconds=None
            "-c", str(cookie_file), "-m", "xss,permanentxss,csrf,sql,blindsql,exec", "-x", f"{base}/console/logout"]
     for x in excludes:
         cmd += ["-x", f"{base}{x}"]
-    cmd += ["--max-scan-time", str(seconds), "--max-attack-time", "60", "-d", "4", "--flush-session",
+    cmd += ["--max-scan-time", str(seconds), "--max-attack-time", str(attack_seconds), "-d", "4", "--flush-session",
             "--store-session", str(session), "--store-config", str(session), "--no-bugreport", "-f", "json",
             "-o", str(report), "-v", "1"]
     with open(ARTIFACTS / f"wapiti-{name}.log", "w") as log:
@@ -272,9 +273,9 @@ class Console:
         except NoAlertPresentException:
             return None
 
-    def check(self, name, shot=True, phone=False, docs=False, landmarks=True):
+    def check(self, name, shot=True, phone=False, docs=False, landmarks=True, at=None):
         """The checks on every page a person sees: no script ran (alert), the landmarks of the contract, axe
-        (serious and critical violations recorded), a screenshot."""
+        (serious and critical violations recorded), a screenshot (of the top, or of the part `at` selects)."""
         alert = self.alert_text()
         if alert is not None:
             self.problems.append(f"{name}: a script ran (alert {alert!r}) on {self.path}")
@@ -284,7 +285,7 @@ class Console:
                     self.problems.append(f"{name}: no {css} on {self.path}")
         self.run_axe(name)
         if shot:
-            self.screenshot(name, docs=docs)
+            self.screenshot(name, docs=docs, at=at)
             if phone:
                 self.viewport(*PHONE)
                 self.screenshot(name + "-phone")
@@ -297,12 +298,15 @@ class Console:
         for v in bad:
             self.violations.append((name, self.path, v))
 
-    def screenshot(self, name, docs=False):
+    def screenshot(self, name, docs=False, at=None):
         self.shot_number += 1
         folder = ARTIFACTS / "screenshots" / self.label
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.shot_number:02d}-{name}.png"
-        self.driver.execute_script("window.scrollTo(0, 0)")  # the top of the page, as it opens
+        if at:  # the part of a long page the screenshot is about
+            self.driver.execute_script("arguments[0].scrollIntoView()", self.one(at))
+        else:
+            self.driver.execute_script("window.scrollTo(0, 0)")  # the top of the page, as it opens
         self.driver.save_screenshot(str(path))
         if docs and DOCS_SHOTS is not None:
             DOCS_SHOTS.mkdir(parents=True, exist_ok=True)

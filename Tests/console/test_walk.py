@@ -19,7 +19,7 @@ import unittest
 import urllib.parse
 from pathlib import Path
 
-from kesu_console import ARTIFACTS, PASSWORD, STATE, Console, KesuServer, request
+from kesu_console import ARTIFACTS, PASSWORD, STATE, Console, KesuServer, request, run_wapiti
 
 PEOPLE = {  # login name = person id; the five people of the walk, plus the administrator
     "wu_jing": "吴静", "zhao_min": "赵敏", "qian_jin": "钱进", "li_na": "李娜", "wang_lei": "王磊",
@@ -417,29 +417,7 @@ class Walk(unittest.TestCase):
         wapiti = shutil.which("wapiti")
         self.assertIsNotNone(wapiti, "wapiti is not installed (apt-get install wapiti)")
         self.as_person("zhao_min")
-        jar = {}
-        for c in self.b.cookies():
-            jar.setdefault("127.0.0.1", {}).setdefault(c.get("path", "/"), {})[c["name"]] = {
-                "value": c["value"], "expires": None, "secure": False, "port": None, "version": 0}
-        cookie_file = ARTIFACTS / "wapiti-cookies.json"
-        cookie_file.write_text(json.dumps(jar))
-        report = ARTIFACTS / "wapiti.json"
-        report.unlink(missing_ok=True)
-        session = ARTIFACTS / "wapiti-session"
-        shutil.rmtree(session, ignore_errors=True)
-        base = self.server.base
-        cmd = ["/usr/bin/python3", str(Path(__file__).with_name("wapiti_run.py")), "-u", f"{base}/console/", "--scope", "folder", "-c", str(cookie_file),
-               "-m", "xss,permanentxss,csrf,sql,blindsql,exec",
-               "-x", f"{base}/console/logout", "--max-scan-time", os.environ.get("KESU_WAPITI_SECONDS", "180"),
-               "--max-attack-time", "60", "-d", "4", "--flush-session", "--store-session", str(session),
-               "--store-config", str(session), "--no-bugreport", "-f", "json", "-o", str(report), "-v", "1"]
-        with open(ARTIFACTS / "wapiti.log", "w") as log:
-            subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=600, check=False)
-        self.assertTrue(report.exists(), f"wapiti wrote no report (see {ARTIFACTS / 'wapiti.log'})")
-        data = json.loads(report.read_text())
-        watched = ["Cross Site Scripting", "Stored Cross Site Scripting", "Cross Site Request Forgery",
-                   "SQL Injection", "Blind SQL Injection", "Command execution"]
-        found = {k: v for k, v in data.get("vulnerabilities", {}).items() if v and k in watched}
+        found = run_wapiti(self.b, self.server.base, "walk")
         self.assertEqual(found, {}, json.dumps(found, ensure_ascii=False, indent=1)[:4000])
         # The scan was signed in: it reached the pages behind sign-in, and the session is still alive.
         status, _, _ = self.get_as_browser("/console/")

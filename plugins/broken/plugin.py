@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """FOR TESTS ONLY. Shakes hands properly, then misbehaves on every other call (except
 shutdown) as `mode` says: crash (exits 3), hang (never answers), garbage (prints non-JSON),
-wrong-shape (answers with the wrong result), ok (behaves). Mode from env BROKEN_MODE, else
+wrong-shape (answers with the wrong result), wrong-id (answers with another request's id), no-id (answers
+without an id), no-jsonrpc (answers without "jsonrpc": "2.0"), ok (behaves). Mode from env BROKEN_MODE, else
 options.mode."""
 import json
 import os
@@ -40,6 +41,15 @@ for raw in sys.stdin.buffer:
     if mode == "garbage":
         sys.stdout.write("this is not json\n")
         sys.stdout.flush()
+        continue
+    if mode == "wrong-id":
+        reply({"jsonrpc": "2.0", "id": 99, "result": {"ok": True}})
+        continue
+    if mode == "no-id":
+        reply({"jsonrpc": "2.0", "result": {"ok": True}})
+        continue
+    if mode == "no-jsonrpc":
+        reply({"id": rid, "result": {"ok": True}})
         continue
     if mode == "wrong-shape":
         reply({"jsonrpc": "2.0", "id": rid, "result": {"delivered": "yes", "deductions": "lots", "ok": "sure"}})

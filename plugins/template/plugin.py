@@ -3,7 +3,9 @@
 stdin/stdout. Copy this folder to start a plugin; see docs/plugins.md for every message.
 
 This one is a notifier that "delivers" by writing the notification to stderr, which the host
-keeps in its log. Standard library only.
+keeps in its log, and, when the option `log_file` names a file, by appending it there as one JSON
+line (a relative `log_file` in kesu.yaml is resolved from kesu.yaml's folder by the host; one in
+plugin.yaml, from this folder). Standard library only.
 """
 import json
 import sys
@@ -42,8 +44,18 @@ def notify(params):
     n = params.get("notification")
     if not isinstance(n, dict) or not isinstance(n.get("text"), str):
         raise RpcError(-32602, "params.notification.text is required")
+    if params.get("test"):
+        # The conformance kit's sample: check it, deliver nothing to the real destination.
+        log("test notification from the conformance kit: checked, not delivered")
+        return {"delivered": True}
     log("%s: [%s] case %s to %s: %s" % (options.get("greeting", "kesu"), n.get("kind"), n.get("case"),
                                          ",".join(n.get("recipients") or []), n["text"]))
+    if options.get("log_file"):
+        try:
+            with open(options["log_file"], "a", encoding="utf-8") as f:
+                f.write(json.dumps(n, ensure_ascii=False) + "\n")
+        except OSError as e:
+            raise RpcError(-32010, "cannot write %s: %s" % (options["log_file"], e))
     return {"delivered": True}
 
 
