@@ -92,6 +92,7 @@ struct ConsolePackChangeTests {
             #expect(job.changed == 1)
             page = try await b.get(href)
             #expect(page.has("data-case=\"\(stored.number)\""))
+            #expect(page.has("承办单位：财务管理科(资金结算中心)（规则 R4b-settlement） → 企业管理科（规则 R4c-settlement-unknown-region）"))
             #expect(page.has("财务管理科") && page.has("企业管理科"))
             #expect(page.text(id: "replay-changed") == "1")
             #expect(job.report?.considered == 2 && job.report?.examined == 1)

@@ -170,10 +170,10 @@ WAPITI_WATCHED = ["Cross Site Scripting", "Stored Cross Site Scripting", "Cross 
                   "SQL Injection", "Blind SQL Injection", "Command execution"]
 
 
-def run_wapiti(console, base, name, start="/console/", excludes=(), seconds=None, attack_seconds=60):
+def run_wapiti(console, base, name, start="/console/", excludes=(), seconds=None, attack_seconds=60,
+               modules="xss,permanentxss,csrf,sql,blindsql,exec"):
     """Debian's wapiti against the console, signed in as the browser is (its cookies), from `start`, staying off
-    sign-out and `excludes` (wildcard URLs). `seconds` bounds the crawl, `attack_seconds` each of the six attack
-    modules. Returns the findings of the watched kinds ({} when clean); the report and log go to
+    sign-out and `excludes` (wildcard URLs). `seconds` bounds the crawl, `attack_seconds` each attack module. Returns the findings of the watched kinds ({} when clean); the report and log go to
     ARTIFACTS/wapiti-NAME.*"""
     jar = {}
     for c in console.cookies():
@@ -187,7 +187,7 @@ def run_wapiti(console, base, name, start="/console/", excludes=(), seconds=None
     shutil.rmtree(session, ignore_errors=True)
     seconds = seconds or os.environ.get("KESU_WAPITI_SECONDS", "180")
     cmd = ["/usr/bin/python3", str(Path(__file__).with_name("wapiti_run.py")), "-u", f"{base}{start}", "--scope", "folder",
-           "-c", str(cookie_file), "-m", "xss,permanentxss,csrf,sql,blindsql,exec", "-x", f"{base}/console/logout"]
+           "-c", str(cookie_file), "-m", modules, "-x", f"{base}/console/logout"]
     for x in excludes:
         cmd += ["-x", f"{base}{x}"]
     cmd += ["--max-scan-time", str(seconds), "--max-attack-time", str(attack_seconds), "-d", "4", "--flush-session",

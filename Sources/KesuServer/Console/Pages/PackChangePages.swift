@@ -193,7 +193,7 @@ extension Console {
                     page.changedCut = page.changedCount > shown.count
                     page.changed = shown.map { d in
                         .init(number: d.number, href: "/console/cases/\(d.number)", oldUnit: unitName(d.oldUnit), newUnit: unitName(d.newUnit),
-                              changes: d.changes.map { "\(Self.kindLabel($0.kind.rawValue))：\($0.what) \($0.old) → \($0.new)" })
+                              changes: d.changes.map { changeText($0, of: d) })
                     }
                     page.hasChanged = !page.changed.isEmpty
                     page.hasByKind = !page.byKind.isEmpty
@@ -218,6 +218,18 @@ extension Console {
     }
 
     func unitName(_ id: String?) -> String { id.map { engine.pack.unit($0)?.name ?? $0 } ?? "（无）" }
+
+    /// One change of a replayed case; a new handling unit by the units' names and the routing rules that chose them.
+    func changeText(_ c: CaseDifference.Change, of d: CaseDifference) -> String {
+        guard c.kind == .handlingUnit else { return "\(Self.kindLabel(c.kind.rawValue))：\(c.what) \(c.old) → \(c.new)" }
+        // The kernel writes each side as `unit (rule)`.
+        func rule(_ side: String) -> String {
+            guard let open = side.lastIndex(of: "("), side.hasSuffix(")") else { return "" }
+            let id = side[side.index(after: open)..<side.index(before: side.endIndex)]
+            return id == "-" ? "" : "（规则 \(id)）"
+        }
+        return "\(Self.kindLabel(c.kind.rawValue))：\(unitName(d.oldUnit))\(rule(c.old)) → \(unitName(d.newUnit))\(rule(c.new))"
+    }
 
     static func kindLabel(_ kind: String) -> String {
         switch kind {
