@@ -54,6 +54,48 @@ struct ConsoleAccessTests {
         }
     }
 
+    @Test("every post of the administrator's and the appraisal office's pages is refused without the session's CSRF token, and changes nothing")
+    func administratorPostsNeedTheToken() async throws {
+        let f = try await ConsoleTests.fixture(people: Self.people)
+        let folder = Paths.pack("tobacco-prefecture")
+        try await run(f) { browser, _ in
+            let admin = browser()
+            _ = try await admin.signIn("wu_jing", Self.password)
+            let posts: [(String, [String: String])] = [
+                ("/console/logins", ["person": "chen_gang", "username": "chengang", "password": "Pw-console-2"]),
+                ("/console/logins/zhao_min/password", ["password": "Pw-console-3", "password_confirm": "Pw-console-3"]),
+                ("/console/logins/zhao_min/disable", [:]), ("/console/logins/zhao_min/enable", [:]),
+                ("/console/access/tokens", ["person": "zhao_min", "label": "forged"]), ("/console/access/tokens/1/revoke", [:]),
+                ("/console/outbox/retry", ["id": "1"]), ("/console/outbox/retry-all", [:]),
+                ("/console/rules/changes/folder", ["path": folder]), ("/console/rules/changes/x/replay", [:]),
+                ("/console/rules/changes/x/replay/cancel", [:]), ("/console/rules/changes/x/deploy", ["reason": "r", "confirm": "yes"]),
+                ("/console/rules/history/x", ["reason": "r", "confirm": "yes"]), ("/console/rules/try", ["category": "logistics_service"]),
+                ("/console/penalties/2026Q3-person-gao_peng/decide", ["decision": "no_penalty", "reason": "r"]),
+                ("/console/penalties/2026Q3-person-gao_peng/appeal", ["reason": "r"]),
+                ("/console/penalties/2026Q3-person-gao_peng/decide-appeal", ["outcome": "upheld", "reason": "r"]),
+                ("/console/scores/duties", ["report": "expectation_analysis", "period": "2026Q3"]),
+            ]
+            let loginsBefore = try await Logins(store: f.store).list()
+            for (path, fields) in posts {
+                // Refused as a forgery (请求无效), before any role or record is looked at.
+                let bare = try await admin.post(path, fields)
+                #expect(bare.status == 403 && bare.has("请求无效"), "\(path) without a token")
+                var forged = fields
+                forged["csrf"] = "forged"
+                let fake = try await admin.post(path, forged)
+                #expect(fake.status == 403 && fake.has("请求无效"), "\(path) with a forged token")
+            }
+            #expect(try await Logins(store: f.store).list() == loginsBefore)
+            #expect(try await Accounts(store: f.store).list().count == f.tokens.count)
+            #expect(try await RulesDeskRecords(store: f.store).candidates().isEmpty)
+            #expect(try await RulesDeskRecords(store: f.store).deployments().isEmpty)
+            // And the same session with its token gets through (here: a login created).
+            let page = try await admin.get("/console/logins")
+            #expect(try await admin.post("/console/logins", ["csrf": page.csrf!, "person": "chen_gang", "username": "chengang",
+                                                              "password": "Pw-console-2"]).status == 303)
+        }
+    }
+
     @Test("reset password ends the person's sessions and the old password stops working; a disabled login cannot sign in")
     func resetAndDisable() async throws {
         let f = try await ConsoleTests.fixture(people: Self.people)
