@@ -26,18 +26,9 @@ public struct ExecNotifier: Notifier {
         test ? ["notification": n.payload, "test": true] : ["notification": n.payload]
     }
 
-    public var about: DriverInfo {
-        DriverInfo(kind: "exec", plugin: plugin.id, version: plugin.handshake?.pluginVersion ?? plugin.manifest.version,
-                     target: plugin.manifest.directory)
-    }
+    public var about: DriverInfo { plugin.driverInfo }
 
-    /// The plugin's `health` call, within `timeout`.
-    public func checkHealth(timeout: Duration) async throws -> String? {
-        try await plugin.callAsync("health", timeout: timeout) { r in
-            guard r["ok"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"ok\": true}") }
-            return "ok"
-        }
-    }
+    public func checkHealth(timeout: Duration) async throws -> String? { try await plugin.checkHealth(timeout: timeout) }
 
     public func deliver(_ notification: KesuKernel.Notification) async throws {
         let id = plugin.id
@@ -66,17 +57,9 @@ public struct ExecScorer: Scorer {
         self.plugin = plugin
     }
 
-    public var about: DriverInfo {
-        DriverInfo(kind: "exec", plugin: plugin.id, version: plugin.handshake?.pluginVersion ?? plugin.manifest.version,
-                   target: plugin.manifest.directory)
-    }
+    public var about: DriverInfo { plugin.driverInfo }
 
-    public func checkHealth(timeout: Duration) async throws -> String? {
-        try await plugin.callAsync("health", timeout: timeout) { r in
-            guard r["ok"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"ok\": true}") }
-            return "ok"
-        }
-    }
+    public func checkHealth(timeout: Duration) async throws -> String? { try await plugin.checkHealth(timeout: timeout) }
 
     public init(directory: String, options: [String: JSONValue] = [:], backoff: ExecPlugin.Backoff = .init(),
                 log: (@Sendable (String) -> Void)? = nil) throws {
@@ -148,5 +131,20 @@ public struct ExecScorer: Scorer {
 
     public func deductions(for fact: ScoringFact, pack: RulePack) throws -> [Deduction] {
         try plugin.call("score", Self.params(fact, pack: pack), decode: Self.decode)
+    }
+}
+
+extension ExecPlugin {
+    /// What the outbox page and `plugins list` show of a notifier or scorer plugin.
+    public var driverInfo: DriverInfo {
+        DriverInfo(kind: "exec", plugin: id, version: handshake?.pluginVersion ?? manifest.version, target: manifest.directory)
+    }
+
+    /// The plugin's `health` call, within `timeout`.
+    public func checkHealth(timeout: Duration) async throws -> String? {
+        try await callAsync("health", timeout: timeout) { r in
+            guard r["ok"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"ok\": true}") }
+            return "ok"
+        }
     }
 }
