@@ -7,9 +7,9 @@ public struct ExecNotifier: Notifier {
     public let plugin: ExecPlugin
 
     public init(plugin: ExecPlugin) throws {
-        guard plugin.manifest.kind == .notifier else {
+        guard plugin.manifest.kinds.contains(.notifier) else {
             throw ExecPluginError(plugin: plugin.id, reason: .protocolMismatch,
-                                  message: "is a \(plugin.manifest.kind.rawValue), not a notifier", stderr: [])
+                                  message: "is a \(plugin.manifest.kinds.map(\.rawValue).joined(separator: " and ")), not a notifier", stderr: [])
         }
         self.plugin = plugin
     }
@@ -30,9 +30,26 @@ public struct ExecNotifier: Notifier {
 
     public func checkHealth(timeout: Duration) async throws -> String? { try await plugin.checkHealth(timeout: timeout) }
 
+    /// `event`'s params (protocol 2): the case event and the outbox item's id. `test`: the kit's sample.
+    public static func eventParams(_ n: KesuKernel.Notification, test: Bool = false) -> JSONValue {
+        var p: [String: JSONValue] = ["event": n.payload, "delivery": n.id.map { .number(Double($0)) } ?? .null]
+        if test { p["test"] = true }
+        return .object(p)
+    }
+
     public func deliver(_ notification: KesuKernel.Notification) async throws {
         let id = plugin.id
-        let delivered = try await plugin.callAsync("notify", Self.params(notification)) { r in
+        let isEvent = notification.kind == .event
+        let method = isEvent ? "event" : "notify"
+        if let caps = plugin.handshake?.capabilities, caps[method] != true {
+            throw ExecPluginError(plugin: id, reason: .protocolMismatch,
+                                  message: isEvent
+                                      ? "takes no case events (its initialize announced no 'event' capability; protocol 2, docs/integrations.md): take it out of the subscriptions in kesu.yaml"
+                                      : "takes case events only (no 'notify' capability): reminders reach it only through a subscription",
+                                  stderr: [])
+        }
+        let params = isEvent ? Self.eventParams(notification) : Self.params(notification)
+        let delivered = try await plugin.callAsync(method, params) { r in
             guard let d = r["delivered"]?.bool else { throw ExecPlugin.ShapeError("expected {\"delivered\": true}") }
             return d
         }
@@ -50,9 +67,9 @@ public struct ExecScorer: Scorer {
     public let plugin: ExecPlugin
 
     public init(plugin: ExecPlugin) throws {
-        guard plugin.manifest.kind == .scorer else {
+        guard plugin.manifest.kinds.contains(.scorer) else {
             throw ExecPluginError(plugin: plugin.id, reason: .protocolMismatch,
-                                  message: "is a \(plugin.manifest.kind.rawValue), not a scorer", stderr: [])
+                                  message: "is a \(plugin.manifest.kinds.map(\.rawValue).joined(separator: " and ")), not a scorer", stderr: [])
         }
         self.plugin = plugin
     }
@@ -145,6 +162,78 @@ extension ExecPlugin {
         try await callAsync("health", timeout: timeout) { r in
             guard r["ok"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"ok\": true}") }
             return "ok"
+        }
+    }
+}
+
+/// A CaseSource backed by an exec plugin (`kind: source`, protocol 2): `poll` and `ack`, docs/integrations.md.
+public struct ExecSource: CaseSource {
+    public let plugin: ExecPlugin
+
+    public init(plugin: ExecPlugin) throws {
+        guard plugin.manifest.kinds.contains(.source) else {
+            throw ExecPluginError(plugin: plugin.id, reason: .protocolMismatch,
+                                  message: "is a \(plugin.manifest.kinds.map(\.rawValue).joined(separator: " and ")), not a source", stderr: [])
+        }
+        self.plugin = plugin
+    }
+
+    public init(directory: String, options: [String: JSONValue] = [:], backoff: ExecPlugin.Backoff = .init(),
+                log: (@Sendable (String) -> Void)? = nil) throws {
+        try self.init(plugin: ExecPlugin(directory: directory, options: options, backoff: backoff, log: log))
+    }
+
+    public var about: DriverInfo { plugin.driverInfo }
+
+    public func checkHealth(timeout: Duration) async throws -> String? { try await plugin.checkHealth(timeout: timeout) }
+
+    public func poll(limit: Int) async throws -> [SourceItem] {
+        try await plugin.callAsync("poll", ["limit": .number(Double(limit))], decode: Self.decodeItems)
+    }
+
+    public func ack(_ acks: [SourceAck]) async throws {
+        _ = try await plugin.callAsync("ack", Self.ackParams(acks)) { r in
+            guard r["ok"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"ok\": true}") }
+            return true
+        }
+    }
+
+    public static func ackParams(_ acks: [SourceAck]) -> JSONValue {
+        ["items": .array(acks.map { a in
+            switch a.outcome {
+            case let .registered(number, created): ["id": .string(a.id), "case": .string(number), "created": .bool(created)]
+            case let .refused(reason): ["id": .string(a.id), "refused": .string(reason)]
+            }
+        })]
+    }
+
+    /// Checks a `poll` result: `{items: [{id, fields: {…}, attachments: [{file_name, media_type, content_base64}]}]}`.
+    public static func decodeItems(_ r: JSONValue) throws -> [SourceItem] {
+        guard let items = r["items"]?.array else { throw ExecPlugin.ShapeError("expected {\"items\": [...]}") }
+        return try items.enumerated().map { i, item in
+            guard let id = item["id"]?.string else { throw ExecPlugin.ShapeError("items[\(i)].id should be a string") }
+            var fields: [String: String] = [:]
+            if let f = item["fields"] {
+                guard let o = f.object else { throw ExecPlugin.ShapeError("items[\(i)].fields should be an object of strings") }
+                for (k, v) in o {
+                    switch v {
+                    case let .string(s): fields[k] = s
+                    case .null: continue
+                    case let .number(n): fields[k] = n == n.rounded() ? String(Int64(n)) : String(n)
+                    case let .bool(b): fields[k] = b ? "true" : "false"
+                    default: throw ExecPlugin.ShapeError("items[\(i)].fields.\(k) should be a string")
+                    }
+                }
+            }
+            var files: [SourceItem.File] = []
+            for (j, a) in (item["attachments"]?.array ?? []).enumerated() {
+                guard let name = a["file_name"]?.string, let type = a["media_type"]?.string,
+                      let b64 = a["content_base64"]?.string, let content = Data(base64Encoded: b64, options: .ignoreUnknownCharacters) else {
+                    throw ExecPlugin.ShapeError("items[\(i)].attachments[\(j)] should be {file_name, media_type, content_base64}")
+                }
+                files.append(SourceItem.File(fileName: name, mediaType: type, content: content))
+            }
+            return SourceItem(id: id, fields: fields, attachments: files)
         }
     }
 }

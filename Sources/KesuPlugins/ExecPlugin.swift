@@ -61,7 +61,8 @@ public struct PluginHandshake: Sendable, Equatable {
 /// which the planner calls synchronously; `callAsync` runs the same on a worker thread.
 public final class ExecPlugin: @unchecked Sendable {
     /// Protocol versions this host speaks.
-    public static let supportedProtocols = [1]
+    /// 2 adds `event` (case events for notifiers) and source plugins (`poll`, `ack`); docs/integrations.md.
+    public static let supportedProtocols = [1, 2]
     public static let hostName = "kesu"
     public static let defaultHostVersion = "0.1.0"
 
@@ -226,13 +227,13 @@ public final class ExecPlugin: @unchecked Sendable {
         ])
         let r = try exchange(p, "initialize", params, timeout: manifest.initializeTimeout, handshake: true)
         do {
-            _handshake = try Self.decodeHandshake(r, offered: offered, kind: manifest.kind, id: id)
+            _handshake = try Self.decodeHandshake(r, offered: offered, kinds: manifest.kinds, id: id)
         } catch {
             throw fail(p, error as? PluginFault ?? .wrongShape("\(error)"))
         }
     }
 
-    static func decodeHandshake(_ r: JSONValue, offered: [Int], kind: PluginManifest.Kind, id: String) throws -> PluginHandshake {
+    static func decodeHandshake(_ r: JSONValue, offered: [Int], kinds: [PluginManifest.Kind], id: String) throws -> PluginHandshake {
         guard let v = r["protocolVersion"]?.number else {
             throw PluginFault.wrongShape("answered 'initialize' without a protocolVersion; got \(clip(r.compact))")
         }
@@ -242,9 +243,12 @@ public final class ExecPlugin: @unchecked Sendable {
         guard let caps = r["capabilities"]?.object else {
             throw PluginFault.wrongShape("answered 'initialize' without capabilities; got \(clip(r.compact))")
         }
-        let capability = kind == .notifier ? "notify" : "score"
-        guard caps[capability]?.bool == true else {
-            throw PluginFault.wrongShape("is a \(kind.rawValue) by its manifest but does not announce the '\(capability)' capability")
+        for kind in kinds where !kind.capabilities.contains(where: { caps[$0]?.bool == true }) {
+            let named = kind.capabilities.map { "'\($0)'" }.joined(separator: " or ")
+            throw PluginFault.wrongShape("is a \(kind.rawValue) by its manifest but does not announce the \(named) capability")
+        }
+        for capability in ["event", "poll"] where caps[capability]?.bool == true && Int(v) < 2 {
+            throw PluginFault.wrongShape("announces the '\(capability)' capability, which needs protocol version 2, and chose version \(Int(v))")
         }
         guard let pid = r["plugin"]?["id"]?.string, let pv = r["plugin"]?["version"]?.string else {
             throw PluginFault.wrongShape("answered 'initialize' without plugin {id, version}; got \(clip(r.compact))")

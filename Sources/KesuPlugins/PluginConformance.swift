@@ -105,19 +105,53 @@ public enum PluginConformance {
         init(_ d: String) { description = d }
     }
 
-    /// notify the sample reminder or score the sample fact.
+    /// The sample call of each kind the plugin is: notify the sample reminder (and send the sample event when it
+    /// takes events), score the sample fact, poll a source (limit 0: nothing is taken) and ack nothing.
     static func sampleCall(_ plugin: ExecPlugin) throws -> String {
-        switch plugin.manifest.kind {
-        case .notifier:
-            // Marked as a test: a plugin that honours `test` checks the notification but does not deliver it.
-            try plugin.call("notify", ExecNotifier.params(sampleNotification, test: true)) { r in
-                guard r["delivered"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"delivered\": true}") }
+        var done: [String] = []
+        if plugin.handshake == nil { try plugin.start() }
+        let caps = plugin.handshake?.capabilities ?? [:]
+        for kind in plugin.manifest.kinds {
+            switch kind {
+            case .notifier:
+                // Marked as a test: a plugin that honours `test` checks the notification but does not deliver it.
+                if caps["notify"] == true {
+                    try plugin.call("notify", ExecNotifier.params(sampleNotification, test: true)) { r in
+                        guard r["delivered"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"delivered\": true}") }
+                    }
+                    done.append("notify")
+                }
+                if caps["event"] == true {
+                    try plugin.call("event", ExecNotifier.eventParams(sampleEvent, test: true)) { r in
+                        guard r["delivered"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"delivered\": true}") }
+                    }
+                    done.append("event")
+                }
+            case .scorer:
+                let d = try ExecScorer(plugin: plugin).deductions(for: sampleFact, pack: samplePack)
+                done.append("score (\(d.count) deduction(s))")
+            case .source:
+                let items = try plugin.call("poll", ["limit": 0], decode: ExecSource.decodeItems)
+                guard items.isEmpty else { throw KitFailure("returned \(items.count) item(s) to a poll with limit 0") }
+                try plugin.call("ack", ExecSource.ackParams([])) { r in
+                    guard r["ok"]?.bool == true else { throw ExecPlugin.ShapeError("expected {\"ok\": true}") }
+                }
+                done.append("poll + ack")
             }
-            return "notify"
-        case .scorer:
-            let d = try ExecScorer(plugin: plugin).deductions(for: sampleFact, pack: samplePack)
-            return "score (\(d.count) deduction(s))"
         }
+        return done.joined(separator: ", ")
+    }
+
+    /// The kit's sample case event: a case registered, marked as a test (case `KIT-0001`).
+    static var sampleEvent: KesuKernel.Notification {
+        var state = CaseState()
+        let intake = Event(caseID: 1, seq: 1, at: Date(timeIntervalSince1970: 1_790_000_000), actor: "kit", packVersion: "kit",
+                           body: .intake(number: "KIT-0001", state: "registered", fields: ["description": "【测试】插件检查", "channel": "test"]))
+        state.apply(intake)
+        let json = CaseEvents.json(intake, after: state, pack: samplePack, personalData: false)
+        var n = KesuKernel.Notification.caseEvent(json, number: "KIT-0001", type: "case.registered", at: intake.at)
+        n.id = 1
+        return n
     }
 
     /// Offers protocol version 9999 only: the plugin must answer with a JSON-RPC error.

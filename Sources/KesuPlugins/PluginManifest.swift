@@ -6,7 +6,7 @@ import Yams
 ///
 /// ```yaml
 /// id: wecom-robot
-/// kind: notifier            # notifier | scorer
+/// kind: notifier            # notifier | scorer | source, or a list ([source, notifier])
 /// version: 1.0.0
 /// protocol: [1]             # protocol versions the plugin speaks
 /// command: [python3, plugin.py]   # argv; relative paths are relative to the plugin folder
@@ -15,10 +15,26 @@ import Yams
 /// options: {url: "https://…"}     # free mapping, sent in `initialize`
 /// ```
 public struct PluginManifest: Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable, CaseIterable { case notifier, scorer }
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case notifier, scorer
+        /// Brings cases in (protocol 2: `poll`, `ack`), docs/integrations.md.
+        case source
+
+        /// The capability the plugin must announce in `initialize` to be used as this kind (any of them).
+        var capabilities: [String] {
+            switch self {
+            case .notifier: ["notify", "event"]
+            case .scorer: ["score"]
+            case .source: ["poll"]
+            }
+        }
+    }
 
     public var id: String
-    public var kind: Kind
+    /// The first of `kinds`.
+    public var kind: Kind { kinds[0] }
+    /// What the plugin can be used as: one kind, or several (a two-way sync is a source and a notifier).
+    public var kinds: [Kind]
     public var version: String
     /// Protocol versions the plugin speaks.
     public var protocols: [Int]
@@ -36,9 +52,9 @@ public struct PluginManifest: Sendable, Equatable {
     public init(
         id: String, kind: Kind, version: String, protocols: [Int] = [1], command: [String],
         initializeTimeout: Duration = .seconds(5), callTimeout: Duration = .seconds(10), env: [String] = [],
-        options: [String: JSONValue] = [:], directory: String
+        options: [String: JSONValue] = [:], directory: String, kinds more: [Kind] = []
     ) {
-        self.id = id; self.kind = kind; self.version = version; self.protocols = protocols; self.command = command
+        self.id = id; self.kinds = [kind] + more.filter { $0 != kind }; self.version = version; self.protocols = protocols; self.command = command
         self.initializeTimeout = initializeTimeout; self.callTimeout = callTimeout; self.env = env
         self.options = options; self.directory = directory
     }
@@ -131,13 +147,17 @@ public enum PluginManifestLoader {
             return out
         }
         let id = string("id")
-        var kind: PluginManifest.Kind?
-        if let k = string("kind") {
-            kind = PluginManifest.Kind(rawValue: k)
-            if kind == nil, let n = entries["kind"] {
-                err(n, "unknown kind '\(k)'" + Suggest.hint(for: k, in: PluginManifest.Kind.allCases.map(\.rawValue)))
+        var kinds: [PluginManifest.Kind] = []
+        if let n = entries["kind"] {
+            let items: [Node] = if case let .sequence(seq) = n { Array(seq) } else { [n] }
+            for item in items {
+                let k = item.scalar?.string ?? ""
+                if let kind = PluginManifest.Kind(rawValue: k) { if !kinds.contains(kind) { kinds.append(kind) } }
+                else { err(item, "unknown kind '\(k)'" + Suggest.hint(for: k, in: PluginManifest.Kind.allCases.map(\.rawValue))) }
             }
-        }
+            if case .sequence = n, items.isEmpty { err(n, "'kind' needs at least one kind (notifier, scorer or source)") }
+        } else { err(root, "\(fileName) is missing required key 'kind' (notifier, scorer or source)") }
+        let kind = kinds.first
         let version = string("version")
         var protocols: [Int] = []
         if let n = entries["protocol"] {
@@ -177,7 +197,7 @@ public enum PluginManifestLoader {
         guard errors.isEmpty, let id, let kind, let version else { throw PluginManifestError(errors) }
         return PluginManifest(id: id, kind: kind, version: version, protocols: protocols, command: command,
                               initializeTimeout: initialize, callTimeout: call, env: env, options: options,
-                              directory: directory)
+                              directory: directory, kinds: kinds)
     }
 
     /// A YAML node as JSON: plain scalars become null, booleans and numbers where they read as such.

@@ -516,8 +516,43 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
 
     static let dueOutboxSQL = """
         SELECT \(PostgresRows.outboxColumns) FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
+            AND (case_id = 0 OR NOT EXISTS (
+                SELECT 1 FROM outbox AS earlier WHERE earlier.case_id = outbox.case_id AND earlier.channel = outbox.channel
+                    AND earlier.status = 'pending' AND earlier.id < outbox.id))
         ORDER BY next_attempt_at, id LIMIT $2
         """
+
+    /// Cursors are `TX.POS` (see migration v10): the feed shows only transactions older than every one
+    /// still running, ordered by (tx, pos).
+    public func eventFeed(after cursor: String?, limit: Int) async throws -> EventFeedPage {
+        var after: (tx: Int64, pos: Int64) = (-1, 0)
+        if let cursor {
+            let parts = cursor.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let t = Int64(parts[0]), let p = Int64(parts[1]), t >= 0, p >= 0 else {
+                throw StoreError.invalidCursor(cursor)
+            }
+            after = (t, p)
+        }
+        let (tx, pos) = after
+        let limit = Int64(max(0, limit))
+        return try await read("read the event feed after \(cursor ?? "the start")") { c in
+            let decoder = JSONDecoder()
+            var events: [Event] = []
+            var last: (Int64, Int64)?
+            let rows = try await c.query("""
+                SELECT \(unescaped: PostgresRows.eventColumns), tx, pos FROM events
+                WHERE (tx, pos) > (\(tx), \(pos)) AND tx < txid_snapshot_xmin(txid_current_snapshot())
+                ORDER BY tx, pos LIMIT \(limit)
+                """, logger: self.logger).collect()
+            for row in rows {
+                events.append(try PostgresRows.event(row, decoder: decoder))
+                let c = Columns(row)
+                last = (try c("tx", as: Int64.self), try c("pos", as: Int64.self))
+            }
+            let next = last.map { "\($0.0).\($0.1)" } ?? cursor
+            return EventFeedPage(events: events, cursor: next)
+        }
+    }
 
     public func dueOutbox(at now: Date, limit: Int) async throws -> [OutboxItem] {
         try await read("read the due outbox") { c in

@@ -156,6 +156,18 @@ enum PostgresMigrations {
             "CREATE INDEX cases_open_state ON cases (state, earliest_due, opened_at) WHERE closed_at IS NULL",
             "CREATE INDEX cases_open_unit ON cases (handling_unit, state, earliest_due, opened_at) WHERE closed_at IS NULL",
         ]),
+        // The feed (`GET /v1/events`). Writers commit concurrently, so a position handed out at insert does not
+        // follow commit order; the feed orders by (tx, pos) instead — tx the writing transaction's id — and
+        // only shows transactions older than every one still running (`txid_snapshot_xmin`): a later commit
+        // always has a larger tx, so a reader never skips an event that commits after it read. Older events
+        // keep tx 0, placed by pos. The outbox index: events are delivered in case order per channel.
+        Migration(id: "v10-event-feed", statements: [
+            "ALTER TABLE events ADD COLUMN tx BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE events ADD COLUMN pos BIGSERIAL",
+            "ALTER TABLE events ALTER COLUMN tx SET DEFAULT txid_current()",
+            "CREATE INDEX events_feed ON events (tx, pos)",
+            "CREATE INDEX outbox_case_pending ON outbox (case_id, channel, id) WHERE status = 'pending'",
+        ]),
     ]
 
     /// The phone of cases written before v8: the last `complainant_phone` an intake or a

@@ -49,6 +49,7 @@ extension KesuKernel.Notification.Kind {
         case .violation: "违规记录"
         case .calendar: "节假日日历"
         case .extensionRequest: "延期申请"
+        case .event: "案件事件推送"
         }
     }
 }

@@ -25,7 +25,7 @@ public struct ChineseNotificationWording: NotificationWording {
             switch n.kind {
             case .reminder:
                 return "【报表提醒】《\(name)》\(period)将于\(due ?? "")到期\(owner)，请按时上报。"
-            case .escalation, .violation, .calendar, .extensionRequest:
+            case .escalation, .violation, .calendar, .extensionRequest, .event:
                 return "【报表逾期】《\(name)》\(period)已于\(due ?? "")到期未报\(owner)。"
             }
         }
@@ -41,6 +41,8 @@ public struct ChineseNotificationWording: NotificationWording {
             return "【督办】\(subject)\(when)\(owner)，现升级督办。"
         case .calendar:
             return Self.calendarText(n, pack: pack, zone: zone)
+        case .event:
+            return "【事件推送】案件 \(n.caseNumber)：\(n.rule ?? "")"
         case .extensionRequest:
             let who = n.person.map { pack.person($0)?.name ?? $0 } ?? "承办人"
             let owner = unit.map { "（承办单位：\($0)）" } ?? ""

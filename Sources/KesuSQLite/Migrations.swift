@@ -171,6 +171,24 @@ enum Migrations {
                 CREATE INDEX \(openUnitIndex) ON cases(handling_unit, state, earliest_due, opened_at) WHERE closed_at IS NULL;
                 """)
         }
+        m.registerMigration("v10-event-feed") { db in
+            // The feed (`GET /v1/events`): every event's place in one order, the order of its commit (SQLite has
+            // one writer at a time). A trigger writes it in the event's own transaction; older events are
+            // placed by time, case and sequence. The outbox index finds an item's earlier pending items of its
+            // case and channel: events are delivered in case order per channel.
+            try db.execute(sql: """
+                CREATE TABLE event_feed (
+                    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+                    case_id INTEGER NOT NULL,
+                    seq INTEGER NOT NULL
+                );
+                INSERT INTO event_feed (case_id, seq) SELECT case_id, seq FROM events ORDER BY at, case_id, seq;
+                CREATE TRIGGER events_feed AFTER INSERT ON events BEGIN
+                    INSERT INTO event_feed (case_id, seq) VALUES (NEW.case_id, NEW.seq);
+                END;
+                CREATE INDEX outbox_case_pending ON outbox(case_id, channel, id) WHERE status = 'pending';
+                """)
+        }
         return m
     }
 

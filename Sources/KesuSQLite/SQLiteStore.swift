@@ -402,8 +402,31 @@ public final class SQLiteStore: CaseStore {
 
     static let dueOutboxSQL = """
         SELECT * FROM outbox INDEXED BY \(Migrations.outboxDueIndex) WHERE status = 'pending' AND next_attempt_at <= ?
+            AND (case_id = 0 OR NOT EXISTS (
+                SELECT 1 FROM outbox AS earlier WHERE earlier.case_id = outbox.case_id AND earlier.channel = outbox.channel
+                    AND earlier.status = 'pending' AND earlier.id < outbox.id))
         ORDER BY next_attempt_at, id LIMIT ?
         """
+
+    public func eventFeed(after cursor: String?, limit: Int) async throws -> EventFeedPage {
+        var from: Int64 = 0
+        if let cursor {
+            guard let n = Int64(cursor), n >= 0 else { throw StoreError.invalidCursor(cursor) }
+            from = n
+        }
+        let start = from, limit = max(0, limit)
+        return try await read("read the event feed after \(start)") { db in
+            let positions = try Int64.fetchAll(db, sql: "SELECT pos FROM event_feed WHERE pos > ? ORDER BY pos LIMIT ?",
+                                               arguments: [start, limit])
+            let events = try Self.fetchEvents(db, sql: """
+                SELECT e.case_id, e.seq, e.at, e.actor, e.rule_id, e.pack_version, e.body
+                FROM event_feed AS f JOIN events AS e ON e.case_id = f.case_id AND e.seq = f.seq
+                WHERE f.pos > ? ORDER BY f.pos LIMIT ?
+                """, arguments: [start, limit])
+            let end = positions.last ?? start
+            return EventFeedPage(events: events, cursor: cursor == nil && positions.isEmpty ? nil : String(end))
+        }
+    }
 
     public func dueOutbox(at now: Date, limit: Int) async throws -> [OutboxItem] {
         try await read("read the due outbox") { db in

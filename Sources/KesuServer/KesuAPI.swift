@@ -76,6 +76,7 @@ public struct KesuAPI: Sendable {
         RuleRoutes(api: self).register(on: v1)
         ReportRoutes(api: self).register(on: v1)
         ProcedureRoutes(api: self).register(on: v1)
+        EventFeedRoutes(api: self).register(on: v1)
         ops.register(on: v1)
         // The web console: its own pages and sign-in beside the API, not part of docs/openapi.yaml.
         Console(api: self).register(on: router)
@@ -96,7 +97,7 @@ public struct KesuAPI: Sendable {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kesu"),
             logger: logger)
         if let store = rules.engine.store as? any Service { app.addServices(store) }
-        app.addServices(DeploymentService(api: self), SweepService(api: self), ReloadOnHangupService(api: self))
+        app.addServices(DeploymentService(api: self), SweepService(api: self), ReloadOnHangupService(api: self), SourcesService(api: self))
         if let announceSetupLink { app.addServices(SetupLinkService(api: self, announce: announceSetupLink)) }
         return app
     }

@@ -20,6 +20,8 @@ public struct ServerSettings: Sendable {
     /// How big an attachment may be and which types are taken (`--attachment-max-mb`, `--attachment-types`).
     /// The attachment upload alone may exceed `maxBodyBytes`, by this much plus the form's overhead.
     public var attachmentLimits: AttachmentLimits
+    /// Sources of cases the server polls (kesu.yaml's `sources:`).
+    public var sources: [ScheduledSource] = []
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024, sweepInterval: Duration = .seconds(60),

@@ -47,6 +47,8 @@ public enum StoreConformance {
         Check("outbox: due items in order", outboxDue),
         Check("outbox: delivered and failed", outboxMarks),
         Check("outbox: retry", outboxRetry),
+        Check("outbox: a case's items on a channel wait for its earlier ones", outboxCaseOrder),
+        Check("event feed: commit order, a cursor that resumes, refused foreign cursors", eventFeed),
         Check("idempotent create: a retry returns the first case", idempotentCreate),
         Check("concurrent writers: distinct numbers, one winner per version, one case per key", concurrentWriters),
         Check("leases: one holder at a time, renewal, expiry", leases),
@@ -677,6 +679,82 @@ private func note(_ text: String, at: Date = t0, kind: KesuKernel.Notification.K
 }
 
 extension StoreConformance {
+    static func outboxCaseOrder(_ store: any CaseStore) async throws {
+        let ids = try await store.enqueueNotifications([
+            OutboxEntry(caseID: 5, channel: "hook", notification: note("5-first")),
+            OutboxEntry(caseID: 5, channel: "hook", notification: note("5-second")),
+            OutboxEntry(caseID: 6, channel: "hook", notification: note("6-first")),
+            OutboxEntry(caseID: 5, channel: "file", notification: note("5-file")),
+        ])
+        var due = try await store.dueOutbox(at: t0, limit: 10)
+        try expectEqual(due.map(\.notification.text), ["5-first", "6-first", "5-file"],
+                        "a case's second item on a channel waits for its first; other cases and channels do not")
+        // The first fails and waits for its retry: the second still waits behind it.
+        try await store.markFailed(id: ids[0], error: "503", nextAttemptAt: t0 + hour, giveUp: false)
+        due = try await store.dueOutbox(at: t0 + minute, limit: 10)
+        try expectEqual(due.map(\.notification.text), ["6-first", "5-file"], "blocked behind a retry that is not due")
+        try await store.markDelivered(id: ids[0], at: t0 + hour)
+        due = try await store.dueOutbox(at: t0 + hour, limit: 10)
+        try expectEqual(due.map(\.notification.text), ["5-second", "6-first", "5-file"], "the first delivered, the second is due")
+        // A given-up item no longer holds the case's next ones back (a retry re-sends it; receivers de-duplicate).
+        let more = try await store.enqueueNotifications([
+            OutboxEntry(caseID: 7, channel: "hook", notification: note("7-first")),
+            OutboxEntry(caseID: 7, channel: "hook", notification: note("7-second")),
+        ])
+        try await store.markFailed(id: more[0], error: "gone", nextAttemptAt: t0 + hour, giveUp: true)
+        due = try await store.dueOutbox(at: t0 + hour, limit: 10)
+        try expect(due.map(\.notification.text).contains("7-second"), "a failed item does not block the case's next item")
+    }
+
+    /// The feed page once it holds `count` events: PostgreSQL shows a commit only when every older transaction of
+    /// the server has ended (a test running beside this one may hold one for a moment).
+    static func feedPage(_ store: any CaseStore, after: String?, limit: Int, count: Int) async throws -> EventFeedPage {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let page = try await store.eventFeed(after: after, limit: limit)
+            if page.events.count >= count || ContinuousClock.now > deadline { return page }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    static func eventFeed(_ store: any CaseStore) async throws {
+        let empty = try await store.eventFeed(after: nil, limit: 10)
+        try expect(empty.events.isEmpty && empty.cursor == nil, "an empty store has an empty feed and no cursor")
+        let a = try await store.create(numberPrefix: "KS", year: 2025) { _, _ in
+            NewCase(events: [intake(), event(.routed(unit: "north", reason: "r1"))], summary: summary())
+        }
+        let b = try await store.create(numberPrefix: "KS", year: 2025) { _, _ in
+            NewCase(events: [intake(at: t0 + minute)], summary: summary())
+        }
+        try await store.append(caseID: a.id, expectedVersion: 2, events: [event(.assigned(person: "p"), at: t0 + hour)],
+                               summary: summary(version: 3))
+        let order = [(a.id, 1), (a.id, 2), (b.id, 1), (a.id, 3)]
+        let all = try await feedPage(store, after: nil, limit: 100, count: 4)
+        try expectEqual(all.events.map { "\($0.caseID)#\($0.seq)" }, order.map { "\($0.0)#\($0.1)" }, "events in commit order")
+        try expectEqual(all.events.last?.body, .assigned(person: "p"), "events read back whole")
+        // Pages of two resume where the last one stopped.
+        let first = try await store.eventFeed(after: nil, limit: 2)
+        try expectEqual(first.events.count, 2, "a page holds at most limit events")
+        let second = try await store.eventFeed(after: first.cursor, limit: 2)
+        try expectEqual((first.events + second.events).map { "\($0.caseID)#\($0.seq)" }, order.map { "\($0.0)#\($0.1)" },
+                        "the second page goes on where the first stopped")
+        let end = try await store.eventFeed(after: second.cursor, limit: 2)
+        try expect(end.events.isEmpty && end.cursor == second.cursor, "past the end: nothing, and the same cursor")
+        // An event written later comes after the cursor already handed out.
+        try await store.append(caseID: b.id, expectedVersion: 1, events: [event(.closed(state: "done"), at: t0 + day)], summary: summary(version: 2))
+        let next = try await feedPage(store, after: second.cursor, limit: 10, count: 1)
+        try expectEqual(next.events.map { "\($0.caseID)#\($0.seq)" }, ["\(b.id)#2"], "a later commit lands after the cursor")
+        for bad in ["x", "-1", "1.2.3", "1.-2"] {
+            do {
+                _ = try await store.eventFeed(after: bad, limit: 1)
+                // Some cursors of one store may parse in another's form; what matters is that garbage does not.
+                if bad == "x" || bad == "1.2.3" { throw ConformanceFailure("cursor '\(bad)' was taken") }
+            } catch StoreError.invalidCursor(let c) {
+                try expectEqual(c, bad, "the refused cursor is named")
+            }
+        }
+    }
+
     static func outboxAtomic(_ store: any CaseStore) async throws {
         let created = try await store.create(numberPrefix: "KS", year: 2025) { _, _ in
             NewCase(events: [intake()], summary: summary(),

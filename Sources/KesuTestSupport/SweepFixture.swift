@@ -132,6 +132,7 @@ public actor ConflictingStore: CaseStore {
     public func outbox(status: OutboxItem.Status?, limit: Int) async throws -> [OutboxItem] { try await base.outbox(status: status, limit: limit) }
     public func retryOutbox(ids: [Int64]?, at: Date) async throws -> Int { try await base.retryOutbox(ids: ids, at: at) }
     public func outboxCounts() async throws -> [OutboxItem.Status: Int] { try await base.outboxCounts() }
+    public func eventFeed(after cursor: String?, limit: Int) async throws -> EventFeedPage { try await base.eventFeed(after: cursor, limit: limit) }
     public func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
         try await base.acquireLease(name, holder: holder, until: until, now: now)
     }

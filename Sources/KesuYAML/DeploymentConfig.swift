@@ -15,6 +15,24 @@ public struct DeploymentConfig: Sendable, Equatable {
         }
     }
 
+    /// A source of cases (`sources:`): a driver that brings items in, polled every `every` seconds, registered
+    /// by `actor` with `fields` filling in what an item leaves out.
+    public struct Source: Sendable, Equatable {
+        public var name: String
+        public var nameLocation: SourceLocation
+        public var driver: DriverConfig
+        public var every: Int
+        public var actor: String
+        public var actorLocation: SourceLocation
+        public var fields: [String: String]
+        public var limit: Int
+        public init(name: String, nameLocation: SourceLocation = .code(), driver: DriverConfig, every: Int = 60, actor: String,
+                    actorLocation: SourceLocation = .code(), fields: [String: String] = [:], limit: Int = 50) {
+            self.name = name; self.nameLocation = nameLocation; self.driver = driver; self.every = every; self.actor = actor
+            self.actorLocation = actorLocation; self.fields = fields; self.limit = limit
+        }
+    }
+
     /// The file read, or nil for the built-in defaults.
     public var file: String?
     /// The rule pack folder as written (relative to the file's folder), and resolved.
@@ -24,6 +42,9 @@ public struct DeploymentConfig: Sendable, Equatable {
     /// nil when the file says nothing about notifiers; `[]` when it turns them all off.
     public var notifiers: [Channel]?
     public var scoring: DriverConfig?
+    /// Which case events go to which channel (docs/integrations.md).
+    public var subscriptions: [Subscription] = []
+    public var sources: [Source] = []
 
     public init(
         file: String? = nil, rules: String? = nil, rulesLocation: SourceLocation? = nil, storage: DriverConfig? = nil,
@@ -47,9 +68,17 @@ public struct DeploymentConfig: Sendable, Equatable {
         if let storage { out += registries.store.check(storage) }
         for channel in notifiers ?? [] { out += registries.notifier.check(channel.driver) }
         if let scoring { out += registries.scorer.check(scoring) }
+        for source in sources { out += registries.source.check(source.driver) }
+        // A subscription names a channel of `notifiers` (the default channel when the file names none).
+        let channels = (notifiers ?? [Channel(name: "console", driver: DriverConfig(driver: "console"))]).map(\.name)
+        for s in subscriptions where !channels.contains(s.channel) {
+            out.append(.error(s.location, "subscription to channel '\(s.channel)', which is not a notifier of this file"
+                + (Suggest.closest(to: s.channel, in: channels).map { "; did you mean '\($0)'?" } ?? "")
+                + (channels.isEmpty ? "; add it under 'notifiers:'" : "; notifiers: \(channels.joined(separator: ", "))")))
+        }
         return out
     }
 
     /// The top-level keys of the file.
-    public static let keys = ["rules", "storage", "notifiers", "scoring"]
+    public static let keys = ["rules", "storage", "notifiers", "scoring", "subscriptions", "sources"]
 }

@@ -79,7 +79,105 @@ public struct DeploymentConfigLoader: Sendable {
         } else if let value = node.mapping?["notifiers"], NodeReader.isNull(value) {
             config.notifiers = []  // `notifiers:` with nothing after it: no channels
         }
+        for (i, item) in top.list("subscriptions").enumerated() {
+            if let s = subscription(item, "subscription #\(i + 1)", reader: reader) { config.subscriptions.append(s) }
+        }
+        var sourceNames: [String: SourceLocation] = [:]
+        for (i, item) in top.list("sources").enumerated() {
+            guard let source = source(item, "source #\(i + 1)", reader: reader, base: base) else { continue }
+            if let first = sourceNames[source.name] {
+                sink.error(source.nameLocation, "source '\(source.name)' is named twice (first at \(first))")
+                continue
+            }
+            sourceNames[source.name] = source.nameLocation
+            config.sources.append(source)
+        }
         return (config, sink.items)
+    }
+
+    static let subscriptionKeys = ["channel", "events", "where", "personal_data"]
+
+    /// `{channel: NAME, events: [TYPE | transition:ID | *], where: {field: value | [values]}, personal_data: BOOL}`.
+    func subscription(_ node: Node, _ what: String, reader: NodeReader) -> Subscription? {
+        guard let m = reader.mapping(node, what, allowed: Self.subscriptionKeys, required: ["channel", "events"]),
+              let channel = m.string("channel") else { return nil }
+        var selectors: [Subscription.Selector] = []
+        let items: [Node] = m["events"].map { n in if case let .sequence(seq) = n { Array(seq) } else { [n] } } ?? []
+        var ok = true
+        for item in items {
+            guard let text = reader.string(item, "an entry of 'events' of \(what)") else { ok = false; continue }
+            let selector = Subscription.Selector(text)
+            if case let .type(t) = selector, !CaseEvents.types.contains(t) {
+                reader.error(item, "unknown event type '\(t)' in \(what)"
+                    + Suggest.hint(for: t, in: CaseEvents.types) + " (or transition:ID, or * for every event)")
+                ok = false
+                continue
+            }
+            if case let .transition(id) = selector, id.isEmpty {
+                reader.error(item, "'transition:' needs a transition id in \(what), e.g. transition:approve_answer")
+                ok = false
+                continue
+            }
+            selectors.append(selector)
+        }
+        if items.isEmpty, m.has("events") { reader.error(m["events"]!, "\(what) needs at least one event type"); ok = false }
+        var conditions: [FieldCondition] = []
+        if let w = m["where"] {
+            if case let .mapping(map) = w {
+                for (k, v) in map {
+                    guard let field = reader.string(k, "a field of 'where' of \(what)") else { ok = false; continue }
+                    let at = reader.location(k)
+                    if case let .sequence(seq) = v {
+                        conditions.append(FieldCondition(field: field, test: .oneOf(seq.compactMap { reader.string($0, "'\(field)' of 'where'") }), location: at))
+                    } else if let value = reader.string(v, "'\(field)' of 'where' of \(what)") {
+                        conditions.append(FieldCondition(field: field, test: .equals(value), location: at))
+                    } else { ok = false }
+                }
+            } else { reader.error(w, "expected a mapping of field: value for 'where' of \(what)"); ok = false }
+        }
+        guard ok else { return nil }
+        return Subscription(channel: channel, events: selectors, conditions: conditions,
+                            personalData: m.bool("personal_data"), location: m.location)
+    }
+
+    /// `{name: NAME, driver: exec, plugin: DIR, options: {…}, every: SECONDS, actor: PERSON, fields: {…}, limit: N}`.
+    func source(_ node: Node, _ what: String, reader: NodeReader, base: String?) -> DeploymentConfig.Source? {
+        guard var d = driver(node, what, reader: reader, base: base, named: true), let name = d.options["name"]?.text else { return nil }
+        let nameLocation = d.valueLocation("name")
+        d.what = "source '\(name)'"
+        var ok = true
+        func take(_ key: String) -> (ConfigValue, SourceLocation)? {
+            guard let v = d.options[key] else { return nil }
+            defer { d.options[key] = nil }
+            return (v, d.valueLocation(key))
+        }
+        _ = take("name")
+        var every = 60, limit = 50
+        if let (v, at) = take("every") {
+            if case let .number(n) = v, n >= 1, n == n.rounded() { every = Int(n) }
+            else { reader.sink.error(at, "expected whole seconds (1 or more) for 'every' of source '\(name)', found \(v.kindName)"); ok = false }
+        }
+        if let (v, at) = take("limit") {
+            if case let .number(n) = v, n >= 1, n <= 1000, n == n.rounded() { limit = Int(n) }
+            else { reader.sink.error(at, "expected a whole number from 1 to 1000 for 'limit' of source '\(name)', found \(v.kindName)"); ok = false }
+        }
+        var actor = "", actorLocation = d.location
+        if let (v, at) = take("actor") {
+            actor = v.text ?? ""
+            actorLocation = at
+        }
+        if actor.isEmpty {
+            reader.sink.error(d.location, "source '\(name)' needs 'actor': the person (a clerk of the pack) who registers what it brings")
+            ok = false
+        }
+        var fields: [String: String] = [:]
+        if let (v, at) = take("fields") {
+            if case let .map(m) = v { for (k, x) in m { fields[k] = x.text ?? x.description } }
+            else { reader.sink.error(at, "expected a mapping of field: value for 'fields' of source '\(name)'"); ok = false }
+        }
+        guard ok else { return nil }
+        return DeploymentConfig.Source(name: name, nameLocation: nameLocation, driver: d, every: every, actor: actor,
+                                       actorLocation: actorLocation, fields: fields, limit: limit)
     }
 
     /// An entry `{driver: NAME, option: value, …}` as a `DriverConfig`; `named` entries must have a `name`.

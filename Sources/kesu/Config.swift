@@ -6,6 +6,7 @@ import KesuNotifiers
 import KesuPlugins
 import KesuPostgres
 import KesuSQLite
+import KesuServer
 import KesuYAML
 import Logging
 
@@ -53,6 +54,8 @@ func builtInRegistries() -> DriverRegistries {
             DriverOption("retries", .integer, help: "tries after the first before giving up (default 3)"),
             DriverOption("backoff_ms", .integer, help: "wait before the first retry, doubled each time (default 500)"),
             DriverOption("headers", .map, help: "extra HTTP headers"),
+            DriverOption("secret_env", help: "environment variable holding the signing secret (Kesu-Signature, docs/integrations.md)"),
+            DriverOption("secret_file", help: "file holding the signing secret (trailing newline dropped)"),
         ],
         summary: "HTTP POST of the notification as JSON, with retries"
     ) { c in
@@ -63,7 +66,7 @@ func builtInRegistries() -> DriverRegistries {
         var headers: [String: String] = [:]
         if case let .map(m)? = c["headers"] { for (k, v) in m { headers[k] = v.text ?? v.description } }
         return WebhookNotifier(url: url, timeout: .milliseconds(c.int("timeout_ms") ?? 5000), retries: c.int("retries") ?? 3,
-                               backoff: .milliseconds(c.int("backoff_ms") ?? 500), headers: headers)
+                               backoff: .milliseconds(c.int("backoff_ms") ?? 500), headers: headers, secret: try webhookSecret(c))
     }
 
     // Scoring
@@ -80,7 +83,34 @@ func builtInRegistries() -> DriverRegistries {
     r.scorer.register("exec", options: execOptions, summary: "an out-of-process scoring plugin (plugins/…)") { c in
         try execPlugin(c) { dir, options in try ExecScorer(directory: dir, options: options, log: { Output.err($0) }) }
     }
+    r.source.register("exec", options: execOptions, summary: "an out-of-process source plugin that brings cases in (docs/integrations.md)") { c in
+        try execPlugin(c) { dir, options in try ExecSource(directory: dir, options: options, log: { Output.err($0) }) }
+    }
     return r
+}
+
+/// A webhook's signing secret, from the deployment (never the database): `secret_env` names an environment
+/// variable, `secret_file` a file. Either one missing or empty is a configuration error at its value.
+func webhookSecret(_ c: DriverConfig) throws -> [UInt8]? {
+    if c.string("secret_env") != nil, c.string("secret_file") != nil {
+        throw ConfigurationError([.error(c.keyLocation("secret_file"), "give \(c.what) 'secret_env' or 'secret_file', not both")])
+    }
+    if let name = c.string("secret_env") {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            throw ConfigurationError([.error(c.valueLocation("secret_env"),
+                                             "the environment variable '\(name)' that \(c.what) signs with is not set (or empty); set it before starting kesu")])
+        }
+        return Array(value.utf8)
+    }
+    if let path = c.path("secret_file") {
+        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else {
+            throw ConfigurationError([.error(c.valueLocation("secret_file"), "cannot read the signing secret of \(c.what) from '\(path)' (missing or empty)")])
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        return Array(text.utf8)
+    }
+    return nil
 }
 
 /// The `url` of a postgres storage entry, checked (not connected to): a bad URL is a configuration
@@ -215,7 +245,13 @@ extension GlobalOptions {
         return DeploymentParts(
             store: try registries.store.make(storageConfig(d)),
             channels: try notificationChannels(d, registries: registries),
-            scorer: try registries.scorer.make(scoringConfig(d)))
+            scorer: try registries.scorer.make(scoringConfig(d)),
+            subscriptions: d.subscriptions,
+            sources: try d.sources.map { s in
+                ScheduledSource(intake: SourceIntake(name: s.name, source: try registries.source.make(s.driver), actor: s.actor,
+                                                     defaults: s.fields, limit: s.limit),
+                                every: .seconds(s.every))
+            })
     }
 }
 
@@ -223,12 +259,16 @@ struct DeploymentParts: Sendable {
     let store: any CaseStore
     let channels: [String: any Notifier]
     let scorer: any Scorer
+    var subscriptions: [Subscription] = []
+    var sources: [ScheduledSource] = []
 
     /// The engine on these parts for a loaded pack; cases pinned to older versions go on under
     /// the sources the store kept.
     func engine(_ loaded: LoadedPack) throws -> Engine {
-        try Engine(pack: loaded.pack, store: store, scorer: scorer, notifiers: channels,
-                   snapshot: loaded.snapshot, resolver: StoredPackResolver(store: store), wording: ChineseNotificationWording())
+        var engine = try Engine(pack: loaded.pack, store: store, scorer: scorer, notifiers: channels,
+                                snapshot: loaded.snapshot, resolver: StoredPackResolver(store: store), wording: ChineseNotificationWording())
+        engine.subscriptions = subscriptions
+        return engine
     }
 }
 

@@ -85,6 +85,7 @@ struct Serve: KesuCommand {
                 maxBodyBytes: maxBody, sweepInterval: .milliseconds(Int64(sweepEvery * 1000)), rulesPath: global.rulesPath,
                 attachmentLimits: AttachmentLimits(maxBytes: Int(attachmentMaxMB * 1024 * 1024),
                                                    allowedTypes: attachmentTypes.map(Self.types) ?? AttachmentLimits.defaultTypes))
+            settings.sources = parts.sources
             settings.console = ConsoleSettings(idleTimeout: .seconds(sessionIdle), secureCookies: secureCookies)
             let api = KesuAPI(rules: rules, settings: settings, metrics: metrics, logger: logger, now: clock)
             let info = rules.info

@@ -14,7 +14,7 @@ enum Fixture {
     static func broken(_ mode: String, kind: PluginManifest.Kind = .notifier, call: Duration = .milliseconds(800),
                        backoff: Duration = .milliseconds(300), log: (@Sendable (String) -> Void)? = nil) throws -> ExecPlugin {
         var m = try PluginManifestLoader.load(directory: plugin("broken")).with(options: ["mode": .string(mode)])
-        m.kind = kind
+        m.kinds = [kind]
         m.callTimeout = call
         return ExecPlugin(manifest: m, backoff: .init(initial: backoff, max: .seconds(2)), log: log)
     }

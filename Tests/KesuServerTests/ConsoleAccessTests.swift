@@ -418,6 +418,7 @@ actor RefusingViewsStore: CaseStore {
     func outbox(status: OutboxItem.Status?, limit: Int) async throws -> [OutboxItem] { try await base.outbox(status: status, limit: limit) }
     func retryOutbox(ids: [Int64]?, at: Date) async throws -> Int { try await base.retryOutbox(ids: ids, at: at) }
     func outboxCounts() async throws -> [OutboxItem.Status: Int] { try await base.outboxCounts() }
+    func eventFeed(after cursor: String?, limit: Int) async throws -> EventFeedPage { try await base.eventFeed(after: cursor, limit: limit) }
     func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
         try await base.acquireLease(name, holder: holder, until: until, now: now)
     }

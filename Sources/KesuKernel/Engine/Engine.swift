@@ -8,6 +8,8 @@ public struct Engine: Sendable {
     /// The configured notification channels, by name. Commands and the sweep enqueue one outbox
     /// item per notification and channel in their commit; `deliverOutbox` delivers them.
     public let notifiers: [String: any Notifier]
+    /// Which case events go to which channel (kesu.yaml's `subscriptions:`), through the outbox like notifications.
+    public var subscriptions: [Subscription] = []
     /// How `deliverOutbox` retries a channel that fails.
     public var retryPolicy: RetryPolicy = .standard
     /// Writes the text of each notification (front ends give their language's wording).
@@ -118,6 +120,7 @@ public struct Engine: Sendable {
             // No channel, no outbox: the notifications' texts are not worth writing (a replay commits thousands of cases).
             let outbox = engine.notifiers.isEmpty ? []
                 : engine.outboxEntries(engine.notifications(for: events, after: CaseState(), number: number, at: now), caseID: id)
+                    + engine.eventEntries(events, after: CaseState(), caseID: id, at: now)
             return NewCase(events: events, summary: summary, outbox: outbox)
         }
         if let key = idempotencyKey {
@@ -203,6 +206,7 @@ public struct Engine: Sendable {
             let at = events.last?.at ?? current.updatedAt
             let outbox = notifiers.isEmpty ? []
                 : outboxEntries(notifications(for: events, after: current, number: current.number, at: at, rules: rules.pack), caseID: current.id)
+                    + eventEntries(events, after: current, caseID: current.id, at: at, rules: rules.pack)
             try await store.append(caseID: current.id, expectedVersion: current.version, events: events,
                                    summary: rules.summary(of: next), outbox: outbox)
         } catch let StoreError.conflict(_, expected, actual) {
@@ -373,9 +377,12 @@ public struct Engine: Sendable {
         return out
     }
 
-    /// One outbox entry per notification and configured channel (channels in name order).
+    /// One outbox entry per notification and configured channel (channels in name order). A channel named in
+    /// `subscriptions` receives what its subscriptions select and nothing else (`case.reminded` and the like are
+    /// events too).
     public func outboxEntries(_ notifications: [Notification], caseID: Int64 = 0) -> [OutboxEntry] {
-        let channels = notifiers.keys.sorted()
+        let subscribed = Set(subscriptions.map(\.channel))
+        let channels = notifiers.keys.sorted().filter { !subscribed.contains($0) }
         return notifications.flatMap { n in channels.map { OutboxEntry(caseID: caseID, channel: $0, notification: n) } }
     }
 
@@ -386,9 +393,26 @@ public struct Engine: Sendable {
     /// at most 1 h) or, after the last attempt allowed, leaves the item failed (kept; retryable).
     /// An item whose channel is no longer configured stays pending, retried hourly, with an
     /// error saying so. Run once: a server loops it.
+    ///
+    /// A case's items on one channel go in order: the store gives an item only once the earlier ones of its case
+    /// and channel are done, so the run asks again after each batch (a case's three events are three batches),
+    /// until nothing is due or `limit` items were tried.
     public func deliverOutbox(at now: Date, limit: Int = 500) async throws -> DeliveryReport {
         var report = DeliveryReport(at: now)
-        for item in try await store.dueOutbox(at: now, limit: limit) {
+        var tried = Set<Int64>()
+        while report.attempts.count < limit {
+            // An item tried in this run is not tried again in it, even when its retry is due at once.
+            let batch = try await store.dueOutbox(at: now, limit: limit - report.attempts.count + tried.count)
+                .filter { !tried.contains($0.id) }.prefix(limit - report.attempts.count)
+            if batch.isEmpty { break }
+            tried.formUnion(batch.map(\.id))
+            try await deliver(Array(batch), at: now, into: &report)
+        }
+        return report
+    }
+
+    private func deliver(_ batch: [OutboxItem], at now: Date, into report: inout DeliveryReport) async throws {
+        for item in batch {
             guard let notifier = notifiers[item.channel] else {
                 let next = now.addingTimeInterval(retryPolicy.cap)
                 let known = notifiers.keys.sorted().joined(separator: ", ")
@@ -413,7 +437,6 @@ public struct Engine: Sendable {
                                              error: message, nextAttemptAt: giveUp ? nil : next))
             }
         }
-        return report
     }
 
     static func describe(_ error: any Error) -> String {

@@ -11,6 +11,8 @@ public struct Notification: Sendable, Codable, Equatable {
         case calendar
         /// Someone working the case asks for an extension of `clock`: to the people who may grant it; `person` asked.
         case extensionRequest = "extension_request"
+        /// A case event for integrators (a subscription matched it): `event` holds it, as docs/integrations.md shows.
+        case event
     }
     public var kind: Kind
     /// The outbox item's id, set when the item is handed to a channel: a retried delivery of the
@@ -41,6 +43,8 @@ public struct Notification: Sendable, Codable, Equatable {
     /// Periodic reports: the report id and the quarter (`2026Q4`); calendar notices: the year not covered.
     public var report: String?
     public var period: String?
+    /// The case event's JSON (`CaseEvents.json`) for kind `event`; nil for every other kind.
+    public var event: JSONValue?
 
     public init(
         kind: Kind, caseNumber: String, recipients: [String], text: String = "", at: Date, clock: String? = nil,
@@ -57,8 +61,10 @@ public struct Notification: Sendable, Codable, Equatable {
     public var isPastDue: Bool { dueAt.map { at >= $0 } ?? false }
 
     /// The one JSON form every channel sends (exec `notify`, the JSON-lines file, the webhook):
-    /// snake_case keys, one name per thing, times ISO-8601 in UTC, absent facts as null.
+    /// snake_case keys, one name per thing, times ISO-8601 in UTC, absent facts as null. A case event is sent
+    /// as the event itself.
     public var payload: JSONValue {
+        if kind == .event, let event { return event }
         func time(_ d: Date?) -> JSONValue { d.map { .string(Self.utc($0)) } ?? .null }
         func str(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         func int(_ n: Int?) -> JSONValue { n.map { .number(Double($0)) } ?? .null }

@@ -129,10 +129,11 @@ public struct DriverRegistry<Product>: Sendable {
     }
 }
 
-/// The registries of the three extension points a deployment chooses by configuration.
+/// The registries of the extension points a deployment chooses by configuration.
 public struct DriverRegistries: Sendable {
     public var store = DriverRegistry<any CaseStore>("storage")
     public var notifier = DriverRegistry<any Notifier>("notifier")
     public var scorer = DriverRegistry<any Scorer>("scoring")
+    public var source = DriverRegistry<any CaseSource>("source")
     public init() {}
 }

@@ -119,6 +119,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case idempotencyMismatch(key: String, caseID: Int64)
     /// The store could not do what was asked; `operation` says what, `detail` why.
     case failure(operation: String, detail: String)
+    /// A feed cursor this store did not hand out (another store's, or mangled).
+    case invalidCursor(String)
 
     public var description: String {
         switch self {
@@ -130,6 +132,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .idempotencyMismatch(key, caseID):
             "idempotency key '\(key)' was used for another request (case \(caseID)); use a new key for a new complaint"
         case let .failure(op, detail): "\(op) failed: \(detail)"
+        case let .invalidCursor(c):
+            "'\(c)' is not a cursor this store handed out; give the `cursor` of the last page read, or leave `after` out to start at the beginning"
         }
     }
 }
@@ -227,6 +231,15 @@ public protocol CaseStore: Sendable {
     /// by the store rather than read item by item.
     func outboxCounts() async throws -> [OutboxItem.Status: Int]
 
+    // MARK: Event feed
+
+    /// Events in the order the feed gives them (`GET /v1/events`): those after `cursor` (nil: from the first),
+    /// at most `limit`. The order is the order of commits, and stable: the same cursor gives the same events on
+    /// every instance and after restarts, and an event committed later never lands before a cursor already
+    /// handed out. Within a case, events come in sequence order. Throws `StoreError.invalidCursor` for a cursor
+    /// this store did not hand out.
+    func eventFeed(after cursor: String?, limit: Int) async throws -> EventFeedPage
+
     // MARK: Leases
 
     /// Takes or renews the lease `name` for `holder` until `until`, when it is free: never taken,
@@ -254,6 +267,15 @@ extension CaseStore {
     public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws {
         try await appendRecords(stream: stream, expectedVersion: expectedVersion, events: events, outbox: [])
     }
+}
+
+/// One page of the event feed.
+public struct EventFeedPage: Sendable, Equatable {
+    public var events: [Event]
+    /// Where the next page starts: the position after the last event returned, or the cursor asked with when
+    /// there was nothing new (nil only when the feed is empty and no cursor was given).
+    public var cursor: String?
+    public init(events: [Event], cursor: String?) { self.events = events; self.cursor = cursor }
 }
 
 public struct PackVersionUse: Sendable, Codable, Equatable {

@@ -14,6 +14,8 @@ public actor MemoryStore: CaseStore {
     private var outboxItems: [OutboxItem] = []
     private var nextOutboxID: Int64 = 1
     private var leases: [String: (holder: String, until: Date)] = [:]
+    /// Every event's (case, seq) in commit order: the feed.
+    private var feed: [(caseID: Int64, seq: Int)] = []
 
     public init() {}
 
@@ -36,6 +38,7 @@ public actor MemoryStore: CaseStore {
         summary.version = events.count
         cases[id] = summary
         history[id] = events
+        feed += events.map { (id, $0.seq) }
         numbers[number] = id
         enqueue(new.outbox, caseID: id)
         return summary
@@ -62,6 +65,7 @@ public actor MemoryStore: CaseStore {
         var numbered = events
         for i in numbered.indices { numbered[i].caseID = caseID; numbered[i].seq = expectedVersion + i + 1 }
         history[caseID] = current + numbered
+        feed += numbered.map { (caseID, $0.seq) }
         var s = summary
         s.id = caseID
         s.number = cases[caseID]?.number ?? summary.number
@@ -174,9 +178,29 @@ extension MemoryStore {
     public func enqueueNotifications(_ entries: [OutboxEntry]) async throws -> [Int64] { enqueue(entries, caseID: nil) }
 
     public func dueOutbox(at now: Date, limit: Int) async throws -> [OutboxItem] {
-        Array(outboxItems.filter { $0.status == .pending && $0.nextAttemptAt <= now }
-            .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
-            .prefix(max(0, limit)))
+        // A case's items wait for its earlier pending ones on the same channel (case order per channel).
+        var first: [String: Int64] = [:]
+        for item in outboxItems where item.status == .pending && item.caseID != 0 {
+            let key = "\(item.caseID) \(item.channel)"
+            first[key] = min(first[key] ?? item.id, item.id)
+        }
+        return Array(outboxItems.filter {
+            $0.status == .pending && $0.nextAttemptAt <= now && ($0.caseID == 0 || first["\($0.caseID) \($0.channel)"] == $0.id)
+        }
+        .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+        .prefix(max(0, limit)))
+    }
+
+    public func eventFeed(after cursor: String?, limit: Int) async throws -> EventFeedPage {
+        var start = 0
+        if let cursor {
+            guard let n = Int(cursor), n >= 0, n <= feed.count else { throw StoreError.invalidCursor(cursor) }
+            start = n
+        }
+        let slice = feed[start..<min(feed.count, start + max(0, limit))]
+        let events = slice.map { history[$0.caseID]![$0.seq - 1] }
+        let end = start + slice.count
+        return EventFeedPage(events: events, cursor: end == 0 && cursor == nil ? nil : String(end))
     }
 
     public func markDelivered(id: Int64, at: Date) async throws {

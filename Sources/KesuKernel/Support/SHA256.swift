@@ -107,3 +107,25 @@ public struct SHA256: Sendable {
         h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
     }
 }
+
+/// HMAC-SHA256 (RFC 2104): what signs a webhook's body with the deployment's secret.
+public enum HMACSHA256 {
+    public static func authenticate(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var k = key
+        if k.count > 64 { var h = SHA256(); h.update(k); k = h.finalize() }
+        k += [UInt8](repeating: 0, count: 64 - k.count)
+        var inner = SHA256()
+        inner.update(k.map { $0 ^ 0x36 })
+        inner.update(message)
+        let innerDigest = inner.finalize()
+        var outer = SHA256()
+        outer.update(k.map { $0 ^ 0x5c })
+        outer.update(innerDigest)
+        return outer.finalize()
+    }
+
+    /// The lowercase hex of the HMAC.
+    public static func hex(key: [UInt8], message: [UInt8]) -> String {
+        authenticate(key: key, message: message).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -76,6 +76,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .caseNotFound: return APIError(.notFound, "not_found", e.description)
             case .idempotencyMismatch: return APIError(.unprocessableContent, "idempotency_mismatch", e.description, field: "Idempotency-Key")
             case .failure: return APIError(.serviceUnavailable, "store_unavailable", e.description)
+            case .invalidCursor: return APIError(.badRequest, "invalid_cursor", e.description, field: "after")
             }
         case let e as MultipartError: return .multipart(e)
         case let e as RulePackError:
