@@ -142,6 +142,9 @@ public enum PluginConformance {
         return done.joined(separator: ", ")
     }
 
+    /// The kit's sample case event, for tests of the `event` call.
+    public static var sampleEventForTests: KesuKernel.Notification { sampleEvent }
+
     /// The kit's sample case event: a case registered, marked as a test (case `KIT-0001`).
     static var sampleEvent: KesuKernel.Notification {
         var state = CaseState()

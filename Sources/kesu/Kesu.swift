@@ -20,7 +20,7 @@ struct Kesu: AsyncParsableCommand {
         subcommands: [
             Rules.self, Intake.self, Show.self, List.self, Act.self, Extend.self, Sweep.self, Scores.self, Register.self, Report.self, Demo.self,
             Penalties.self, Notifications.self, ConfigCommand.self,
-            Plugins.self, Users.self, LoginsCommand.self, AccessCommand.self, Serve.self, CalendarCommand.self,
+            Plugins.self, SourcesCommand.self, Users.self, LoginsCommand.self, AccessCommand.self, Serve.self, CalendarCommand.self,
         ])
 
     /// The shared options, parsed here from the whole command line (before and after the

@@ -30,8 +30,24 @@ struct PluginsList: KesuCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "The plugins folder.") var dir: String = "plugins"
 
+    /// For each plugin folder a configured source runs: the source's name and its last poll (kesu.yaml's `sources:`).
+    func sourcePolls() async -> [String: [(name: String, text: String, error: String?)]] {
+        let config = global.deploymentOrDefaults
+        guard !config.sources.isEmpty, let parts = try? global.deploymentParts(), let loaded = try? global.loadPack(),
+              let engine = try? parts.engine(loaded) else { return [:] }
+        var out: [String: [(name: String, text: String, error: String?)]] = [:]
+        for s in config.sources {
+            guard let folder = s.driver.path("plugin") else { continue }
+            let last = try? await SourceRunLog.last(s.name, in: engine.store)
+            let key = URL(fileURLWithPath: folder).standardizedFileURL.path
+            out[key, default: []].append((s.name, lastPollText(last, zone: engine.planner.calendar.timeZone), last?.error))
+        }
+        return out
+    }
+
     func run() async throws {
         let folders = PluginManifestLoader.folders(under: dir)
+        let polls = await sourcePolls()
         var rows: [JSON] = []
         var lines: [String] = []
         for folder in folders {
@@ -44,9 +60,14 @@ struct PluginsList: KesuCommand {
                     health = "failing: \(e.message)"
                 }
                 plugin.shutdown()
-                rows.append(.object(["folder": .string(name), "path": .string(folder), "id": .string(m.id), "kind": .string(m.kind.rawValue),
-                                     "version": .string(m.version), "health": .string(health)]))
-                lines.append([m.id, m.kind.rawValue, m.version, folder, health].joined(separator: "\t"))
+                let kinds = m.kinds.map(\.rawValue).joined(separator: ",")
+                let sources = polls[URL(fileURLWithPath: folder).standardizedFileURL.path] ?? []
+                rows.append(.object(["folder": .string(name), "path": .string(folder), "id": .string(m.id), "kind": .string(kinds),
+                                     "version": .string(m.version), "health": .string(health),
+                                     "sources": .array(sources.map { .object(["name": .string($0.name), "last_poll": .string($0.text),
+                                                                              "last_error": $0.error.map(JSON.string) ?? .null]) })]))
+                lines.append(([m.id, kinds, m.version, folder, health] + sources.map { "source '\($0.name)': \($0.text)" })
+                    .joined(separator: "\t"))
             } catch {
                 rows.append(.object(["folder": .string(name), "path": .string(folder), "error": .string("\(error)")]))
                 lines.append("\(name)\t-\t-\t\(folder)\tmanifest refused: \(String(describing: error).split(separator: "\n").first ?? "")")

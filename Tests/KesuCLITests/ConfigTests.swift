@@ -121,6 +121,30 @@ struct ConfigCLI {
         #expect(p.first?.hasPrefix("/srv/kesu/kesu.yaml:") == true)
     }
 
+    @Test func subscriptionsAndSourcesAreCheckedWhereTheyAreWritten() {
+        let p = problems("""
+            notifiers:
+              - {name: ops, driver: webhook, url: "http://127.0.0.1:9/"}
+            subscriptions:
+              - {channel: opz, events: [case.registered]}
+              - {channel: ops, events: [case.answerd, "transition:"]}
+            sources:
+              - {name: mail, driver: exce, plugin: plugins/imap-intake}
+              - {name: box, driver: exec, plugin: plugins/imap-intake, actor: zhao_min, every: 0}
+            """)
+        #expect(p.contains { $0.hasPrefix("/srv/kesu/kesu.yaml:4:5: error: subscription to channel 'opz'") && $0.contains("did you mean 'ops'?") }, "\(p)")
+        #expect(p.contains { $0.hasPrefix("/srv/kesu/kesu.yaml:5:32: error: unknown event type 'case.answerd'") && $0.contains("did you mean 'case.answered'?") }, "\(p)")
+        #expect(p.contains { $0.contains("'transition:' needs a transition id") }, "\(p)")
+        #expect(p.contains { $0.contains("source 'mail' needs 'actor'") }, "\(p)")
+        #expect(p.contains { $0.contains("for 'every' of source 'box'") }, "\(p)")
+        let good = problems("""
+            notifiers: [{name: ops, driver: webhook, url: "http://127.0.0.1:9/"}]
+            subscriptions: [{channel: ops, events: ["*"], where: {channel: [email, provincial]}, personal_data: true}]
+            sources: [{name: mail, driver: exec, plugin: plugins/imap-intake, actor: zhao_min, every: 30, fields: {channel: email}}]
+            """)
+        #expect(good.isEmpty, "\(good)")
+    }
+
     @Test func badWebhookURLIsRefusedByTheFactory() throws {
         let (c, _) = DeploymentConfigLoader().read(text: "notifiers: [{name: ops, driver: webhook, url: 'ftp://x'}]", file: "k.yaml")
         #expect(throws: ConfigurationError.self) { try builtInRegistries().notifier.make(c.notifiers![0].driver) }
@@ -224,7 +248,7 @@ final class RecordingServer {
     let bodies: String
 
     static let script = """
-        import sys, os, signal, threading, http.server
+        import sys, os, signal, threading, http.server, json
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
         threading.Timer(120, lambda: os._exit(0)).start()
         statuses = [int(s) for s in sys.argv[1].split(',')]
@@ -234,6 +258,7 @@ final class RecordingServer {
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
                 with open(bodies, 'ab') as f: f.write(body + b'\\n')
+                with open(bodies + '.h', 'a') as f: f.write(json.dumps({k.lower(): v for k, v in self.headers.items()}) + '\\n')
                 status = statuses[min(count[0], len(statuses) - 1)]
                 count[0] += 1
                 self.send_response(status)
@@ -268,11 +293,18 @@ final class RecordingServer {
         return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
+    /// Each request's headers, names in lower case.
+    var receivedHeaders: [[String: String]] {
+        let text = (try? String(contentsOfFile: bodies + ".h", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+    }
+
     deinit {
         // SIGKILL: a child of the test runner may inherit a mask that blocks SIGTERM.
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: bodies)
+        try? FileManager.default.removeItem(atPath: bodies + ".h")
     }
 }
 
@@ -292,6 +324,29 @@ final class RecordingServer {
         #expect(got.first?["text"] as? String == "请及时办理")
         // The webhook body is the notification's one JSON form, as exec plugins and files get it.
         #expect(Set(got.first?.keys.map { $0 } ?? []) == Set(n.payload.object?.keys.map { $0 } ?? ["?"]))
+    }
+
+    @Test func aSecretSignsEveryTryAndAnEventNamesItself() async throws {
+        let server = try RecordingServer(statuses: [500, 200])
+        let hook = WebhookNotifier(url: server.url, timeout: .seconds(5), retries: 1, backoff: .milliseconds(20),
+                                   secret: Array("s3cret".utf8), now: { Date(timeIntervalSince1970: 1_790_000_123) })
+        var state = CaseState()
+        let e = Event(caseID: 1, seq: 1, at: n.at, actor: "zhao_min", packVersion: "v",
+                      body: .intake(number: "YC-2026-000001", state: "registered", fields: ["description": "x"]))
+        state.apply(e)
+        var event = KesuKernel.Notification.caseEvent(CaseEvents.json(e, after: state, pack: TestPack.make(), personalData: false),
+                                                      number: "YC-2026-000001", type: "case.registered", at: n.at)
+        event.id = 41
+        try await hook.deliver(event)
+        let headers = server.receivedHeaders
+        #expect(headers.count == 2)
+        let body = Data(NotificationJSON.data(event))
+        let expected = "sha256=" + HMACSHA256.hex(key: Array("s3cret".utf8), message: Array("1790000123.".utf8) + Array(body))
+        for h in headers {
+            #expect(h["kesu-signature"] == expected && h["kesu-timestamp"] == "1790000123")
+            #expect(h["kesu-event-id"] == "YC-2026-000001:1" && h["kesu-event-type"] == "case.registered" && h["kesu-delivery"] == "41")
+        }
+        #expect(server.received.first?["id"] as? String == "YC-2026-000001:1", "the body is the event itself")
     }
 
     @Test func failsAfterTheLastRetry() async throws {

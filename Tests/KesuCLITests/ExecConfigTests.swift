@@ -63,7 +63,9 @@ import Testing
         let items = pending.json["notifications"] as? [[String: Any]] ?? pending.json["items"] as? [[String: Any]] ?? []
         #expect(!items.isEmpty, "kept for a retry: \(pending.stdout)")
         #expect(items.allSatisfy { $0["channel"] as? String == "robot" })
-        #expect(items.allSatisfy { ($0["last_error"] as? String ?? "").contains("broken") }, "\(items.first ?? [:])")
+        // The first item of the case was tried and failed with the plugin's name; the case's later items wait behind it.
+        #expect(((items.first?["last_error"] as? String) ?? "").contains("broken"), "\(items.first ?? [:])")
+        #expect(items.dropFirst().allSatisfy { $0["last_error"] is NSNull || $0["last_error"] == nil || ($0["last_error"] as? String ?? "").contains("broken") })
         // The next command still works.
         #expect(try cli.run(["list", "--config", config, "--json"]).status == 0)
     }

@@ -130,6 +130,27 @@ actor FakeSource: CaseSource {
         #expect(third.polled == 0 && third.error == nil)
     }
 
+    @Test func theSourceLogKeepsFailuresAndRecoveriesNotQuietPolls() async throws {
+        let store = MemoryStore()
+        func poll(_ error: String?, created: [String] = [], at minute: Int) async throws {
+            var r = SourcePollReport(source: "mail", at: at("2026-09-30T10:00").addingTimeInterval(Double(minute) * 60))
+            r.error = error
+            r.created = created
+            try await SourceRunLog.record(r, in: store)
+        }
+        try await poll(nil, at: 0)                                   // quiet: nothing written
+        #expect(try await SourceRunLog.last("mail", in: store) == nil)
+        try await poll("poll failed: login refused", at: 1)
+        try await poll("poll failed: login refused", at: 2)          // the same failure again: not written
+        var last = try #require(try await SourceRunLog.last("mail", in: store))
+        #expect(last.error == "poll failed: login refused" && last.at == at("2026-09-30T10:01"))
+        try await poll(nil, at: 3)                                   // working again: written, so the error clears
+        try await poll(nil, created: ["YC-2026-000001"], at: 4)
+        last = try #require(try await SourceRunLog.last("mail", in: store))
+        #expect(last.error == nil && last.created == 1)
+        #expect(try await store.records(stream: SourceRunLog.stream("mail")).map(\.type) == ["failed", "polled", "polled"])
+    }
+
     @Test func hmacMatchesRFC4231() {
         #expect(HMACSHA256.hex(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")

@@ -203,7 +203,7 @@ import Testing
 
     @Test func noCommonProtocolVersionIsRefusedBeforeSpawning() throws {
         var m = try PluginManifestLoader.load(directory: Fixture.plugin("template"))
-        m.protocols = [2]
+        m.protocols = [99]
         let plugin = ExecPlugin(manifest: m)
         let e = try #require(throws: ExecPluginError.self) { try plugin.start() }
         #expect(e.reason == .protocolMismatch)
@@ -248,7 +248,27 @@ import Testing
         #expect(m.env.contains("HTTPS_PROXY"))
         #expect(m.options["flavour"] == "wecom" && m.options["mention_recipients"] == true)
         #expect(PluginManifestLoader.folders(under: Fixture.packageRoot.appendingPathComponent("plugins").path)
-            .map { ($0 as NSString).lastPathComponent } == ["broken", "hotline-scorer", "template", "wecom-robot"])
+            .map { ($0 as NSString).lastPathComponent }
+            == ["broken", "hotline-scorer", "imap-intake", "provincial-center", "sms-gateway", "template", "wecom-robot"])
+        let province = try PluginManifestLoader.load(directory: Fixture.plugin("provincial-center"))
+        #expect(province.kinds == [.source, .notifier] && province.protocols == [2], "a two-way sync is a source and a notifier")
+        #expect(throws: ExecPluginError.self, "a source is not a scorer") { _ = try ExecScorer(directory: Fixture.plugin("imap-intake")) }
+    }
+
+    /// Protocol 2 over the real plugin: a source's poll with limit 0 takes nothing; the kit's sample event is
+    /// checked and not sent; an event-only plugin refuses reminders with a message that says why.
+    @Test func protocolTwoSourceAndEventCalls() async throws {
+        setenv("KESU_PROVINCE_TOKEN", "t", 1)
+        let source = try ExecSource(directory: Fixture.plugin("provincial-center"), options: ["url": "http://127.0.0.1:9/", "unit_code": "X"])
+        defer { source.plugin.shutdown() }
+        #expect(try await source.poll(limit: 0).isEmpty)
+        #expect(source.plugin.handshake?.protocolVersion == 2 && source.plugin.handshake?.capabilities["poll"] == true)
+        let channel = try ExecNotifier(directory: Fixture.plugin("provincial-center"), options: ["url": "http://127.0.0.1:9/"])
+        defer { channel.plugin.shutdown() }
+        try await channel.deliver(PluginConformance.sampleEventForTests)
+        let reminder = KesuKernel.Notification(kind: .reminder, caseNumber: "YC-2026-000001", recipients: ["x"], at: Date())
+        let e = await #expect(throws: ExecPluginError.self) { try await channel.deliver(reminder) }
+        #expect(e?.description.contains("takes case events only") == true)
     }
 }
 

@@ -146,6 +146,8 @@ struct OpenAPIConformanceTests {
             _ = try await call(.get, "/v1/register?from=2026-09-01&until=2026-12-31&format=xlsx", as: "deng_qing")
             _ = try await call(.get, "/v1/register?from=2026-13-01&until=2026-12-31", as: "qian_jin")
             _ = try await call(.get, "/v1/register?from=2026-09-01&until=2026-12-31", as: "zhao_min")
+            _ = try await call(.get, "/v1/events?limit=3", as: "zhao_min")
+            _ = try await call(.get, "/v1/events?after=not-a-cursor", as: "zhao_min")
             _ = try await call(.get, "/v1/reports/quarterly?period=2026Q4", as: "qian_jin")
             _ = try await call(.get, "/v1/reports/quarterly?period=2026Q4&format=html", as: "qian_jin")
             _ = try await call(.get, "/v1/reports/due?period=2026Q4", as: "ma_lin")

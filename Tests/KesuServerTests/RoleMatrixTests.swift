@@ -68,6 +68,8 @@ struct RoleMatrixTests {
         Route(method: .get, path: "/v1/scores?period=2026Q3", allowed: reports),
         Route(method: .get, path: "/v1/reports/quarterly?period=2026Q3", allowed: reports),
         Route(method: .get, path: "/v1/register?from=2026-10-01&until=2026-12-31", allowed: reports),
+        // The feed: every caller, each sees the events of the cases it may see.
+        Route(method: .get, path: "/v1/events?limit=5", allowed: everyone),
         Route(method: .get, path: "/v1/penalties?period=2026Q3", allowed: reports),
         Route(method: .get, path: "/v1/penalties/2026Q3-person-gao_peng", allowed: reports),
         // Who may decide or appeal is the pack's penalty procedure (PenaltiesCLITests); here: a read-only role never writes.

@@ -439,7 +439,8 @@ public struct Engine: Sendable {
         }
     }
 
-    static func describe(_ error: any Error) -> String {
+    /// An error as one line for a person: a KesuError's message, else its description.
+    public static func describe(_ error: any Error) -> String {
         if let e = error as? KesuError { return e.message }
         return "\(error)"
     }

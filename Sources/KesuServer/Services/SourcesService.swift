@@ -18,7 +18,11 @@ public struct SourcesService: Service {
 
     public func run() async throws {
         let sources = api.settings.sources
-        guard !sources.isEmpty else { return }
+        // A service that returns ends the server's group: with nothing to poll, wait for the shutdown.
+        guard !sources.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
         api.logger.info("sources service started", metadata: ["sources": "\(sources.map(\.intake.name).joined(separator: ", "))"])
         await withTaskGroup(of: Void.self) { group in
             for source in sources {
