@@ -133,7 +133,7 @@ struct ConfigCLI {
               - {name: box, driver: exec, plugin: plugins/imap-intake, actor: zhao_min, every: 0}
             """)
         #expect(p.contains { $0.hasPrefix("/srv/kesu/kesu.yaml:4:5: error: subscription to channel 'opz'") && $0.contains("did you mean 'ops'?") }, "\(p)")
-        #expect(p.contains { $0.hasPrefix("/srv/kesu/kesu.yaml:5:32: error: unknown event type 'case.answerd'") && $0.contains("did you mean 'case.answered'?") }, "\(p)")
+        #expect(p.contains { $0.hasPrefix("/srv/kesu/kesu.yaml:5:29: error: unknown event type 'case.answerd'") && $0.contains("did you mean 'case.answered'?") }, "\(p)")
         #expect(p.contains { $0.contains("'transition:' needs a transition id") }, "\(p)")
         #expect(p.contains { $0.contains("source 'mail' needs 'actor'") }, "\(p)")
         #expect(p.contains { $0.contains("for 'every' of source 'box'") }, "\(p)")

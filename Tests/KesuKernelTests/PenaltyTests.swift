@@ -60,6 +60,22 @@ import Testing
 
     // MARK: Recommendations
 
+    @Test func aDecisionReachesTheChannelsSubscribedToIt() async throws {
+        let (_, store) = try await quarterWithDeductions()
+        let hook = CollectingNotifier()
+        var e = try Engine(pack: pack, store: store, notifiers: ["hook": hook, "ops": CollectingNotifier()])
+        e.subscriptions = [Subscription(channel: "hook", events: [.type("penalty.decided")]),
+                           Subscription(channel: "ops", events: [.type("penalty.decided")], conditions: [FieldCondition(field: "kind", test: .equals("complaint"))])]
+        try await e.decidePenalty(Self.person, decision: "verbal_warning", reason: "初犯", by: "chief", at: at(Self.monday))
+        _ = try await e.deliverOutbox(at: at(Self.monday))
+        let got = await hook.delivered.compactMap(\.event)
+        #expect(got.map { $0["id"]?.string } == ["penalty:\(Self.person):1"])
+        #expect(got.first?["type"]?.string == "penalty.decided" && got.first?["penalty"]?["id"]?.string == Self.person)
+        #expect(got.first?["data"]?["decision"]?.string == "verbal_warning", "the record as the penalty pages read it")
+        let items = try await store.outbox(status: nil, limit: 10)
+        #expect(items.map(\.channel) == ["hook"], "a subscription with where (case fields) takes no penalty events")
+    }
+
     @Test func recommendationsCarryStableIdsAndTheirEvidence() async throws {
         let (e, _) = try await quarterWithDeductions()
         let q4 = try Period.parse("2026Q4", calendar: e.planner.calendar)

@@ -28,7 +28,7 @@ struct SchemathesisTests {
     /// values below let generated requests reach the rules, and the stateful phase register cases
     /// and follow the links to them. schemathesis still adds generated keys to the `fields`
     /// given, and only the pack decides how long an extension may be or which unit owes which
-    /// report, nor that a register's `from` must not come after its `until`: on those operations alone, positive_data_acceptance also expects the 400 or 422
+    /// report, nor that a register's `from` must not come after its `until`, nor which feed cursors the store handed out: on those operations alone, positive_data_acceptance also expects the 400 or 422
     /// that names what the pack refused. Generated files (an attachment) are random bytes, which
     /// the deployment may refuse by type, size or content. Every other check applies everywhere.
     static let config = """
@@ -77,6 +77,10 @@ struct SchemathesisTests {
 
         [[operations]]
         include-name = "GET /v1/register"
+        checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403"]
+
+        [[operations]]
+        include-name = "GET /v1/events"
         checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403"]
         """
 

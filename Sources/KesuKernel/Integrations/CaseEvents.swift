@@ -42,7 +42,27 @@ public enum CaseEvents {
         "case.reminded", "case.escalated", "clock.started", "clock.stopped", "clock.paused", "clock.resumed",
         "clock.extended", "clock.replanned", "violation.recorded", "outcome.recorded", "deduction.recorded",
         "attachment.added", "extension.requested", "extension.declined",
+        "penalty.decided", "penalty.appealed", "penalty.appeal_decided",
     ]
+
+    /// A penalty record (decided, appealed, appeal decided) as integrators receive it: `id` is `<stream>:<seq>`,
+    /// `penalty` names the proceeding, `data` is the record as the penalty pages read it. Not about a case, so
+    /// only subscriptions without `where` receive it, and it is not in the case feed.
+    public static func penaltyJSON(_ record: RecordEvent, penalty: PenaltyID) -> JSONValue {
+        let data = (try? JSONValue.parse(Data(record.body.utf8))) ?? .null
+        return [
+            "version": .number(Double(formatVersion)),
+            "id": .string("\(record.stream):\(record.seq)"),
+            "type": .string("penalty.\(record.type)"),
+            "seq": .number(Double(record.seq)),
+            "at": .string(Notification.utc(record.at)),
+            "actor": .string(record.actor),
+            "rule": .null,
+            "penalty": ["id": .string(penalty.description), "period": .string(penalty.period),
+                        "subject": ["kind": .string(penalty.subject.kind.rawValue), "id": .string(penalty.subject.id)]],
+            "data": data,
+        ]
+    }
 
     /// The event as integrators receive it. `after` is the case as the event (and those before it) left it;
     /// `personalData` false masks the complainant's name, phone and the pack's personal fields, in `case.fields`

@@ -248,8 +248,16 @@ extension Engine {
     func record(_ type: String, _ body: some Encodable, on current: PenaltyProceeding, by actor: String, at now: Date) async throws -> PenaltyProceeding {
         let event = RecordEvent(stream: current.id.stream, at: now, actor: actor, type: type, packVersion: pack.version,
                                 body: try PenaltyCodec.encode(body))
+        // Subscribed channels hear of it in the same transaction (penalty.decided and the like).
+        var numberedForEvents = event
+        numberedForEvents.seq = current.history.count + 1
+        let eventType = "penalty.\(type)"
+        let outbox = notifiers.isEmpty ? [] : subscriptions
+            .filter { s in s.conditions.isEmpty && s.events.contains { $0.description == "*" || $0.description == eventType } }
+            .map { s in OutboxEntry(channel: s.channel, notification: .caseEvent(CaseEvents.penaltyJSON(numberedForEvents, penalty: current.id),
+                                                                                 number: current.id.stream, type: eventType, at: now)) }
         do {
-            try await store.appendRecords(stream: current.id.stream, expectedVersion: current.history.count, events: [event])
+            try await store.appendRecords(stream: current.id.stream, expectedVersion: current.history.count, events: [event], outbox: outbox)
         } catch let StoreError.recordConflict(_, expected, actual) {
             throw KesuError(.conflict, "penalty \(current.id) changed meanwhile (\(expected) → \(actual) record(s)); nothing was written, try again")
         }
