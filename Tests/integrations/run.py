@@ -1,41 +1,11 @@
 #!/usr/bin/env python3
-"""Runs the integration tests (Tests/integrations/test_*.py: plugins against real Dovecot and fake platforms, and kesu serve end to end) and ends with one line
+"""Runs the integration tests (Tests/integrations/test_*.py: plugins against a real Dovecot and fake platforms, and kesu serve end to end) and ends with one line
 `integration tests: N passed, M failed, K skipped` that scripts/test adds to its own count; exits 1 on a failure."""
 import sys
-import unittest
 from pathlib import Path
 
 here = Path(__file__).resolve().parent
-sys.path.insert(0, str(here))
+sys.path.insert(0, str(here.parent))
+from unittest_runner import main  # noqa: E402
 
-
-def tests_of(suite):
-    for t in suite:
-        if isinstance(t, unittest.TestSuite):
-            yield from tests_of(t)
-        else:
-            yield t
-
-
-suite = unittest.defaultTestLoader.discover(str(here), pattern="test_*.py", top_level_dir=str(here))
-per_class = {}
-for t in tests_of(suite):
-    per_class.setdefault(type(t).__name__, 0)
-    per_class[type(t).__name__] += 1
-result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-
-failed = len(result.failures) + len(result.unexpectedSuccesses)
-for test, _ in result.errors:
-    # setUpClass failing: none of the class's tests ran, so each of them counts as failed.
-    desc = str(test)
-    if desc.startswith("setUpClass"):
-        failed += per_class.get(desc.split(".")[-1].rstrip(")"), 1)
-    elif desc.startswith("tearDownClass"):
-        failed += 1
-    else:
-        failed += 1
-skipped = len(result.skipped)
-ran_ok = result.testsRun - len(result.failures) - len(result.unexpectedSuccesses) - skipped \
-    - sum(1 for t, _ in result.errors if not str(t).startswith(("setUpClass", "tearDownClass")))
-print(f"integration tests: {max(ran_ok, 0)} passed, {failed} failed, {skipped} skipped")
-sys.exit(0 if failed == 0 and result.wasSuccessful() else 1)
+main(here, "integration")
