@@ -309,6 +309,11 @@ struct ConfigCommand: AsyncParsableCommand {
                     for c in config.notifiers ?? [] { attempt { _ = try registries.notifier.make(c.driver) } }
                     if let s = config.scoring { attempt { _ = try registries.scorer.make(s) } }
                     if let s = config.storage { attempt { try validateStorage(s) } }
+                    for s in config.sources { attempt { _ = try registries.source.make(s.driver) } }
+                    // A source registers as its actor: a person of the pack who may register cases.
+                    if !config.sources.isEmpty, let pack = try? global.loadPack().pack {
+                        problems += ConfigCommand.sourceActorProblems(config.sources, pack: pack)
+                    }
                 }
             } else {
                 problems = [.error(SourceLocation(file: path, line: 1, column: 1), "no deployment file at '\(path)' (named by \(source))")]
@@ -326,7 +331,33 @@ struct ConfigCommand: AsyncParsableCommand {
         }
     }
 
+    /// Sources whose `actor` is not a person of the pack, or holds no role the pack lets register cases.
+    static func sourceActorProblems(_ sources: [DeploymentConfig.Source], pack: RulePack) -> [Diagnostic] {
+        sources.compactMap { s in
+            guard let person = pack.person(s.actor) else {
+                return .error(s.actorLocation, "actor '\(s.actor)' of source '\(s.name)' is not a person of the pack"
+                    + Suggest.hint(for: s.actor, in: pack.people.map(\.id)))
+            }
+            let roles = pack.procedure.intake.roles
+            guard person.roles.contains(where: roles.contains) else {
+                return .error(s.actorLocation, "actor '\(s.actor)' (\(person.name)) of source '\(s.name)' may not register cases: "
+                    + "the pack lets \(roles.joined(separator: ", ")) register; choose a person with one of those roles")
+            }
+            return nil
+        }
+    }
+
     struct ShowConfig: KesuCommand {
+        /// A subscription's field condition as kesu.yaml writes it: one value, or any of a list.
+        static func conditionText(_ c: FieldCondition) -> String {
+            switch c.test {
+            case let .equals(v): v
+            case let .oneOf(vs): vs.joined(separator: "|")
+            case let .notOneOf(vs): "not " + vs.joined(separator: "|")
+            case let .missing(m): m ? "(missing)" : "(given)"
+            }
+        }
+
         static let configuration = CommandConfiguration(
             commandName: "show", abstract: "Print the effective configuration: the file's choices with flags and defaults applied.")
         @OptionGroup var global: GlobalOptions
@@ -353,6 +384,15 @@ struct ConfigCommand: AsyncParsableCommand {
                         "storage": .object(opts(storage)),
                         "notifiers": .array(channels.map { c in .object(opts(c.driver).merging(["name": .string(c.name)]) { a, _ in a }) }),
                         "scoring": .object(opts(scoring)),
+                        "subscriptions": .array(d.subscriptions.map { s in .object([
+                            "channel": .string(s.channel), "events": .array(s.events.map { .string($0.description) }),
+                            "where": .object(Dictionary(uniqueKeysWithValues: s.conditions.map { ($0.field, JSON.string(Self.conditionText($0))) })),
+                            "personal_data": .bool(s.personalData),
+                        ]) }),
+                        "sources": .array(d.sources.map { s in .object(opts(s.driver).merging([
+                            "name": .string(s.name), "every_seconds": .int(s.every), "actor": .string(s.actor), "limit": .int(s.limit),
+                            "fields": .object(s.fields.mapValues(JSON.string)),
+                        ]) { _, new in new }) }),
                     ])
                 } else {
                     func line(_ c: DriverConfig) -> String {
@@ -368,6 +408,14 @@ struct ConfigCommand: AsyncParsableCommand {
                         print("\(i == 0 ? "notifiers:" : "          ") \(c.name): \(line(c.driver))")
                     }
                     print("scoring:   \(line(scoring))\(d.scoring == nil ? " (default)" : "")")
+                    for (i, s) in d.subscriptions.enumerated() {
+                        let filter = s.conditions.map { "\($0.field)=\(Self.conditionText($0))" }.joined(separator: " ")
+                        print("\(i == 0 ? "subscriptions:" : "              ") \(s.channel) ← \(s.events.map(\.description).joined(separator: ", "))"
+                              + (filter.isEmpty ? "" : " where \(filter)") + (s.personalData ? " (personal data unmasked)" : ""))
+                    }
+                    for (i, s) in d.sources.enumerated() {
+                        print("\(i == 0 ? "sources:" : "        ") \(s.name): \(line(s.driver)) every \(s.every) s as \(s.actor)")
+                    }
                 }
             }
         }

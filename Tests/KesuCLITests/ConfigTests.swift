@@ -152,6 +152,34 @@ struct ConfigCLI {
 
     // MARK: Through the CLI
 
+    @Test func configCheckNamesASourceActorThePackLacksAndShowPrintsSubscriptions() throws {
+        let cli = try ConfigCLI()
+        let plugins = URL(fileURLWithPath: Self.pack).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("plugins").path
+        try cli.write("kesu.yaml", """
+            rules: \(Self.pack)
+            notifiers: [{name: ops, driver: console}]
+            subscriptions: [{channel: ops, events: [case.answered], where: {channel: provincial}}]
+            sources:
+              - {name: mail, driver: exec, plugin: \(plugins)/imap-intake, actor: zhao_mn}
+              - {name: box, driver: exec, plugin: \(plugins)/imap-intake, actor: gao_peng}
+            """)
+        let r = try cli.run(["config", "check"])
+        #expect(r.status == 1)
+        // At the actor's value on line 5 (its column depends on the length of the plugins folder's path).
+        #expect(r.stderr.contains(#/kesu\.yaml:5:\d+: error: actor 'zhao_mn' of source 'mail' is not a person of the pack; did you mean 'zhao_min'\?/#), "\(r.stderr)")
+        #expect(r.stderr.contains("actor 'gao_peng' (高鹏) of source 'box' may not register cases: the pack lets clerk register"), "\(r.stderr)")
+        try cli.write("kesu.yaml", """
+            rules: \(Self.pack)
+            notifiers: [{name: ops, driver: console}]
+            subscriptions: [{channel: ops, events: [case.answered], where: {channel: provincial}}]
+            sources: [{name: mail, driver: exec, plugin: \(plugins)/imap-intake, actor: zhao_min, every: 30}]
+            """)
+        #expect(try cli.run(["config", "check"]).status == 0)
+        let show = try cli.run(["config", "show"])
+        #expect(show.stdout.contains("subscriptions: ops ← case.answered where channel=provincial"), "\(show.stdout)")
+        #expect(show.stdout.contains("sources: mail: exec") && show.stdout.contains("every 30 s as zhao_min"), "\(show.stdout)")
+    }
+
     @Test func configCheckPrintsEveryProblemAndExitsOne() throws {
         let cli = try ConfigCLI()
         try cli.write("kesu.yaml", """
