@@ -128,6 +128,13 @@ actor FakeSource: CaseSource {
         #expect(await source.items.isEmpty)
         let third = await intake.run(engine: e, at: at("2026-09-30T10:02"))
         #expect(third.polled == 0 && third.error == nil)
+        // The deployment changes the source's defaults while an item it registered comes again: still its one case.
+        let again = FakeSource([SourceItem(id: "<m1@example.com>", fields: ["description": "送货不及时", "complainant_phone": "13812345678"])])
+        let changed = SourceIntake(name: "mail", source: again, actor: "clerk1", defaults: ["channel": "phone", "kind": "inquiry"])
+        let fourth = await changed.run(engine: e, at: at("2026-09-30T10:03"))
+        #expect(fourth.existing == [c.number] && fourth.refused.isEmpty)
+        #expect(await again.acks == [SourceAck(id: "<m1@example.com>", outcome: .registered(case: c.number, created: false))])
+        #expect(try await store.count(CaseQuery()) == 1)
     }
 
     @Test func theSourceLogKeepsFailuresAndRecoveriesNotQuietPolls() async throws {

@@ -131,7 +131,8 @@ public struct Engine: Sendable {
                                                 fingerprint: fingerprint, build: build)
             } catch let StoreError.idempotencyMismatch(key, id) {
                 let number = try await store.summary(caseID: id)?.number ?? "#\(id)"
-                throw KesuError(.idempotencyMismatch, "idempotency key '\(key)' already registered case \(number) with other fields; use a new key for a new complaint")
+                throw KesuError(.idempotencyMismatch, "idempotency key '\(key)' already registered case \(number) with other fields; use a new key for a new complaint",
+                                value: number)
             }
             if !result.created {
                 let state = try await self.state(of: result.summary.id)

@@ -116,6 +116,11 @@ public struct SourceIntake: Sendable {
                 }
                 if result.replayed { report.existing.append(state.number) } else { report.created.append(state.number) }
                 acks.append(SourceAck(id: item.id, outcome: .registered(case: state.number, created: !result.replayed)))
+            } catch let e as KesuError where e.code == .idempotencyMismatch && e.value != nil {
+                // Registered by an earlier poll under other fields (the source's `fields:` changed since): the
+                // item has its case; the source may mark it done.
+                report.existing.append(e.value!)
+                acks.append(SourceAck(id: item.id, outcome: .registered(case: e.value!, created: false)))
             } catch let e as KesuError where !Self.notTheItems.contains(e.code) {
                 report.refused.append((item.id, e.message))
                 acks.append(SourceAck(id: item.id, outcome: .refused(e.message)))
