@@ -332,7 +332,9 @@ struct ConsoleAccessTests {
             _ = try await admin.signIn("wu_jing", Self.password)
             let started = Date()
             let page = try await admin.get("/console/outbox")
-            #expect(Date().timeIntervalSince(started) < 5, "a slow channel does not hold the page")
+            // The slow channel answers after 30 s; the page gives each check 2 s. A loaded CI machine needs slack, the
+            // point needs only the gap between the two.
+            #expect(Date().timeIntervalSince(started) < 15, "a slow channel does not hold the page")
             let ok = try #require(Self.row(page.html, #"data-channel="ok""#))
             #expect(ok.contains("正常") && ok.contains("test-plugin") && ok.contains("1.2.3"))
             #expect(try #require(Self.row(page.html, #"data-channel="down""#)).contains("异常"))
@@ -354,7 +356,7 @@ struct SlowNotifier: Notifier {
     func checkHealth(timeout: Duration) async throws -> String? {
         // Ignores cancellation, as a blocked plugin call would.
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread { Thread.sleep(forTimeInterval: 3.5); c.resume() }
+            Thread.detachNewThread { Thread.sleep(forTimeInterval: 30); c.resume() }
         }
         return "late"
     }
