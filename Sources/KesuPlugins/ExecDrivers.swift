@@ -7,10 +7,7 @@ public struct ExecNotifier: Notifier {
     public let plugin: ExecPlugin
 
     public init(plugin: ExecPlugin) throws {
-        guard plugin.manifest.kinds.contains(.notifier) else {
-            throw ExecPluginError(plugin: plugin.id, reason: .protocolMismatch,
-                                  message: "is a \(plugin.manifest.kinds.map(\.rawValue).joined(separator: " and ")), not a notifier", stderr: [])
-        }
+        try plugin.require(.notifier)
         self.plugin = plugin
     }
 
@@ -67,10 +64,7 @@ public struct ExecScorer: Scorer {
     public let plugin: ExecPlugin
 
     public init(plugin: ExecPlugin) throws {
-        guard plugin.manifest.kinds.contains(.scorer) else {
-            throw ExecPluginError(plugin: plugin.id, reason: .protocolMismatch,
-                                  message: "is a \(plugin.manifest.kinds.map(\.rawValue).joined(separator: " and ")), not a scorer", stderr: [])
-        }
+        try plugin.require(.scorer)
         self.plugin = plugin
     }
 
@@ -152,6 +146,14 @@ public struct ExecScorer: Scorer {
 }
 
 extension ExecPlugin {
+    /// Refuses a plugin whose manifest does not make it this kind (a notifier used as a scorer).
+    func require(_ kind: PluginManifest.Kind) throws {
+        guard manifest.kinds.contains(kind) else {
+            throw ExecPluginError(plugin: id, reason: .protocolMismatch,
+                                  message: "is a \(manifest.kinds.map(\.rawValue).joined(separator: " and ")), not a \(kind.rawValue)", stderr: [])
+        }
+    }
+
     /// What the outbox page and `plugins list` show of a notifier or scorer plugin.
     public var driverInfo: DriverInfo {
         DriverInfo(kind: "exec", plugin: id, version: handshake?.pluginVersion ?? manifest.version, target: manifest.directory)
@@ -171,10 +173,7 @@ public struct ExecSource: CaseSource {
     public let plugin: ExecPlugin
 
     public init(plugin: ExecPlugin) throws {
-        guard plugin.manifest.kinds.contains(.source) else {
-            throw ExecPluginError(plugin: plugin.id, reason: .protocolMismatch,
-                                  message: "is a \(plugin.manifest.kinds.map(\.rawValue).joined(separator: " and ")), not a source", stderr: [])
-        }
+        try plugin.require(.source)
         self.plugin = plugin
     }
 

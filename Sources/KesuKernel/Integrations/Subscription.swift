@@ -47,6 +47,12 @@ public struct Subscription: Sendable, Equatable {
         self.location = location
     }
 
+    /// Whether an event about no case (a penalty record) goes here: its type is selected and nothing filters on
+    /// case fields.
+    public func matches(recordType type: String) -> Bool {
+        conditions.isEmpty && events.contains { if case let .type(t) = $0 { t == type } else { $0 == .all } }
+    }
+
     public func matches(_ event: Event, type: String, after state: CaseState) -> Bool {
         events.contains { $0.matches(event, type: type) } && conditions.allSatisfy { $0.holds(on: state.fields) }
     }

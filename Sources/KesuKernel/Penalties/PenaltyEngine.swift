@@ -253,7 +253,7 @@ extension Engine {
         numberedForEvents.seq = current.history.count + 1
         let eventType = "penalty.\(type)"
         let outbox = notifiers.isEmpty ? [] : subscriptions
-            .filter { s in s.conditions.isEmpty && s.events.contains { $0.description == "*" || $0.description == eventType } }
+            .filter { $0.matches(recordType: eventType) }
             .map { s in OutboxEntry(channel: s.channel, notification: .caseEvent(CaseEvents.penaltyJSON(numberedForEvents, penalty: current.id),
                                                                                  number: current.id.stream, type: eventType, at: now)) }
         do {

@@ -27,17 +27,15 @@ struct EventFeedRoutes {
         let ids = Array(Set(page.events.map(\.caseID)))
         var histories: [Int64: [Event]] = [:]
         for e in try await engine.store.events(caseIDs: ids) { histories[e.caseID, default: []].append(e) }
+        // Who may see a case is decided by where it is now, as for every other read of it: once per case.
+        let visible = Set(histories.filter { who.canSee(handlingUnit: CaseState(events: $0.value).handlingUnit) }.keys)
         var items: [JSONValue] = []
+        // A case's events come in seq order within a page: its state is folded on as the page goes.
         var folded: [Int64: (state: CaseState, upTo: Int)] = [:]
-        for e in page.events {
-            let history = histories[e.caseID] ?? []
+        for e in page.events where visible.contains(e.caseID) {
             var (state, upTo) = folded[e.caseID] ?? (CaseState(), 0)
-            if upTo > e.seq { (state, upTo) = (CaseState(), 0) }
-            for h in history where h.seq > upTo && h.seq <= e.seq { state.apply(h) }
+            for h in histories[e.caseID] ?? [] where h.seq > upTo && h.seq <= e.seq { state.apply(h) }
             folded[e.caseID] = (state, e.seq)
-            // Who may see the case is decided by where it is now, as for every other read of it.
-            let now = CaseState(events: history)
-            guard who.canSee(handlingUnit: now.handlingUnit) else { continue }
             let pack = try await engine.planner(for: state).pack
             items.append(CaseEvents.json(e, after: state, pack: pack, personalData: personal))
         }
