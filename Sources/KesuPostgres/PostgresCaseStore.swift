@@ -11,8 +11,10 @@ import Synchronization
 ///
 /// - appends lock the case row (`SELECT … FOR UPDATE`) before checking its version, and events are
 ///   keyed `(case_id, seq)`;
-/// - case ids and numbers come from counter rows bumped by an upsert whose row lock is held until
-///   commit, so a create that fails (its build throws, or anything else) gives its number back;
+/// - case ids come from a sequence; numbers from counter rows bumped by an upsert whose row lock is
+///   held until commit, so a create that fails (its build throws, or anything else) gives its number
+///   back — or, when the pack allows gaps, bumped in a statement of its own before the case's
+///   transaction, so intakes do not queue on the counter;
 /// - idempotency keys and record streams take a transaction-scoped advisory lock on their name
 ///   before they look, and idempotency keys are unique;
 /// - leases are one `INSERT … ON CONFLICT … DO UPDATE … WHERE` statement.
@@ -39,9 +41,14 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
     /// Every migration this version knows, in order.
     public static var migrationIDs: [String] { PostgresMigrations.all.map(\.id) }
 
+    public let lookupKey: LookupKey
+
     /// A store on the database at `url` (`postgres://user:pass@host:port/db`, see `PostgresURL`).
     /// Connects lazily: a wrong URL throws here, an unreachable server at the first operation.
-    public init(url: String, poolSize: Int? = nil, logger: Logger = Logger(label: "kesu.postgres")) throws {
+    /// `lookupKey`: the key its phone index is made with; every instance on the database must
+    /// give the same one (another is refused at the first operation).
+    public init(url: String, lookupKey: LookupKey, poolSize: Int? = nil, logger: Logger = Logger(label: "kesu.postgres")) throws {
+        self.lookupKey = lookupKey
         self.address = try PostgresURL(url)
         self.logger = logger
         self.client = PostgresClient(configuration: try address.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
@@ -87,19 +94,22 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
     // MARK: - Writes
 
     public func create(
-        numberPrefix: String, year: Int,
+        numbering: CaseNumbering, year: Int,
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> CaseSummary {
-        try await transaction("create a case numbered \(numberPrefix)-\(year)-…") { c in
-            try await self.insertCase(c, numberPrefix: numberPrefix, year: year, build: build)
+        try await transaction("create a case numbered \(numbering.prefix)-\(year)-…",
+                              beforeBegin: { c in try await self.numberApart(c, numbering, year) }) { c, seq in
+            try await self.insertCase(c, numbering: numbering, year: year, seq: seq, build: build)
         }
     }
 
     public func create(
-        numberPrefix: String, year: Int, idempotencyKey key: String, fingerprint: String,
+        numbering: CaseNumbering, year: Int, idempotencyKey key: String, fingerprint: String,
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> (summary: CaseSummary, created: Bool) {
-        let (summary, created) = try await transaction("create a case for idempotency key '\(key)'") { c -> (CaseSummary, Bool) in
+        let (summary, created) = try await transaction("create a case for idempotency key '\(key)'",
+                                                       beforeBegin: { c in try await self.numberApart(c, numbering, year) }
+        ) { c, seq -> (CaseSummary, Bool) in
             // Concurrent calls with one key wait here for each other; the first one's case is
             // committed (or rolled back) before the next one looks.
             try await self.lock(c, "idempotency", key)
@@ -111,7 +121,7 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
                 guard let existing = try await self.fetchSummary(c, id) else { throw StoreError.caseNotFound(id) }
                 return (existing, false)
             }
-            let summary = try await self.insertCase(c, numberPrefix: numberPrefix, year: year, build: build)
+            let summary = try await self.insertCase(c, numbering: numbering, year: year, seq: seq, build: build)
             try await c.query("INSERT INTO idempotency_keys (key, case_id, fingerprint) VALUES (\(key), \(summary.id), \(fingerprint))",
                               logger: self.logger)
             return (summary, true)
@@ -119,19 +129,33 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
         return (summary, created)
     }
 
-    /// The new case, its events and its outbox rows, inside the caller's transaction.
-    private func insertCase(
-        _ c: PostgresConnection, numberPrefix: String, year: Int,
-        build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
-    ) async throws -> CaseSummary {
-        let key = "\(numberPrefix)-\(year)"
-        // Both row locks last until commit; a rollback gives the id and the number back.
-        let id = try await one(c, "UPDATE case_ids SET last = last + 1 WHERE one RETURNING last", as: Int64.self)
-        let seq = try await one(c, """
+    /// Bumps the counter of `<prefix>-<year>`: the row lock lasts as long as the statement's transaction.
+    private func bumpCounter(_ c: PostgresConnection, _ numbering: CaseNumbering, _ year: Int) async throws -> Int64 {
+        let key = "\(numbering.prefix)-\(year)"
+        return try await one(c, """
             INSERT INTO counters (key, value) VALUES (\(key), 1)
             ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 RETURNING value
             """, as: Int64.self)
-        let number = String(format: "%@-%04d-%06d", numberPrefix, year, seq)
+    }
+
+    /// When the pack allows gaps, the number is taken before the case's transaction begins, in a
+    /// statement of its own: the counter's row lock is held for that statement only, so intakes on
+    /// other connections do not wait for this one's commit. Nil when numbers are gapless.
+    private func numberApart(_ c: PostgresConnection, _ numbering: CaseNumbering, _ year: Int) async throws -> Int64? {
+        numbering.gaps == .allowed ? try await bumpCounter(c, numbering, year) : nil
+    }
+
+    /// The new case, its events and its outbox rows, inside the caller's transaction; `seq` is the
+    /// number already taken apart, or nil to take it here.
+    private func insertCase(
+        _ c: PostgresConnection, numbering: CaseNumbering, year: Int, seq taken: Int64?,
+        build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
+    ) async throws -> CaseSummary {
+        let id = try await one(c, "SELECT nextval('case_id_seq')", as: Int64.self)
+        // Gapless: the counter's row lock lasts until commit (other intakes of the year wait), and a
+        // rollback gives the number back.
+        let seq = if let taken { taken } else { try await bumpCounter(c, numbering, year) }
+        let number = numbering.number(year: year, seq: seq)
         let new: NewCase
         do { new = try build(id, number) } catch { throw BuildFailure(underlying: error) }  // rolls back
         var summary = new.summary
@@ -163,7 +187,7 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
             var sql = SQLBuilder()
             let values = Self.bindSummary(&sql, s)
             let names = ["state", "handling_unit", "kind", "category", "level", "channel", "text", "opened_at", "updated_at",
-                         "closed_at", "earliest_due", "next_wakeup", "version", "pack_version", "assignee", "phone"]
+                         "closed_at", "earliest_due", "next_wakeup", "version", "pack_version", "assignee", "phone_digest"]
             sql.append("UPDATE cases SET " + zip(names, values).map { "\($0) = \($1)" }.joined(separator: ", "))
             let id = sql.bind(caseID)
             sql.append(" WHERE id = \(id)")
@@ -178,7 +202,7 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
             sql.bind(s.state), sql.bind(s.handlingUnit), sql.bind(s.kind), sql.bind(s.category), sql.bind(s.level),
             sql.bind(s.channel), sql.bind(s.text), sql.bind(s.openedAt.stored), sql.bind(s.updatedAt.stored),
             sql.bind(s.closedAt?.stored), sql.bind(s.earliestDue?.stored), sql.bind(s.nextWakeup?.stored),
-            sql.bind(Int64(s.version)), sql.bind(s.packVersion), sql.bind(s.assignee), sql.bind(s.phone),
+            sql.bind(Int64(s.version)), sql.bind(s.packVersion), sql.bind(s.assignee), sql.bind(s.phoneDigest),
         ]
     }
 
@@ -264,22 +288,22 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
 
     public func list(_ query: CaseQuery) async throws -> [CaseSummary] {
         try await read("list cases") { c in
-            try await c.query(Self.listSQL(query).query, logger: self.logger).collect().map(PostgresRows.summary)
+            try await c.query(self.listSQL(query).query, logger: self.logger).collect().map(PostgresRows.summary)
         }
     }
 
-    static func listSQL(_ query: CaseQuery) -> SQLBuilder {
+    func listSQL(_ query: CaseQuery) -> SQLBuilder {
         var sql = SQLBuilder("SELECT \(PostgresRows.caseColumns) FROM cases")
-        filter(&sql, query)
+        self.filter(&sql, query)
         let limit = sql.bind(Int64(max(0, query.limit))), offset = sql.bind(Int64(max(0, query.offset)))
-        sql.append(" ORDER BY \(orderBy(query.order)) LIMIT \(limit) OFFSET \(offset)")
+        sql.append(" ORDER BY \(Self.orderBy(query.order)) LIMIT \(limit) OFFSET \(offset)")
         return sql
     }
 
     /// The plan PostgreSQL picks for a listing (`EXPLAIN`), to check which index it uses.
     public func listQueryPlan(_ query: CaseQuery) async throws -> String {
         try await read("explain a listing") { c in
-            var sql = Self.listSQL(query)
+            var sql = self.listSQL(query)
             sql.text = "EXPLAIN " + sql.text
             return try await c.query(sql.query, logger: self.logger).collect()
                 .map { try $0.decode(String.self) }.joined(separator: "\n")
@@ -289,21 +313,22 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
     public func count(_ query: CaseQuery) async throws -> Int {
         try await read("count cases") { c in
             var sql = SQLBuilder("SELECT COUNT(*) FROM cases")
-            Self.filter(&sql, query)
+            self.filter(&sql, query)
             return Int(try await self.one(c, sql.query, as: Int64.self))
         }
     }
 
     /// The WHERE clause of a listing; the query's meaning is `CaseQuery.matches`.
-    static func filter(_ sql: inout SQLBuilder, _ q: CaseQuery) {
+    func filter(_ sql: inout SQLBuilder, _ q: CaseQuery) {
         var terms: [String] = []
         if let state = q.state { terms.append("state = \(sql.bind(state))") }
         if let states = q.states { terms.append("state = ANY(\(sql.bind(states)))") }   // none for an empty list
         if let unit = q.unit { terms.append("handling_unit = \(sql.bind(unit))") }
         if let category = q.category { terms.append("category = \(sql.bind(category))") }
         if let assignee = q.assignee { terms.append("assignee = \(sql.bind(assignee))") }
-        if let phone = q.phoneKey { terms.append("phone = \(sql.bind(phone))") }
+        if let digest = q.phoneDigest(with: lookupKey) { terms.append("phone_digest = \(sql.bind(digest))") }
         if q.openOnly { terms.append("closed_at IS NULL") }
+        if let after = q.after { terms.append("(opened_at, id) > (\(sql.bind(after.openedAt.stored)), \(sql.bind(after.id)))") }
         if let at = q.overdueAt {
             // Matches the partial index cases_overdue.
             terms.append("closed_at IS NULL AND earliest_due IS NOT NULL AND earliest_due < \(sql.bind(at.stored))")
@@ -323,6 +348,7 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
         switch order {
         case .newest: "opened_at DESC, id DESC"
         case .dueFirst: "earliest_due ASC NULLS LAST, opened_at ASC, id ASC"
+        case .oldest: "opened_at ASC, id ASC"
         }
     }
 
@@ -673,6 +699,23 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
         }
     }
 
+    /// `transaction`, with `beforeBegin` run on the same connection outside it first (autocommit):
+    /// what it takes is kept whatever the transaction does.
+    private func transaction<P: Sendable, T: Sendable>(
+        _ operation: @autoclosure () -> String, beforeBegin: @Sendable (PostgresConnection) async throws -> P,
+        _ body: @Sendable (PostgresConnection, P) async throws -> T
+    ) async throws -> T {
+        do {
+            try await migrateOnce()
+            return try await client.withConnection { c in
+                let taken = try await beforeBegin(c)
+                return try await Self.inTransaction(c, logger: self.logger) { try await body($0, taken) }
+            }
+        } catch {
+            throw Self.wrap(error, operation())
+        }
+    }
+
     private static func inTransaction<T: Sendable>(
         _ c: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -744,7 +787,7 @@ extension PostgresCaseStore {
     /// Runs the migrations once per store; a failed attempt is tried again by the next operation.
     private func migrateOnce() async throws {
         startPoolIfNeeded()
-        try await migrationGate.run { [client, logger] in
+        try await migrationGate.run { [client, logger, lookupKey] in
             try await client.withConnection { c in
                 try await Self.inTransaction(c, logger: logger) { c in
                     // Instances starting together take turns; the second finds everything applied.
@@ -762,9 +805,14 @@ extension PostgresCaseStore {
                         for statement in migration.statements {
                             try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                         }
+                        try await migration.code?(c, lookupKey, logger)
+                        for statement in migration.after {
+                            try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        }
                         try await c.query("INSERT INTO kesu_migrations (id, applied_order) VALUES (\(migration.id), \(Int64(order + 1)))",
                                           logger: logger)
                     }
+                    try await PostgresMigrations.checkLookupKey(c, lookupKey, logger)
                 }
             }
         }

@@ -1,3 +1,7 @@
+import KesuKernel
+import Logging
+import PostgresNIO
+
 /// The PostgreSQL schema, as versioned migrations recorded in `kesu_migrations`. Never edit a
 /// migration that has shipped: add one.
 ///
@@ -12,7 +16,12 @@ enum PostgresMigrations {
     struct Migration: Sendable {
         var id: String
         var statements: [String]
+        /// Work done in Swift after `statements`, then `after` (e.g. values only the program can compute).
+        var code: (@Sendable (PostgresConnection, LookupKey, Logger) async throws -> Void)? = nil
+        var after: [String] = []
     }
+
+    static let phoneDigestIndex = "cases_phone_digest"
 
     static let sweepIndex = "cases_sweep"
     static let overdueIndex = "cases_overdue"
@@ -60,7 +69,8 @@ enum PostgresMigrations {
             // Case numbers per "<prefix>-<year>"; the row lock taken by the upsert serialises
             // creates of one prefix and year until commit, so numbers have no gap or repeat.
             "CREATE TABLE counters (key TEXT PRIMARY KEY, value BIGINT NOT NULL)",
-            // The last case id: one row, same discipline (a failed create gives its id back).
+            // The last case id: one row, same discipline (a failed create gives its id back); v11
+            // replaces it by a sequence.
             "CREATE TABLE case_ids (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), last BIGINT NOT NULL)",
             "INSERT INTO case_ids (one, last) VALUES (TRUE, 0)",
         ]),
@@ -168,7 +178,62 @@ enum PostgresMigrations {
             "CREATE INDEX events_feed ON events (tx, pos)",
             "CREATE INDEX outbox_case_pending ON outbox (case_id, channel, id) WHERE status = 'pending'",
         ]),
+        // Case ids from a sequence: `nextval` takes no lock that lasts until commit, so intakes on
+        // several connections do not queue on the id (a failed create leaves an id unused; ids are
+        // internal, numbers are what people see and stay gapless unless the pack allows gaps).
+        Migration(id: "v11-case-id-sequence", statements: [
+            "CREATE SEQUENCE case_id_seq AS BIGINT MINVALUE 1",
+            """
+            SELECT setval('case_id_seq', GREATEST(1, (SELECT last FROM case_ids), (SELECT COALESCE(MAX(id), 0) FROM cases)),
+                          GREATEST((SELECT last FROM case_ids), (SELECT COALESCE(MAX(id), 0) FROM cases)) > 0)
+            """,
+            "DROP TABLE case_ids",
+        ]),
+        // Search by phone through a keyed hash (HMAC with the deployment's lookup key, kept outside the
+        // database) instead of an index of the phones; the phones are cleared before the column goes, so
+        // no live row keeps one (`VACUUM FULL cases` also rewrites the dead versions at once).
+        Migration(id: "v12-phone-digest", statements: [
+            "ALTER TABLE cases ADD COLUMN phone_digest TEXT",
+        ], code: fillPhoneDigests, after: [
+            "DROP INDEX cases_phone",
+            "UPDATE cases SET phone = NULL WHERE phone IS NOT NULL",
+            "ALTER TABLE cases DROP COLUMN phone",
+            "CREATE INDEX \(phoneDigestIndex) ON cases (phone_digest, opened_at)",
+            "CREATE TABLE lookup_key (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), fingerprint TEXT NOT NULL)",
+        ]),
     ]
+
+    /// v12: each stored phone's digest, 1,000 cases per statement.
+    @Sendable static func fillPhoneDigests(_ c: PostgresConnection, _ key: LookupKey, _ logger: Logger) async throws {
+        var after: Int64 = 0
+        while true {
+            let rows = try await c.query("""
+                SELECT id, phone FROM cases WHERE phone IS NOT NULL AND id > \(after) ORDER BY id LIMIT 1000
+                """, logger: logger).collect()
+            guard !rows.isEmpty else { return }
+            var ids: [Int64] = [], digests: [String] = []
+            for row in rows {
+                let (id, phone) = try row.decode((Int64, String).self)
+                after = id
+                if let d = key.phoneDigest(phone) { ids.append(id); digests.append(d) }
+            }
+            try await c.query("""
+                UPDATE cases SET phone_digest = v.d FROM unnest(\(ids)::bigint[], \(digests)::text[]) AS v(id, d)
+                WHERE cases.id = v.id
+                """, logger: logger)
+        }
+    }
+
+    /// Refuses a key other than the one the database's phone index was made with (recorded at first use).
+    static func checkLookupKey(_ c: PostgresConnection, _ key: LookupKey, _ logger: Logger) async throws {
+        let rows = try await c.query("SELECT fingerprint FROM lookup_key", logger: logger).collect()
+        guard let row = rows.first else {
+            try await c.query("INSERT INTO lookup_key (one, fingerprint) VALUES (TRUE, \(key.fingerprint))", logger: logger)
+            return
+        }
+        let stored = try row.decode(String.self)
+        guard stored == key.fingerprint else { throw LookupKeyError.mismatch(stored: stored, given: key.fingerprint) }
+    }
 
     /// The phone of cases written before v8: the last `complainant_phone` an intake or a
     /// transition gave (a transition's empty value removes it), normalised as

@@ -49,7 +49,7 @@ struct Columns {
 enum PostgresRows {
     static let caseColumns = """
         id, number, state, handling_unit, kind, category, level, channel, text, opened_at, updated_at,
-        closed_at, earliest_due, next_wakeup, version, pack_version, assignee, phone
+        closed_at, earliest_due, next_wakeup, version, pack_version, assignee, phone_digest
         """
 
     static func summary(_ row: PostgresRow) throws -> CaseSummary {
@@ -60,7 +60,7 @@ enum PostgresRows {
             text: try c("text"), openedAt: try c.date("opened_at"), updatedAt: try c.date("updated_at"),
             closedAt: try c.optionalDate("closed_at"), earliestDue: try c.optionalDate("earliest_due"),
             nextWakeup: try c.optionalDate("next_wakeup"), version: Int(try c("version", as: Int64.self)),
-            packVersion: try c("pack_version"), assignee: try c("assignee"), phone: try c("phone"))
+            packVersion: try c("pack_version"), assignee: try c("assignee"), phoneDigest: try c("phone_digest"))
     }
 
     static let eventColumns = "case_id, seq, at, actor, rule_id, pack_version, body"

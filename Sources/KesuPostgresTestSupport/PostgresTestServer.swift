@@ -94,6 +94,21 @@ public enum PostgresTestServer {
             }
         }
     }
+
+    /// The first column of every row `sql` returns, as text.
+    public static func query(_ base: String, _ sql: String) async throws -> [String] {
+        let address = try PostgresURL(base)
+        var logger = Logger(label: "kesu.test.admin")
+        logger.logLevel = .error
+        let client = PostgresClient(configuration: try address.clientConfiguration(poolSize: 1), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: [String].self) { group in
+            group.addTask { await client.run(); return [] }
+            defer { group.cancelAll() }
+            return try await client.withConnection { c in
+                try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect().map { try $0.decode(String.self) }
+            }
+        }
+    }
 }
 
 /// A fresh, empty schema on the test server, dropped by `drop()`.
@@ -109,10 +124,13 @@ public struct TestSchema: Sendable {
         return TestSchema(base: base, name: name)
     }
 
+    /// The lookup key every test store on a schema shares (two instances of one deployment do).
+    public static let lookupKey = try! LookupKey(bytes: Array("kesu test lookup key, not a secret".utf8))
+
     public func store(poolSize: Int = 10) throws -> PostgresCaseStore {
         var logger = Logger(label: "kesu.test.postgres")
         logger.logLevel = .critical
-        return try PostgresCaseStore(url: url, poolSize: poolSize, logger: logger)
+        return try PostgresCaseStore(url: url, lookupKey: Self.lookupKey, poolSize: poolSize, logger: logger)
     }
 
     public func drop() async {

@@ -27,10 +27,14 @@ public struct ExportSheet: Sendable, Equatable {
 
     /// RFC 4180 text (CRLF, quoted as needed); numbers as `ScoreExport` writes them, times `yyyy-MM-dd HH:mm:ss`.
     public var csvText: String {
-        var out = CSV.line(columns.map(\.title))
-        for row in rows { out += CSV.line(row.map(cell)) }
+        var out = csvHeader
+        for row in rows { out += csvLine(row) }
         return out
     }
+
+    /// The header line of `csvText`; with `csvLine`, a file written row by row has the same bytes.
+    public var csvHeader: String { CSV.line(columns.map(\.title)) }
+    public func csvLine(_ row: [ScoreExport.Value]) -> String { CSV.line(row.map(cell)) }
 
     /// The file's bytes, with the byte-order mark Excel in a Chinese locale needs to read UTF-8.
     public var csv: Data { ScoreExport.byteOrderMark + Data(csvText.utf8) }
@@ -76,6 +80,11 @@ extension CaseRegister {
 
     /// The register as one sheet with Chinese headers: the pack's names of its fields and clocks.
     public func sheet(pack: RulePack) -> ExportSheet {
+        ExportSheet(name: Self.sheetName, columns: columns(pack: pack), rows: rows.map(values), timeZone: timeZone)
+    }
+
+    /// The sheet's columns: the pack's names of its fields and clocks.
+    public func columns(pack: RulePack) -> [ExportSheet.Column] {
         func name(_ field: String) -> String { CaseViewBuilder.fieldName(field, pack: pack) }
         var columns: [ExportSheet.Column] = [
             .init("案件编号", .text, width: 16), .init("登记时间", .dateTime, width: 18),
@@ -86,17 +95,19 @@ extension CaseRegister {
         ]
         columns += clocks.map { .init("\($0.name)是否按时", .text, width: 12) }
         if let callbackField { columns.append(.init(callbackField, .text, width: 10)) }
+        return columns
+    }
+
+    /// One row's cells, in `columns` order.
+    public func values(_ r: Row) -> [ScoreExport.Value] {
         func text(_ s: String?) -> ScoreExport.Value { s.map(ScoreExport.Value.text) ?? .none }
-        let values = rows.map { r -> [ScoreExport.Value] in
-            var v: [ScoreExport.Value] = [
-                .text(r.number), .dateTime(r.openedAt), text(r.channel), text(r.kind), text(r.category), text(r.level),
-                .text(r.summary), text(r.complainantName), text(r.complainantPhone), text(r.handlingUnit), .text(r.state),
-                r.closedAt.map(ScoreExport.Value.dateTime) ?? .none,
-            ]
-            v += r.clocks.map { .text($0.chinese) }
-            if callbackField != nil { v.append(text(r.callback)) }
-            return v
-        }
-        return ExportSheet(name: Self.sheetName, columns: columns, rows: values, timeZone: timeZone)
+        var v: [ScoreExport.Value] = [
+            .text(r.number), .dateTime(r.openedAt), text(r.channel), text(r.kind), text(r.category), text(r.level),
+            .text(r.summary), text(r.complainantName), text(r.complainantPhone), text(r.handlingUnit), .text(r.state),
+            r.closedAt.map(ScoreExport.Value.dateTime) ?? .none,
+        ]
+        v += r.clocks.map { .text($0.chinese) }
+        if callbackField != nil { v.append(text(r.callback)) }
+        return v
     }
 }

@@ -15,6 +15,7 @@ enum Migrations {
     static let unitStateIndex = "cases_unit_state"
     static let unitStateDueIndex = "cases_unit_state_due"
     static let phoneIndex = "cases_phone"
+    static let phoneDigestIndex = "cases_phone_digest"
     static let assigneeIndex = "cases_assignee"
     static let openStateIndex = "cases_open_state"
     static let openUnitIndex = "cases_open_unit"
@@ -23,7 +24,11 @@ enum Migrations {
     static let eventsPackIndex = "events_pack_version_at"
     static let outboxDueIndex = "outbox_due"
 
-    static var migrator: DatabaseMigrator {
+    /// Every migration's id, in order.
+    static var ids: [String] { migrator(lookupKey: .random()).migrations }
+
+    /// The migrations, with the key v11 digests the phones with.
+    static func migrator(lookupKey: LookupKey) -> DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-cases-events") { db in
             try db.execute(sql: """
@@ -189,7 +194,37 @@ enum Migrations {
                 CREATE INDEX outbox_case_pending ON outbox(case_id, channel, id) WHERE status = 'pending';
                 """)
         }
+        m.registerMigration("v11-phone-digest") { db in
+            // Search by phone through a keyed hash (HMAC with the deployment's lookup key, kept outside the
+            // database) instead of an index of the phones. Pages the old column leaves are zeroed.
+            let digest = DatabaseFunction("kesu_phone_digest", argumentCount: 1, pure: true) { values in
+                String.fromDatabaseValue(values[0]).flatMap(lookupKey.phoneDigest)
+            }
+            db.add(function: digest)
+            defer { db.remove(function: digest) }
+            let secureDelete = try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? 0
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: """
+                ALTER TABLE cases ADD COLUMN phone_digest TEXT;
+                UPDATE cases SET phone_digest = kesu_phone_digest(phone) WHERE phone IS NOT NULL;
+                DROP INDEX \(phoneIndex);
+                ALTER TABLE cases DROP COLUMN phone;
+                CREATE INDEX \(phoneDigestIndex) ON cases(phone_digest, opened_at);
+                CREATE TABLE lookup_key (one INTEGER PRIMARY KEY CHECK (one = 1), fingerprint TEXT NOT NULL);
+                """)
+            try db.execute(sql: "INSERT INTO lookup_key (one, fingerprint) VALUES (1, ?)", arguments: [lookupKey.fingerprint])
+            try db.execute(sql: "PRAGMA secure_delete = \(secureDelete)")
+        }
         return m
+    }
+
+    /// Refuses a key other than the one the database's phone index was made with.
+    static func checkLookupKey(_ db: Database, _ key: LookupKey) throws {
+        guard let stored = try String.fetchOne(db, sql: "SELECT fingerprint FROM lookup_key WHERE one = 1") else {
+            try db.execute(sql: "INSERT INTO lookup_key (one, fingerprint) VALUES (1, ?)", arguments: [key.fingerprint])
+            return
+        }
+        guard stored == key.fingerprint else { throw LookupKeyError.mismatch(stored: stored, given: key.fingerprint) }
     }
 
     /// Fills `assignee` and `phone` of the cases written before v8 from their events, as

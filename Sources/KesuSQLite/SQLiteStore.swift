@@ -18,38 +18,51 @@ public final class SQLiteStore: CaseStore {
     public static let indexNames = [
         Migrations.sweepIndex, Migrations.overdueIndex, Migrations.stateIndex,
         Migrations.openedIndex, Migrations.eventsTypeIndex, Migrations.eventsPackIndex, Migrations.unitStateDueIndex,
-        Migrations.phoneIndex, Migrations.assigneeIndex, Migrations.outboxDueIndex,
+        Migrations.phoneDigestIndex, Migrations.assigneeIndex, Migrations.outboxDueIndex,
     ]
     /// Every migration this version knows, in order.
-    public static var migrationIDs: [String] { Migrations.migrator.migrations }
+    public static var migrationIDs: [String] { Migrations.ids }
+
+    public let lookupKey: LookupKey
+
+    /// Where the lookup key of the database at `path` is kept when the deployment names none: a file
+    /// beside it, made at first use.
+    public static func defaultKeyFile(for path: String) -> String { path + ".lookup-key" }
 
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    /// `lookupKey`: the key its phone index is made with; by default the one in
+    /// `defaultKeyFile(for: path)`, made at first use. A key other than the database's is refused.
+    public init(path: String, lookupKey: LookupKey? = nil) throws {
         self.path = path
         do {
+            let key = try lookupKey ?? LookupKey.file(Self.defaultKeyFile(for: path), create: true)
+            self.lookupKey = key
             let pool = try DatabasePool(path: path, configuration: Self.configuration())
             // DatabasePool switches the writer to WAL *after* `prepareDatabase` and sets
             // synchronous = NORMAL while doing so; put FULL back on the one writer connection
             // (see `configuration()` for why). The pragma lasts as long as the connection.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             writer = pool
-            try Migrations.migrator.migrate(writer)
+            try Migrations.migrator(lookupKey: key).migrate(writer)
+            try writer.write { db in try Migrations.checkLookupKey(db, key) }
         } catch {
             throw Self.wrap(error, "open the database at \(path)")
         }
     }
 
-    private init(memory writer: DatabaseQueue) {
+    private init(memory writer: DatabaseQueue, lookupKey: LookupKey) {
         self.path = nil
         self.writer = writer
+        self.lookupKey = lookupKey
     }
 
     /// A private in-memory database (no WAL, not shared): for tests and trials.
     public static func inMemory() throws -> SQLiteStore {
         do {
             let queue = try DatabaseQueue(configuration: configuration())
-            try Migrations.migrator.migrate(queue)
-            return SQLiteStore(memory: queue)
+            let key = LookupKey.random()
+            try Migrations.migrator(lookupKey: key).migrate(queue)
+            return SQLiteStore(memory: queue, lookupKey: key)
         } catch {
             throw wrap(error, "open an in-memory database")
         }
@@ -79,16 +92,16 @@ public final class SQLiteStore: CaseStore {
     // MARK: - Writes
 
     public func create(
-        numberPrefix: String, year: Int,
+        numbering: CaseNumbering, year: Int,
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> CaseSummary {
-        try await write("create a case numbered \(numberPrefix)-\(year)-…") { db in
-            try Self.insertCase(db, numberPrefix: numberPrefix, year: year, build: build)
+        try await write("create a case numbered \(numbering.prefix)-\(year)-…") { db in
+            try Self.insertCase(db, numbering: numbering, year: year, build: build)
         }
     }
 
     public func create(
-        numberPrefix: String, year: Int, idempotencyKey key: String, fingerprint: String,
+        numbering: CaseNumbering, year: Int, idempotencyKey key: String, fingerprint: String,
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> (summary: CaseSummary, created: Bool) {
         try await write("create a case for idempotency key '\(key)'") { db in
@@ -100,7 +113,7 @@ public final class SQLiteStore: CaseStore {
                 }
                 return (existing, false)
             }
-            let summary = try Self.insertCase(db, numberPrefix: numberPrefix, year: year, build: build)
+            let summary = try Self.insertCase(db, numbering: numbering, year: year, build: build)
             try db.cachedStatement(sql: "INSERT INTO idempotency_keys (key, case_id, fingerprint) VALUES (?, ?, ?)")
                 .execute(arguments: [key, summary.id, fingerprint])
             return (summary, true)
@@ -109,13 +122,15 @@ public final class SQLiteStore: CaseStore {
 
     /// The new case, its events and its outbox rows, inside the caller's transaction.
     private static func insertCase(
-        _ db: Database, numberPrefix: String, year: Int, build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
+        _ db: Database, numbering: CaseNumbering, year: Int, build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) throws -> CaseSummary {
-        let key = "\(numberPrefix)-\(year)"
+        // SQLite has one writer at a time, so a number is never held while another intake waits:
+        // numbers come gapless whatever `numbering.gaps` allows.
+        let key = "\(numbering.prefix)-\(year)"
         // Cached statements: every intake runs these same ones.
         let seq = try (Int.fetchOne(db.cachedStatement(sql: "SELECT value FROM counters WHERE key = ?"), arguments: [key]) ?? 0) + 1
         let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM cases")) ?? 1
-        let number = String(format: "%@-%04d-%06d", numberPrefix, year, seq)
+        let number = numbering.number(year: year, seq: Int64(seq))
         let new: NewCase
         do { new = try build(id, number) } catch { throw BuildFailure(underlying: error) }  // rolls back
         try db.cachedStatement(sql: "INSERT INTO counters(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
@@ -126,7 +141,7 @@ public final class SQLiteStore: CaseStore {
         summary.version = new.events.count
         try db.cachedStatement(sql: """
             INSERT INTO cases (id, number, state, handling_unit, kind, category, level, channel, text,
-                opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version, assignee, phone)
+                opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version, assignee, phone_digest)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [id, number] + summaryColumns(summary))
         try insert(db, events: new.events, caseID: id, firstSeq: 1)
@@ -149,7 +164,7 @@ public final class SQLiteStore: CaseStore {
                 sql: """
                     UPDATE cases SET state = ?, handling_unit = ?, kind = ?, category = ?, level = ?, channel = ?,
                         text = ?, opened_at = ?, updated_at = ?, closed_at = ?, earliest_due = ?, next_wakeup = ?,
-                        version = ?, pack_version = ?, assignee = ?, phone = ?
+                        version = ?, pack_version = ?, assignee = ?, phone_digest = ?
                     WHERE id = ?
                     """,
                 arguments: Self.summaryColumns(s) + [caseID])
@@ -162,7 +177,7 @@ public final class SQLiteStore: CaseStore {
             s.state, s.handlingUnit, s.kind, s.category, s.level, s.channel, s.text,
             s.openedAt.timeIntervalSinceReferenceDate, s.updatedAt.timeIntervalSinceReferenceDate,
             s.closedAt?.timeIntervalSinceReferenceDate, s.earliestDue?.timeIntervalSinceReferenceDate,
-            s.nextWakeup?.timeIntervalSinceReferenceDate, s.version, s.packVersion, s.assignee, s.phone,
+            s.nextWakeup?.timeIntervalSinceReferenceDate, s.version, s.packVersion, s.assignee, s.phoneDigest,
         ]
     }
 
@@ -239,14 +254,14 @@ public final class SQLiteStore: CaseStore {
     }
 
     public func list(_ query: CaseQuery) async throws -> [CaseSummary] {
-        let (sql, arguments) = Self.listSQL(query)
+        let (sql, arguments) = Self.listSQL(query, lookupKey)
         return try await read("list cases") { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.summary)
         }
     }
 
     public func count(_ query: CaseQuery) async throws -> Int {
-        let (filter, arguments) = Self.filter(query)
+        let (filter, arguments) = Self.filter(query, lookupKey)
         return try await read("count cases") { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases" + filter, arguments: arguments) ?? 0
         }
@@ -537,7 +552,7 @@ public final class SQLiteStore: CaseStore {
         [now.timeIntervalSinceReferenceDate, max(0, limit)]
     }
 
-    static func filter(_ q: CaseQuery) -> (String, StatementArguments) {
+    static func filter(_ q: CaseQuery, _ lookupKey: LookupKey) -> (String, StatementArguments) {
         var terms: [String] = []
         var args = StatementArguments()
         if let state = q.state { terms.append("state = ?"); args += [state] }
@@ -549,8 +564,12 @@ public final class SQLiteStore: CaseStore {
         if let unit = q.unit { terms.append("handling_unit = ?"); args += [unit] }
         if let category = q.category { terms.append("category = ?"); args += [category] }
         if let assignee = q.assignee { terms.append("assignee = ?"); args += [assignee] }
-        if let phone = q.phoneKey { terms.append("phone = ?"); args += [phone] }
+        if let digest = q.phoneDigest(with: lookupKey) { terms.append("phone_digest = ?"); args += [digest] }
         if q.openOnly { terms.append("closed_at IS NULL") }
+        if let after = q.after {
+            terms.append("(opened_at, id) > (?, ?)")
+            args += [after.openedAt.timeIntervalSinceReferenceDate, after.id]
+        }
         if let at = q.overdueAt {
             // Matches the partial index cases_overdue.
             terms.append("closed_at IS NULL AND earliest_due IS NOT NULL AND earliest_due < ?")
@@ -566,8 +585,8 @@ public final class SQLiteStore: CaseStore {
         return (terms.isEmpty ? "" : " WHERE " + terms.joined(separator: " AND "), args)
     }
 
-    static func listSQL(_ q: CaseQuery) -> (String, StatementArguments) {
-        var (filter, args) = filter(q)
+    static func listSQL(_ q: CaseQuery, _ lookupKey: LookupKey) -> (String, StatementArguments) {
+        var (filter, args) = filter(q, lookupKey)
         args += [max(0, q.limit), max(0, q.offset)]
         return ("SELECT * FROM cases" + filter + " ORDER BY " + orderBy(q.order) + " LIMIT ? OFFSET ?", args)
     }
@@ -578,6 +597,7 @@ public final class SQLiteStore: CaseStore {
         case .newest: "opened_at DESC, id DESC"
         // SQLite puts NULLs first when ascending; `IS NULL` (0 before 1) puts them last.
         case .dueFirst: "earliest_due IS NULL, earliest_due, opened_at, id"
+        case .oldest: "opened_at, id"
         }
     }
 
@@ -601,7 +621,7 @@ public final class SQLiteStore: CaseStore {
             text: row["text"], openedAt: Date(timeIntervalSinceReferenceDate: row["opened_at"]),
             updatedAt: Date(timeIntervalSinceReferenceDate: row["updated_at"]), closedAt: date("closed_at"),
             earliestDue: date("earliest_due"), nextWakeup: date("next_wakeup"), version: row["version"],
-            packVersion: row["pack_version"], assignee: row["assignee"], phone: row["phone"])
+            packVersion: row["pack_version"], assignee: row["assignee"], phoneDigest: row["phone_digest"])
     }
 
     /// Ids as one JSON array argument, read with `json_each`: the statement text (and its cached
@@ -672,19 +692,19 @@ public final class SQLiteStore: CaseStore {
 extension SQLiteStore {
     /// The migrations recorded in the file, in the order they were applied.
     public func appliedMigrations() async throws -> [String] {
-        try await read("read the applied migrations") { db in try Migrations.migrator.appliedMigrations(db) }
+        try await read("read the applied migrations") { db in try Migrations.migrator(lookupKey: lookupKey).appliedMigrations(db) }
     }
 
     /// Applies any migration not yet recorded (a no-op on an up-to-date file).
     public func migrate() throws {
-        do { try Migrations.migrator.migrate(writer) } catch { throw Self.wrap(error, "migrate the database") }
+        do { try Migrations.migrator(lookupKey: lookupKey).migrate(writer) } catch { throw Self.wrap(error, "migrate the database") }
     }
 
     /// A database file as an older version left it, for migration tests: migrated up to
     /// `migration` only, then `sql` run in it (the rows that version would have written).
     static func makeOldDatabase(path: String, upTo migration: String, sql: String) throws {
         let queue = try DatabaseQueue(path: path)
-        try Migrations.migrator.migrate(queue, upTo: migration)
+        try Migrations.migrator(lookupKey: .random()).migrate(queue, upTo: migration)
         try queue.write { db in try db.execute(sql: sql) }
         try queue.close()
     }
@@ -718,7 +738,7 @@ extension SQLiteStore {
 
     /// `EXPLAIN QUERY PLAN` of a listing.
     public func listQueryPlan(_ query: CaseQuery) async throws -> String {
-        let (sql, arguments) = Self.listSQL(query)
+        let (sql, arguments) = Self.listSQL(query, lookupKey)
         return try await explain(sql, arguments)
     }
 

@@ -33,6 +33,7 @@ public enum StoreConformance {
         Check("an unknown case id", unknownCase),
         Check("a failing build leaves nothing and consumes no number", failingBuild),
         Check("list filters and count", listFilters),
+        Check("long reads: oldest first, paged by position, ties at one instant kept in id order", pagedByPosition),
         Check("work queues and search: states, category, assignee, phone, earliest due first", queuesAndSearch),
         Check("the engine's summaries carry the assignee and the normalised phone", engineAssigneeAndPhone),
         Check("due for sweep", dueForSweep),
@@ -51,6 +52,7 @@ public enum StoreConformance {
         Check("event feed: commit order, a cursor that resumes, refused foreign cursors", eventFeed),
         Check("idempotent create: a retry returns the first case", idempotentCreate),
         Check("concurrent writers: distinct numbers, one winner per version, one case per key", concurrentWriters),
+        Check("numbers with gaps allowed: distinct and rising under concurrent intakes, never reused after a failure", numbersWithGaps),
         Check("leases: one holder at a time, renewal, expiry", leases),
         Check("a changed holiday calendar re-plans running clocks once, with events", calendarReplan),
         Check("attachments: binary content stored once, read back byte for byte", attachments),
@@ -118,13 +120,12 @@ private func intake(at: Date = t0, pack: String = "2025.1") -> Event {
 private func summary(
     state: String = "open", unit: String? = nil, text: String = "", opened: Date = t0, closed: Date? = nil,
     due: Date? = nil, wakeup: Date? = nil, version: Int = 0, pack: String = "2025.1",
-    category: String = "roads", assignee: String? = nil, phone: String? = nil
+    category: String = "roads", assignee: String? = nil, phoneDigest: String? = nil
 ) -> CaseSummary {
     CaseSummary(
         id: 0, number: "", state: state, handlingUnit: unit, kind: "complaint", category: category, level: "L1",
         channel: "web", text: text, openedAt: opened, updatedAt: opened, closedAt: closed, earliestDue: due,
-        nextWakeup: wakeup, version: version, packVersion: pack, assignee: assignee,
-        phone: phone.flatMap(PersonalData.normalisedPhone))
+        nextWakeup: wakeup, version: version, packVersion: pack, assignee: assignee, phoneDigest: phoneDigest)
 }
 
 @discardableResult
@@ -295,6 +296,33 @@ extension StoreConformance {
         try expectEqual(try await store.events(caseID: c.id).map(\.seq), [1], "its events")
     }
 
+    static func pagedByPosition(_ store: any CaseStore) async throws {
+        // Seven cases, three opened at one instant, one outside the window.
+        var made: [CaseSummary] = []
+        for opened in [t0 + 2 * hour, t0, t0 + hour, t0 + hour, t0 + hour, t0 + 3 * hour, t0 + 30 * day] {
+            made.append(try await make(store, summary(opened: opened)))
+        }
+        let window = CaseQuery(openedFrom: t0, openedBefore: t0 + day, order: .oldest)
+        let expected = made.dropLast().sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }.map(\.id)
+        try expectEqual(try await store.list(window).map(\.id), expected, "oldest first, ties by id")
+        for size in [1, 2, 4] {
+            var seen: [Int64] = []
+            var page = window
+            page.limit = size
+            while true {
+                let found = try await store.list(page)
+                seen += found.map(\.id)
+                guard found.count == size, let last = found.last else { break }
+                page.after = CasePosition(last)
+            }
+            try expectEqual(seen, expected, "pages of \(size) by position: every case once, in order")
+        }
+        var rest = window
+        rest.after = CasePosition(made[2])
+        try expectEqual(try await store.count(rest), expected.count - 1 - expected.firstIndex(of: made[2].id)!,
+                        "count agrees with the position")
+    }
+
     static func listFilters(_ store: any CaseStore) async throws {
         let a = try await make(store, summary(state: "open", unit: "north", text: "Broken streetlight on Main",
                                                opened: t0, due: t0 + hour))
@@ -357,19 +385,21 @@ extension StoreConformance {
     /// The console's work queues ("my cases", "my unit's cases", most urgent first) and its
     /// search by state, category and the complainant's phone; `count` agrees with `list`.
     static func queuesAndSearch(_ store: any CaseStore) async throws {
-        // Phones as the summaries hold them: normalised by the kernel from what the clerk typed.
+        // Phones as the summaries hold them: the store key's digest of what the clerk typed.
+        let key = store.lookupKey
         let q1 = try await make(store, summary(state: "dispatched", unit: "north", opened: t0, due: t0 + 3 * hour,
-                                                assignee: "p1", phone: "+86 138-1234-5678"))
+                                                assignee: "p1", phoneDigest: key.phoneDigest("+86 138-1234-5678")))
         let q2 = try await make(store, summary(state: "answered", unit: "north", opened: t0 + day, due: t0 + hour,
-                                                category: "noise", assignee: "p2", phone: "13812345679"))
+                                                category: "noise", assignee: "p2", phoneDigest: key.phoneDigest("13812345679")))
         let q3 = try await make(store, summary(state: "registered", unit: "north", opened: t0 + 2 * day))
         let q4 = try await make(store, summary(state: "dispatched", unit: "south", opened: t0 + 3 * day, due: t0 + hour,
-                                                assignee: "p1", phone: "13812345678"))
+                                                assignee: "p1", phoneDigest: key.phoneDigest("13812345678")))
         let q5 = try await make(store, summary(state: "closed", unit: "north", opened: t0 + 4 * day, closed: t0 + 5 * day,
-                                                assignee: "p1", phone: "0871-65123456"))
+                                                assignee: "p1", phoneDigest: key.phoneDigest("0871-65123456")))
         let q6 = try await make(store, summary(state: "dispatched", unit: "north", opened: t0, due: t0 + 3 * hour, assignee: "p2"))
-        try expectEqual(q1.phone, "13812345678", "a mobile number with its country code is kept as 11 digits")
-        try expectEqual(try await store.summary(caseID: q1.id)?.phone, "13812345678", "the stored phone")
+        try expectEqual(q1.phoneDigest, key.phoneDigest("13812345678"), "a mobile number with its country code has the 11 digits' digest")
+        try expectEqual(try await store.summary(caseID: q1.id)?.phoneDigest, q1.phoneDigest, "the stored digest")
+        try expect(q1.phoneDigest?.count == 64 && q1.phoneDigest?.contains("13812345678") == false, "a digest, not the phone")
         try expectEqual(try await store.summary(caseID: q5.id)?.assignee, "p1", "the stored assignee")
         let working = ["dispatched", "answered"]
         let cases: [(String, CaseQuery, [CaseSummary])] = [
@@ -410,12 +440,12 @@ extension StoreConformance {
         try expectEqual(try await store.list(CaseQuery(assignee: "p1")), [q5, q4, q1], "listed summaries are complete")
         // A later summary replaces assignee and phone.
         var moved = q3
-        moved.assignee = "p3"; moved.phone = PersonalData.normalisedPhone("139 0000 0000"); moved.version = 2
+        moved.assignee = "p3"; moved.phoneDigest = key.phoneDigest("139 0000 0000"); moved.version = 2
         try await store.append(caseID: q3.id, expectedVersion: 1, events: numbered([event(.assigned(person: "p3"))], caseID: q3.id, from: 2),
                                summary: moved)
         try expectEqual(try await store.list(CaseQuery(assignee: "p3")), [moved], "the appended summary's assignee")
         try expectEqual(try await store.list(CaseQuery(phone: "13900000000")).map(\.id), [q3.id], "the appended summary's phone")
-        moved.assignee = nil; moved.phone = nil; moved.version = 3
+        moved.assignee = nil; moved.phoneDigest = nil; moved.version = 3
         try await store.append(caseID: q3.id, expectedVersion: 2, events: numbered([event(.routed(unit: "south", reason: "x"))], caseID: q3.id, from: 3),
                                summary: moved)
         try expectEqual(try await store.summary(caseID: q3.id), moved, "assignee and phone cleared")
@@ -434,7 +464,8 @@ extension StoreConformance {
                                         by: "clerk1", at: at("2026-10-12T09:00")).state
         let other = try await engine.intake(fields: fields.merging(["complainant_phone": "138 1234 5679"]) { $1 },
                                             by: "clerk1", at: at("2026-10-12T09:05")).state
-        try expectEqual(try await store.summary(caseID: c.id)?.phone, "13812345678", "the summary's phone is normalised")
+        try expectEqual(try await store.summary(caseID: c.id)?.phoneDigest, store.lookupKey.phoneDigest("13812345678"),
+                        "the summary holds the digest of the normalised phone")
         try expectEqual(try await store.list(CaseQuery(phone: "13812345678")).map(\.id), [c.id], "found by its digits, the other not")
         try expectEqual(try await store.list(CaseQuery(phone: "+8613812345679")).map(\.id), [other.id], "the other by its own")
         try expectEqual(try await store.summary(caseID: c.id)?.assignee, nil, "nobody is assigned at intake")
@@ -909,6 +940,39 @@ extension StoreConformance {
         }
         try expect(later.created, "a key whose first build failed is still free")
         try expectEqual(try await store.count(CaseQuery()), 2, "two cases in all")
+    }
+
+    static func numbersWithGaps(_ store: any CaseStore) async throws {
+        let allowed = CaseNumbering(prefix: "KG", gaps: .allowed)
+        let created = try await withThrowingTaskGroup(of: CaseSummary.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    i % 2 == 0
+                        ? try await store.create(numbering: allowed, year: 2025) { _, _ in NewCase(events: [intake()], summary: summary()) }
+                        : try await store.create(numbering: allowed, year: 2025, idempotencyKey: "g-\(i)", fingerprint: "f") { _, _ in
+                            NewCase(events: [intake()], summary: summary())
+                        }.summary
+                }
+            }
+            return try await group.reduce(into: [CaseSummary]()) { $0.append($1) }
+        }
+        let numbers = created.map(\.number)
+        try expectEqual(Set(numbers).count, 20, "twenty intakes, twenty distinct numbers")
+        try expect(numbers.allSatisfy { $0.hasPrefix("KG-2025-") && $0.count == "KG-2025-000001".count },
+                   "numbers keep the form <prefix>-<year>-<6 digits>: \(numbers)")
+        for c in created {
+            try expectEqual(try await store.caseID(number: c.number), c.id, "\(c.number) finds its case")
+        }
+        let highest = numbers.max()!
+        do {
+            _ = try await store.create(numbering: allowed, year: 2025) { _, _ in throw ProbeError(tag: "refused") }
+        } catch is ProbeError {}
+        try expectEqual(try await store.count(CaseQuery()), 20, "a failed intake writes no case")
+        let next = try await store.create(numbering: allowed, year: 2025) { _, _ in NewCase(events: [intake()], summary: summary()) }
+        try expect(next.number > highest, "the next number (\(next.number)) comes after every earlier one (\(highest)), never one already used")
+        // The same counter serves a gapless pack with the prefix: it goes on after the highest taken.
+        let gapless = try await store.create(numberPrefix: "KG", year: 2025) { _, _ in NewCase(events: [intake()], summary: summary()) }
+        try expect(gapless.number > next.number, "a gapless create after them goes on from the counter: \(gapless.number)")
     }
 
     static func concurrentWriters(_ store: any CaseStore) async throws {

@@ -84,6 +84,8 @@ public actor ConflictingStore: CaseStore {
 
     public func conflict(on id: Int64) { conflicting.insert(id) }
 
+    public nonisolated var lookupKey: LookupKey { base.lookupKey }
+
     public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
         if conflicting.contains(caseID), !events.isEmpty || summaryWritesConflict {
             throw StoreError.conflict(caseID: caseID, expected: expectedVersion, actual: expectedVersion + 1)
@@ -91,14 +93,14 @@ public actor ConflictingStore: CaseStore {
         try await base.append(caseID: caseID, expectedVersion: expectedVersion, events: events, summary: summary, outbox: outbox)
     }
 
-    public func create(numberPrefix: String, year: Int, build: @Sendable (Int64, String) throws -> NewCase) async throws -> CaseSummary {
-        try await base.create(numberPrefix: numberPrefix, year: year, build: build)
+    public func create(numbering: CaseNumbering, year: Int, build: @Sendable (Int64, String) throws -> NewCase) async throws -> CaseSummary {
+        try await base.create(numbering: numbering, year: year, build: build)
     }
     public func create(
-        numberPrefix: String, year: Int, idempotencyKey key: String, fingerprint: String,
+        numbering: CaseNumbering, year: Int, idempotencyKey key: String, fingerprint: String,
         build: @Sendable (Int64, String) throws -> NewCase
     ) async throws -> (summary: CaseSummary, created: Bool) {
-        try await base.create(numberPrefix: numberPrefix, year: year, idempotencyKey: key, fingerprint: fingerprint, build: build)
+        try await base.create(numbering: numbering, year: year, idempotencyKey: key, fingerprint: fingerprint, build: build)
     }
     public func events(caseID: Int64) async throws -> [Event] { try await base.events(caseID: caseID) }
     public func events(caseIDs: [Int64]) async throws -> [Event] { try await base.events(caseIDs: caseIDs) }

@@ -59,68 +59,83 @@ public struct CaseRegister: Sendable, Equatable {
 extension CaseRegister {
     /// The register of the cases opened in [`from`, `until`), oldest first. `viewer` nil: the
     /// operator (the CLI without --as), unmasked; otherwise masked unless they have `personal_data`.
+    /// Holds every row: for a long window write them as they come with `frame` and `streamRows`.
     public static func build(engine: Engine, from: Date, until: Date, viewer: Principal?, now: Date) async throws -> CaseRegister {
-        let pack = engine.pack
+        var register = frame(pack: engine.pack, timeZone: engine.planner.calendar.timeZone, from: from, until: until, viewer: viewer)
+        let rows = RowSink()
+        try await register.streamRows(engine: engine, now: now) { await rows.add($0) }
+        register.rows = await rows.rows
+        return register
+    }
+
+    private actor RowSink {
+        var rows: [Row] = []
+        func add(_ chunk: [Row]) { rows += chunk }
+    }
+
+    /// The register without its rows: window, clock and callback columns, masking.
+    public static func frame(pack: RulePack, timeZone: TimeZone, from: Date, until: Date, viewer: Principal?) -> CaseRegister {
         let masked = viewer.map { !$0.has(.personalData) } ?? false
         let clocks = pack.clocks.map { Clock(id: $0.id, name: $0.name) }
         let callbackFields = pack.procedure.transitions.filter { pack.reporting.callbackTransitions.contains($0.id) }.flatMap(\.requires)
-        let callbackField = callbackFields.first
-        // Every case opened in the window, in pages (a listing is capped per query); a case registered
-        // meanwhile may shift a page, so each is kept once.
-        var summaries: [CaseSummary] = []
-        var seen = Set<Int64>()
-        let page = 1000
-        var offset = 0
+        return CaseRegister(from: from, until: until, timeZone: timeZone, clocks: clocks,
+                            callbackField: callbackFields.first.map { CaseViewBuilder.fieldName($0, pack: pack) }, masked: masked, rows: [])
+    }
+
+    /// How many cases a chunk holds: their histories are read in one query and folded, then dropped.
+    public static let chunkSize = 500
+
+    /// The rows of the cases opened in the window, oldest first, `chunkSize` at a time: each chunk is
+    /// read (one listing by position, one read of the histories), folded and handed to `each` before
+    /// the next is read, so memory stays bounded however long the window. A case registered meanwhile
+    /// after the last position read is included; one before it is not.
+    public func streamRows(engine: Engine, now: Date, _ each: @Sendable ([Row]) async throws -> Void) async throws {
+        let pack = engine.pack
+        let callbackField = pack.procedure.transitions.filter { pack.reporting.callbackTransitions.contains($0.id) }
+            .flatMap(\.requires).first
+        var query = CaseQuery(openedFrom: from, openedBefore: until, order: .oldest, limit: Self.chunkSize)
         while true {
-            let found = try await engine.store.list(CaseQuery(openedFrom: from, openedBefore: until, limit: page, offset: offset))
-            offset += found.count
-            for s in found where seen.insert(s.id).inserted { summaries.append(s) }
-            if found.count < page { break }
-        }
-        summaries.sort { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }
-        func row(_ s: CaseSummary, _ state: CaseState) -> Row {
-            let f = state.fields
-            func label(_ field: String) -> String? {
-                guard let v = f[field], !v.isEmpty else { return nil }
-                return pack.label(field: field, value: v) ?? v
-            }
-            let subject = f["subject"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            let description = (f["description"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            let summary = !subject.isEmpty ? subject
-                : description.count > summaryLength ? String(description.prefix(summaryLength)) + "…" : description
-            func personal(_ field: String) -> String? {
-                guard let v = f[field], !v.isEmpty else { return nil }
-                return masked ? PersonalData.mask(field: field, value: v) : v
-            }
-            let results = pack.clocks.map { c -> ClockResult in
-                let missed = state.violations.contains { $0.run?.clock == c.id }
-                guard let clock = state.clocks[c.id] else { return missed ? .missed : .notStarted }
-                if missed || clock.late || !clock.violations.isEmpty { return .missed }
-                switch clock.status {
-                case .stopped: return .met
-                case .running: return clock.dueAt <= now ? .missed : .running
-                case .paused: return .running
-                }
-            }
-            return Row(
-                number: s.number, openedAt: s.openedAt, channel: label("channel"), kind: label("kind"), category: label("category"),
-                level: label("level"), summary: summary, complainantName: personal("complainant_name"),
-                complainantPhone: personal("complainant_phone"),
-                handlingUnit: s.handlingUnit.map { pack.unit($0)?.name ?? $0 },
-                state: pack.state(s.state)?.name ?? s.state, closedAt: s.closedAt, clocks: results,
-                callback: callbackField.flatMap(label))
-        }
-        // Histories are read and folded 500 cases at a time; only the rows are kept.
-        var rows: [Row] = []
-        rows.reserveCapacity(summaries.count)
-        for start in stride(from: 0, to: summaries.count, by: 500) {
-            let chunk = Array(summaries[start..<min(summaries.count, start + 500)])
+            let chunk = try await engine.store.list(query)
+            guard let last = chunk.last else { return }
             let events = try await engine.store.events(caseIDs: chunk.map(\.id))
             let states = Dictionary(grouping: events, by: \.caseID).mapValues { CaseState(events: $0) }
-            rows += chunk.map { row($0, states[$0.id] ?? CaseState()) }
+            try await each(chunk.map { Self.row($0, states[$0.id] ?? CaseState(), pack: pack, masked: masked, callbackField: callbackField, now: now) })
+            guard chunk.count == Self.chunkSize else { return }
+            query.after = CasePosition(last)
         }
-        return CaseRegister(from: from, until: until, timeZone: engine.planner.calendar.timeZone, clocks: clocks,
-                            callbackField: callbackField.map { CaseViewBuilder.fieldName($0, pack: pack) }, masked: masked, rows: rows)
+    }
+
+    static func row(_ s: CaseSummary, _ state: CaseState, pack: RulePack, masked: Bool, callbackField: String?, now: Date) -> Row {
+        let f = state.fields
+        func label(_ field: String) -> String? {
+            guard let v = f[field], !v.isEmpty else { return nil }
+            return pack.label(field: field, value: v) ?? v
+        }
+        let subject = f["subject"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let description = (f["description"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let summary = !subject.isEmpty ? subject
+            : description.count > summaryLength ? String(description.prefix(summaryLength)) + "…" : description
+        func personal(_ field: String) -> String? {
+            guard let v = f[field], !v.isEmpty else { return nil }
+            return masked ? PersonalData.mask(field: field, value: v) : v
+        }
+        let results = pack.clocks.map { c -> ClockResult in
+            let missed = state.violations.contains { $0.run?.clock == c.id }
+            guard let clock = state.clocks[c.id] else { return missed ? .missed : .notStarted }
+            if missed || clock.late || !clock.violations.isEmpty { return .missed }
+            switch clock.status {
+            case .stopped: return .met
+            case .running: return clock.dueAt <= now ? .missed : .running
+            case .paused: return .running
+            }
+        }
+        return Row(
+            number: s.number, openedAt: s.openedAt, channel: label("channel"), kind: label("kind"), category: label("category"),
+            level: label("level"), summary: summary, complainantName: personal("complainant_name"),
+            complainantPhone: personal("complainant_phone"),
+            handlingUnit: s.handlingUnit.map { pack.unit($0)?.name ?? $0 },
+            state: pack.state(s.state)?.name ?? s.state, closedAt: s.closedAt, clocks: results,
+            callback: callbackField.flatMap(label))
     }
 }
 
@@ -143,6 +158,11 @@ extension CaseRegister {
     /// one view per case that has a name or phone, nothing when the register is masked or has no viewer
     /// (the operator at the CLI).
     public func recordViews(store: any CaseStore, viewer: Principal?, at: Date, via channel: PersonalDataView.Channel) async throws {
+        try await recordViews(of: rows, store: store, viewer: viewer, at: at, via: channel)
+    }
+
+    /// `recordViews` for one chunk of rows, before it is written.
+    public func recordViews(of rows: [Row], store: any CaseStore, viewer: Principal?, at: Date, via channel: PersonalDataView.Channel) async throws {
         guard let viewer, !masked else { return }
         let views = rows.filter { !($0.complainantName ?? "").isEmpty || !($0.complainantPhone ?? "").isEmpty }
             .map { PersonalDataView(person: viewer.id, caseNumber: $0.number, at: at, channel: channel) }

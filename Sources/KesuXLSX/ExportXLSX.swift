@@ -26,6 +26,12 @@ public enum ExportXLSX {
         }
     }
 
+    /// A table for rows written one by one into `book` (the sheet's rows are not written): for an
+    /// export too long to hold, e.g. a year's case register. The workbook keeps constant memory.
+    public static func table(_ sheet: ExportSheet, in book: XLSXWorkbook) throws -> XLSXTable {
+        try book.addTable(sheet.name, columns: sheet.columns.map { XLSXWorkbook.Column($0.title, kind($0.kind), width: $0.width) })
+    }
+
     /// One sheet per export sheet, in order; a sheet past Excel's row limit goes on in further sheets.
     public static func write(_ sheets: [ExportSheet], to path: String) throws {
         let book = try XLSXWorkbook(path: path)

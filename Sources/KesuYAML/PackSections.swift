@@ -84,8 +84,10 @@ extension LoadSession {
     func readInfo(_ r: NodeReader, _ node: Node) -> PackInfo? {
         guard let m = r.mapping(node, "section 'pack'", allowed: PackVocabulary.keys("pack"),
                                 required: ["id", "name", "case_number_prefix"]) else { return nil }
+        let gaps = m.oneOf("case_number_gaps", CaseNumbering.Gaps.self,
+                           choices: CaseNumbering.Gaps.allCases.map(\.rawValue)) ?? .gapless
         return PackInfo(id: m.string("id") ?? "", name: m.string("name") ?? "", label: m.string("label") ?? "",
-                        caseNumberPrefix: m.string("case_number_prefix") ?? "", location: m.location)
+                        caseNumberPrefix: m.string("case_number_prefix") ?? "", caseNumberGaps: gaps, location: m.location)
     }
 
     static let weekdays: [String: Int] = [

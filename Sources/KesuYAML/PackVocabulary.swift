@@ -12,7 +12,7 @@ public enum PackVocabulary {
             "pack", "calendar", "roles", "units", "people", "kinds", "levels", "categories", "complainant_types",
             "channels", "regions", "fields", "routing", "procedure", "clocks", "ladders", "scoring", "reporting",
         ],
-        "pack": ["id", "name", "label", "case_number_prefix", "extends"],
+        "pack": ["id", "name", "label", "case_number_prefix", "case_number_gaps", "extends"],
         "calendar": ["time_zone", "business_hours", "weekend", "include", "holidays", "workdays"],
         // An included calendar file (rules/calendars/*.yaml).
         "calendar_file": ["region", "provisional", "supplement", "holidays", "workdays"],

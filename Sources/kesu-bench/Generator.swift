@@ -83,6 +83,8 @@ enum TobaccoFields {
 /// ones stop at a stage with their clocks running, so `next_wakeup` is what the engine would set.
 struct StoreGenerator {
     let planner: Planner
+    /// The key of the store written into (its phone index).
+    let lookupKey: LookupKey
     let seed: UInt64
     /// The end of the generated period: open cases are recent relative to it.
     let now: Date
@@ -165,7 +167,7 @@ struct StoreGenerator {
             }
             if stage > 5 { try step("callback", ["satisfaction": "satisfied"], by: clerk, after: rng.int(600...3_000)) }
         }
-        var summary = planner.summary(of: state)
+        var summary = planner.summary(of: state, lookupKey: lookupKey)
         summary.version = events.count
         return GeneratedCase(events: events, summary: summary)
     }
@@ -233,7 +235,7 @@ struct StoreGenerator {
             try pool.write { db in
                 let ci = try db.cachedStatement(sql: """
                     INSERT INTO cases (id, number, state, handling_unit, kind, category, level, channel, text,
-                        opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version, assignee, phone)
+                        opened_at, updated_at, closed_at, earliest_due, next_wakeup, version, pack_version, assignee, phone_digest)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let ei = try db.cachedStatement(sql: """
@@ -246,7 +248,7 @@ struct StoreGenerator {
                         r.id, r.number, s.state, s.handlingUnit, s.kind, s.category, s.level, s.channel, s.text,
                         s.openedAt.timeIntervalSinceReferenceDate, s.updatedAt.timeIntervalSinceReferenceDate,
                         s.closedAt?.timeIntervalSinceReferenceDate, s.earliestDue?.timeIntervalSinceReferenceDate,
-                        s.nextWakeup?.timeIntervalSinceReferenceDate, s.version, s.packVersion, s.assignee, s.phone,
+                        s.nextWakeup?.timeIntervalSinceReferenceDate, s.version, s.packVersion, s.assignee, s.phoneDigest,
                     ])
                     for (n, (e, body)) in r.events.enumerated() {
                         try ei.execute(arguments: [

@@ -64,7 +64,12 @@ enum HTTPStorage {
     case postgres(String)
 
     var arguments: [String] { if case let .sqlite(path) = self { ["--db", path] } else { [] } }
-    var environment: [String: String] { if case let .postgres(url) = self { ["KESU_DATABASE_URL": url] } else { [:] } }
+    var environment: [String: String] {
+        guard case let .postgres(url) = self else { return [:] }
+        // The schema's lookup key in a temporary file, not kesu.lookup-key in the working folder.
+        let key = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-bench-\(abs(url.hashValue)).lookup-key").path
+        return ["KESU_DATABASE_URL": url, "KESU_LOOKUP_KEY_FILE": key]
+    }
 }
 
 func httpRows(kesu: String, wrk: String, storage: HTTPStorage, rules: String, seconds secs: Int, connections: [Int], label: String) async throws -> [Row3] {

@@ -205,11 +205,12 @@ func generate(loaded: LoadedPack, path: String, cases: Int, open: Int, seed: UIn
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     let store = try SQLiteStore(path: path)  // the schema, through the real migrations
     try await store.savePack(loaded.snapshot, at: benchNow.addingTimeInterval(-4 * 365 * 86_400))
+    let lookupKey = store.lookupKey
     try store.close()
     var config = Configuration()
     config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
     let pool = try DatabasePool(path: path, configuration: config)
-    let generator = StoreGenerator(planner: try Planner(pack: loaded.pack), seed: seed, now: benchNow)
+    let generator = StoreGenerator(planner: try Planner(pack: loaded.pack), lookupKey: lookupKey, seed: seed, now: benchNow)
     let clock = ContinuousClock()
     var events = 0
     let elapsed = try clock.measure {
@@ -345,8 +346,9 @@ func bench(_ o: Options) async throws {
     let path = o.db ?? tempPath(dir, "large.db")
     print("3. generating \(cases) cases (\(open) open) into \(path)")
     // The generator is deterministic for a seed: the first 10 cases planned twice are equal.
-    let g1 = StoreGenerator(planner: planner, seed: o.seed, now: benchNow)
-    let g2 = StoreGenerator(planner: try Planner(pack: loaded.pack), seed: o.seed, now: benchNow)
+    let key = LookupKey.random()
+    let g1 = StoreGenerator(planner: planner, lookupKey: key, seed: o.seed, now: benchNow)
+    let g2 = StoreGenerator(planner: try Planner(pack: loaded.pack), lookupKey: key, seed: o.seed, now: benchNow)
     for k in 0..<10 {
         let a = try g1.makeCase(index: k, total: cases, open: open), b = try g2.makeCase(index: k, total: cases, open: open)
         guard a.events == b.events, a.summary == b.summary else { throw BenchError("generator not deterministic at case \(k)") }

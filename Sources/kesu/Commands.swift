@@ -25,6 +25,7 @@ struct Rules: AsyncParsableCommand {
                 if opts.json {
                     Output.json([
                         "valid": .bool(true), "pack": .string(p.info.id), "version": .string(p.version),
+                        "case_number_gaps": .string(p.info.caseNumberGaps.rawValue),
                         "warnings": .array(warnings.map { .string($0.description) }),
                         "files": .array(loaded.files.map(JSON.string)),
                     ])
@@ -32,7 +33,10 @@ struct Rules: AsyncParsableCommand {
                     for w in warnings { print(w) }
                     print("\(opts.rulesPath): ok — \(p.info.name) (\(p.info.id)), version \(p.version.prefix(12)); "
                         + "\(p.routing.count) routes, \(p.procedure.states.count) states, \(p.procedure.transitions.count) transitions, "
-                        + "\(p.clocks.count) clocks, \(p.scoring.rules.count) scoring rules; \(warnings.count) warning(s)")
+                        + "\(p.clocks.count) clocks, \(p.scoring.rules.count) scoring rules; "
+                        + "case numbers \(p.info.caseNumbering.number(year: 2026, seq: 1)) …, "
+                        + (p.info.caseNumberGaps == .gapless ? "gapless" : "gaps allowed")
+                        + "; \(warnings.count) warning(s)")
                 }
             }
         }

@@ -18,23 +18,29 @@ func builtInRegistries() -> DriverRegistries {
     var r = DriverRegistries()
 
     // Storage
-    r.store.register("sqlite", options: [DriverOption("path", help: "database file (default kesu.db beside kesu.yaml)")],
+    let keyOptions = [
+        DriverOption("lookup_key_file", help: "file holding the key the phone index is made with (made at first use when missing)"),
+        DriverOption("lookup_key_env", help: "environment variable holding that key instead (at least 16 bytes)"),
+    ]
+    r.store.register("sqlite", options: [DriverOption("path", help: "database file (default kesu.db beside kesu.yaml)")] + keyOptions,
                      summary: "SQLite database file (WAL)") { c in
-        try SQLiteStore(path: c.path("path") ?? DriverConfig.resolve("kesu.db", against: c.baseDirectory))
+        let path = c.path("path") ?? DriverConfig.resolve("kesu.db", against: c.baseDirectory)
+        return try SQLiteStore(path: path, lookupKey: try lookupKey(c, defaultFile: SQLiteStore.defaultKeyFile(for: path)))
     }
     r.store.register(
         "postgres",
         options: [
             .required("url", help: "postgres://user:password@host:5432/database[?sslmode=require&search_path=schema]"),
             DriverOption("pool_size", .integer, help: "most connections this process opens (default 20)"),
-        ],
+        ] + keyOptions,
         summary: "PostgreSQL database; several instances (kesu serve) may share it"
     ) { c in
         let url = try postgresURL(c)
         // Connection troubles surface as the failing command's error; the client's own chatter stays quiet.
         var logger = Logger(label: "kesu.postgres")
         logger.logLevel = .error
-        return try PostgresCaseStore(url: url, poolSize: c.int("pool_size"), logger: logger)
+        let key = try lookupKey(c, defaultFile: DriverConfig.resolve("kesu.lookup-key", against: c.baseDirectory))
+        return try PostgresCaseStore(url: url, lookupKey: key, poolSize: c.int("pool_size"), logger: logger)
     }
     r.store.register("memory", summary: "in-memory store; forgotten when the command ends (trials, tests)") { _ in
         MemoryStore()
@@ -111,6 +117,28 @@ func webhookSecret(_ c: DriverConfig) throws -> [UInt8]? {
         return Array(text.utf8)
     }
     return nil
+}
+
+/// The key a store's phone index is made with (docs/configuration.md, "The lookup key"): the
+/// entry's `lookup_key_env` or `lookup_key_file`, else the file `KESU_LOOKUP_KEY_FILE` names, else
+/// `defaultFile`; a key file that does not exist yet is made with a random key.
+func lookupKey(_ c: DriverConfig, defaultFile: String) throws -> LookupKey {
+    if c.string("lookup_key_env") != nil, c.string("lookup_key_file") != nil {
+        throw ConfigurationError([.error(c.keyLocation("lookup_key_file"), "give \(c.what) 'lookup_key_env' or 'lookup_key_file', not both")])
+    }
+    if let name = c.string("lookup_key_env") {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            throw ConfigurationError([.error(c.valueLocation("lookup_key_env"),
+                                             "the environment variable '\(name)' that holds the lookup key of \(c.what) is not set (or empty); set it before starting kesu")])
+        }
+        do { return try LookupKey(bytes: Array(value.utf8)) } catch {
+            throw ConfigurationError([.error(c.valueLocation("lookup_key_env"), "'\(name)': \(error)")])
+        }
+    }
+    let file = c.path("lookup_key_file") ?? ProcessInfo.processInfo.environment["KESU_LOOKUP_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultFile
+    do { return try LookupKey.file(file, create: true) } catch {
+        throw ConfigurationError([.error(c.valueLocation("lookup_key_file"), "\(error)")])
+    }
 }
 
 /// The `url` of a postgres storage entry, checked (not connected to): a bad URL is a configuration

@@ -41,31 +41,67 @@ struct Register: KesuCommand {
                 throw KesuError(.forbidden, "\(viewer.id)'s roles (\(viewer.person.roles.joined(separator: ", "))) do not grant reports: the case register is the appraisal office's")
             }
             let window = try CaseRegister.window(from: from, until: until, calendar: engine.planner.calendar)
-            let register = try await CaseRegister.build(engine: engine, from: window.from, until: window.until, viewer: viewer,
-                                                        now: try global.currentTime())
-            try await register.recordViews(store: engine.store, viewer: viewer, at: try global.currentTime(), via: .cli)
-            let sheet = register.sheet(pack: engine.pack)
+            let now = try global.currentTime()
+            // Written as it is read, a chunk of cases at a time: a year of a city's hotline fits in bounded memory.
+            let register = CaseRegister.frame(pack: engine.pack, timeZone: engine.planner.calendar.timeZone,
+                                              from: window.from, until: window.until, viewer: viewer)
+            let sheet = register.sheet(pack: engine.pack)   // no rows: the columns and the zone
+            let written = Counter()
             switch format {
             case .csv:
+                let file = try out.map(Self.create) ?? FileHandle.standardOutput
+                try Self.put(file, ScoreExport.byteOrderMark + Data(sheet.csvHeader.utf8))
+                try await register.streamRows(engine: engine, now: now) { rows in
+                    try await register.recordViews(of: rows, store: engine.store, viewer: viewer, at: now, via: .cli)
+                    try Self.put(file, Data(rows.map { sheet.csvLine(register.values($0)) }.joined().utf8))
+                    await written.add(rows.count)
+                }
                 if let out {
-                    try write(sheet.csv, to: out)
-                    Output.err("wrote \(out) (\(register.rows.count) cases)")
-                } else {
-                    FileHandle.standardOutput.write(sheet.csv)
+                    try file.close()
+                    Output.err("wrote \(out) (\(await written.value) cases)")
                 }
             case .xlsx:
                 let path = out!
-                do { try ExportXLSX.write([sheet], to: path) } catch let e as XLSXError {
+                do {
+                    let book = try XLSXWorkbook(path: path)
+                    let table = try ExportXLSX.table(sheet, in: book)
+                    let box = TableBox(table)
+                    try await register.streamRows(engine: engine, now: now) { rows in
+                        try await register.recordViews(of: rows, store: engine.store, viewer: viewer, at: now, via: .cli)
+                        try box.append(rows.map { register.values($0).map { ExportXLSX.cell($0, zone: sheet.timeZone) } })
+                        await written.add(rows.count)
+                    }
+                    try book.close()
+                } catch let e as XLSXError {
                     throw KesuError(.invalidInput, e.description)
                 }
-                Output.err("wrote \(path): \(CaseRegister.sheetName) (\(register.rows.count) cases)")
+                Output.err("wrote \(path): \(CaseRegister.sheetName) (\(await written.value) cases)")
             }
         }
     }
 
-    func write(_ data: Data, to path: String) throws {
-        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw KesuError(.invalidInput, "cannot write \(path): \(error.localizedDescription)")
+    static func create(_ path: String) throws -> FileHandle {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+            throw KesuError(.invalidInput, "cannot write \(path): the folder is missing or not writable")
         }
+        return h
+    }
+
+    static func put(_ file: FileHandle, _ data: Data) throws {
+        do { try file.write(contentsOf: data) } catch {
+            throw KesuError(.invalidInput, "cannot write the register: \(error.localizedDescription)")
+        }
+    }
+
+    private actor Counter {
+        var value = 0
+        func add(_ n: Int) { value += n }
+    }
+
+    /// The table, handed to the row callback (which runs one chunk at a time, never concurrently).
+    private final class TableBox: @unchecked Sendable {
+        let table: XLSXTable
+        init(_ table: XLSXTable) { self.table = table }
+        func append(_ rows: [[XLSXWorkbook.Cell]]) throws { for r in rows { try table.append(r) } }
     }
 }

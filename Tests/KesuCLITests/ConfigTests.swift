@@ -67,7 +67,7 @@ struct ConfigCLI {
             storage:
               driver: sqlite
               pth: kesu.db
-            """) == ["/srv/kesu/kesu.yaml:3:3: error: unknown option 'pth' for storage driver 'sqlite'; did you mean 'path'? known options: path"])
+            """) == ["/srv/kesu/kesu.yaml:3:3: error: unknown option 'pth' for storage driver 'sqlite'; did you mean 'path'? known options: path, lookup_key_file, lookup_key_env"])
     }
 
     @Test func missingRequiredOptionAtTheDriver() {
@@ -263,6 +263,38 @@ struct ConfigCLI {
         let list = try cli.run(["list", "--json", "--db", cli.file("other.db")])
         #expect(list.status == 0, "\(list.stderr)")
         #expect(FileManager.default.fileExists(atPath: cli.file("other.db")))
+    }
+
+    @Test func theLookupKeyComesFromTheFileOrTheEnvironmentAndAnotherIsRefused() throws {
+        let cli = try ConfigCLI()
+        let intake = ["intake", "--json", "--field", "channel=phone", "--field", "kind=complaint", "--field", "complainant_type=retailer",
+                      "--field", "category=logistics_service", "--field", "description=送货员送货不及时",
+                      "--field", "complainant_phone=138 1234 5678", "--now", "2026-09-30T10:00:00+08:00", "--as", "zhao_min"]
+        // Default: a key file beside the database, made at first use, owner-only.
+        try cli.write("kesu.yaml", "rules: \(Self.pack)\n")
+        #expect(try cli.run(intake).status == 0)
+        let made = try String(contentsOfFile: cli.file("kesu.db.lookup-key"), encoding: .utf8)
+        #expect(made.count == 65)
+        #expect(try FileManager.default.attributesOfItem(atPath: cli.file("kesu.db.lookup-key"))[.posixPermissions] as? Int == 0o600)
+        // Named by the environment: a variable that is not set is an error at its value.
+        try cli.write("kesu.yaml", "rules: \(Self.pack)\nstorage:\n  driver: sqlite\n  lookup_key_env: KESU_TEST_KEY\n")
+        let unset = try cli.run(["list"])
+        #expect(unset.status != 0)
+        #expect(unset.stderr.contains("kesu.yaml:4:19: error: the environment variable 'KESU_TEST_KEY' that holds the lookup key"), "\(unset.stderr)")
+        // The same key through the variable opens the database; another is refused with what to do, and nothing is written.
+        let same = try cli.run(["list", "--json"], env: ["KESU_TEST_KEY": made.trimmingCharacters(in: .newlines)])
+        #expect(same.status == 0, "\(same.stderr)")
+        let other = try cli.run(intake, env: ["KESU_TEST_KEY": "another deployment's key, 32 bytes"])
+        #expect(other.status != 0)
+        let said = other.stderr + other.stdout   // --json: the error is the JSON document
+        #expect(said.contains("another lookup key") && said.contains("lookup_key_file"), "\(said)")
+        let after = try cli.run(["list", "--json"], env: ["KESU_TEST_KEY": made.trimmingCharacters(in: .newlines)])
+        #expect(after.json["total"] as? Int == 1, "\(after.stdout)")
+        // A key file too short to be a key.
+        try cli.write("short.key", "tiny\n")
+        try cli.write("kesu.yaml", "rules: \(Self.pack)\nstorage:\n  driver: sqlite\n  path: b.db\n  lookup_key_file: short.key\n")
+        let short = try cli.run(["list"])
+        #expect(short.stderr.contains("kesu.yaml:5:20: error: the lookup key file") && short.stderr.contains("at least 16 bytes"), "\(short.stderr)")
     }
 }
 

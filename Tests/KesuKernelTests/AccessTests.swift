@@ -33,9 +33,37 @@ import Testing
         #expect(PersonalData.normalisedPhone("95588") == "95588")
         #expect(PersonalData.normalisedPhone("不详") == nil)
         #expect(PersonalData.normalisedPhone("") == nil)
-        #expect(CaseQuery(phone: "+86 138 1234 5678").phoneKey == "13812345678")
-        #expect(CaseQuery(phone: "  ").phoneKey == nil)
-        #expect(CaseQuery(phone: "不详").phoneKey == "")
+        let key = try! LookupKey(bytes: Array("a deployment's own lookup key".utf8))
+        #expect(CaseQuery(phone: "+86 138 1234 5678").phoneDigest(with: key) == key.phoneDigest("13812345678"))
+        #expect(CaseQuery(phone: "  ").phoneDigest(with: key) == nil)
+        #expect(CaseQuery(phone: "不详").phoneDigest(with: key) == "")
+    }
+
+    @Test func phonesAreIndexedByAKeyedHashOnly() throws {
+        let key = try LookupKey(bytes: Array("a deployment's own lookup key".utf8))
+        let other = try LookupKey(bytes: Array("another deployment's own key".utf8))
+        let digest = try #require(key.phoneDigest("+86 138-1234-5678"))
+        #expect(digest == HMACSHA256.hex(key: Array("a deployment's own lookup key".utf8), message: Array("phone:13812345678".utf8)))
+        #expect(digest.count == 64 && !digest.contains("5678"))
+        #expect(key.phoneDigest("１３８１２３４５６７８") == digest, "the same phone however typed")
+        #expect(other.phoneDigest("13812345678") != digest, "another key, another digest: the index means nothing without the key")
+        #expect(key.phoneDigest("不详") == nil)
+        #expect(key.fingerprint.count == 16 && key.fingerprint != other.fingerprint)
+        #expect(throws: LookupKeyError.tooShort(5)) { try LookupKey(bytes: Array("short".utf8)) }
+        // A key file is made at first use (owner-only), then read back as the same key.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-key-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(throws: LookupKeyError.self) { try LookupKey.file(dir + "/missing", create: false) }
+        let made = try LookupKey.file(dir + "/k", create: true)
+        #expect(try LookupKey.file(dir + "/k", create: false) == made)
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/k")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try String(contentsOfFile: dir + "/k", encoding: .utf8).count == 65, "64 hex digits and a newline")
+        try Data("tiny\n".utf8).write(to: URL(fileURLWithPath: dir + "/tiny"))
+        #expect(throws: LookupKeyError.unreadable(dir + "/tiny", LookupKeyError.tooShort(4).description)) {
+            try LookupKey.file(dir + "/tiny", create: true)
+        }
     }
 
     @Test func otherNumbersRevealAtMostHalf() {

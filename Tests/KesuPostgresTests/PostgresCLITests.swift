@@ -30,9 +30,12 @@ struct PostgresCLITests {
                   driver: postgres
                   url: "\(schema.url)"
                   pool_size: 4
+                  lookup_key_file: test.lookup-key
                 notifiers: []
                 """)
             defer { try? FileManager.default.removeItem(at: dir) }
+            // The key the test's own store opens the schema with: every instance on a database shares one.
+            try "kesu test lookup key, not a secret\n".write(to: dir.appendingPathComponent("test.lookup-key"), atomically: true, encoding: .utf8)
 
             let check = try Self.run(["config", "check"], in: dir)
             #expect(check.status == 0, "\(check.stderr)")

@@ -35,6 +35,8 @@ private func intake() -> Event {
 
 private func newCase() -> NewCase { NewCase(events: [intake()], summary: summary()) }
 
+private struct Refused: Error {}
+
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
     @Test("data survives shutdown and reopening; migrations are recorded once")
@@ -194,14 +196,16 @@ struct PostgresStoreTests {
             let store = try schema.store()
             try await store.migrate()
             await store.shutdown()
-            // Back to v7: without the columns, the indexes and the record of v8; then older rows.
+            // Back to v7: without the columns, the indexes and the records of v8 and v12 (which digests
+            // what v8 fills); then older rows.
             try await PostgresTestServer.execute(schema.base, [
                 "SET search_path TO \(schema.name)",
                 "DROP INDEX cases_unit_state_due",
-                "ALTER TABLE cases DROP COLUMN assignee, DROP COLUMN phone",
+                "ALTER TABLE cases DROP COLUMN assignee, DROP COLUMN phone_digest",
+                "DROP TABLE lookup_key",
                 "CREATE INDEX cases_unit_state ON cases (handling_unit, state)",
-                "DELETE FROM kesu_migrations WHERE id = 'v8-assignee-phone'",
-            ] + PreV8Cases.insertSQL() + ["UPDATE case_ids SET last = \(PreV8Cases.cases.count)"])
+                "DELETE FROM kesu_migrations WHERE id IN ('v8-assignee-phone', 'v12-phone-digest')",
+            ] + PreV8Cases.insertSQL() + ["SELECT setval('case_id_seq', \(PreV8Cases.cases.count))"])
             let again = try schema.store()
             do {
                 try await again.migrate()
@@ -224,10 +228,10 @@ struct PostgresStoreTests {
             try await store.migrate()
             try await PostgresTestServer.execute(schema.base, ["""
                 INSERT INTO \(schema.name).cases (id, number, state, handling_unit, opened_at, updated_at, closed_at, earliest_due,
-                                                  version, pack_version, assignee, phone)
+                                                  version, pack_version, assignee, phone_digest)
                 SELECT g, 'KS-2024-' || g, CASE WHEN g % 50 = 0 THEN 'dispatched' ELSE 'closed' END, 'u' || (g % 20), g, g,
                        CASE WHEN g % 50 = 0 THEN NULL ELSE g + 10 END, CASE WHEN g % 50 = 0 THEN g + 3600 END, 1, '2025.1',
-                       'p' || (g % 300), '138' || lpad((g % 5000)::text, 8, '0')
+                       'p' || (g % 300), md5('138' || lpad((g % 5000)::text, 8, '0'))
                 FROM generate_series(1, 20000) AS g
                 """])
             try await store.analyze()
@@ -236,9 +240,99 @@ struct PostgresStoreTests {
             let mine = try await store.listQueryPlan(CaseQuery(assignee: "p7", openOnly: true, order: .dueFirst, limit: 50))
             #expect(mine.contains("cases_assignee"), "personal queue plan:\n\(mine)")
             let caller = try await store.listQueryPlan(CaseQuery(phone: "13800000042", openedFrom: Date(timeIntervalSinceReferenceDate: 100)))
-            #expect(caller.contains("cases_phone"), "repeat-caller plan:\n\(caller)")
+            #expect(caller.contains("cases_phone_digest"), "repeat-caller plan:\n\(caller)")
             for plan in [queue, mine, caller] { #expect(!plan.contains("Seq Scan"), "\(plan)") }
             await store.shutdown()
+        }
+    }
+
+    @Test("gaps allowed: a failed intake leaves its number unused; gapless: it gives the number back")
+    func gapPolicies() async throws {
+        try await TestSchema.with { schema in
+            let store = try schema.store()
+            for (gaps, expected) in [(CaseNumbering.Gaps.gapless, "GL-2025-000002"), (.allowed, "GA-2025-000003")] {
+                let numbering = CaseNumbering(prefix: gaps == .gapless ? "GL" : "GA", gaps: gaps)
+                _ = try await store.create(numbering: numbering, year: 2025) { _, _ in newCase() }
+                await #expect(throws: Refused.self) {
+                    _ = try await store.create(numbering: numbering, year: 2025) { _, _ in throw Refused() }
+                }
+                let next = try await store.create(numbering: numbering, year: 2025) { _, _ in newCase() }
+                #expect(next.number == expected, "\(gaps)")
+            }
+            await store.shutdown()
+        }
+    }
+
+    @Test("v11 carries the last case id into the sequence")
+    func v11CarriesTheLastID() async throws {
+        try await TestSchema.with { schema in
+            let store = try schema.store()
+            try await store.migrate()
+            await store.shutdown()
+            // Back to v10: the one-row table of the last id, at 41, and no sequence.
+            try await PostgresTestServer.execute(schema.base, [
+                "SET search_path TO \(schema.name)",
+                "DROP SEQUENCE case_id_seq",
+                "CREATE TABLE case_ids (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), last BIGINT NOT NULL)",
+                "INSERT INTO case_ids (one, last) VALUES (TRUE, 41)",
+                "DELETE FROM kesu_migrations WHERE id = 'v11-case-id-sequence'",
+            ])
+            let again = try schema.store()
+            let c = try await again.create(numberPrefix: "KS", year: 2025) { _, _ in newCase() }
+            #expect(c.id == 42)
+            #expect(c.number == "KS-2025-000001")
+            #expect(try await again.appliedMigrations() == PostgresCaseStore.migrationIDs)
+            await again.shutdown()
+        }
+    }
+
+    @Test("the phone index is a keyed digest: no phone in cases, another key refused with what to do")
+    func phonesByDigestOnly() async throws {
+        try await TestSchema.with { schema in
+            let store = try schema.store()
+            var withPhone = summary()
+            withPhone.phoneDigest = store.lookupKey.phoneDigest("138 1234 5678")
+            let s = withPhone
+            let c = try await store.create(numberPrefix: "KS", year: 2025) { _, _ in NewCase(events: [intake()], summary: s) }
+            #expect(try await store.list(CaseQuery(phone: "+8613812345678")).map(\.id) == [c.id])
+            await store.shutdown()
+            let columns = try await PostgresTestServer.query(schema.base, """
+                SELECT column_name FROM information_schema.columns WHERE table_schema = '\(schema.name)' AND table_name = 'cases'
+                """)
+            #expect(columns.contains("phone_digest") && !columns.contains("phone"), "\(columns)")
+            let other = try PostgresCaseStore(url: schema.url, lookupKey: try LookupKey(bytes: Array("someone else's lookup key".utf8)))
+            do {
+                _ = try await other.count(CaseQuery())
+                Issue.record("expected the other key to be refused")
+            } catch let StoreError.failure(_, detail) {
+                #expect(detail.contains("another lookup key") && detail.contains(TestSchema.lookupKey.fingerprint), "\(detail)")
+            }
+            await other.shutdown()
+        }
+    }
+
+    @Test("v12 digests the phones v8 kept, then drops them")
+    func v12DigestsThePhones() async throws {
+        try await TestSchema.with { schema in
+            let store = try schema.store()
+            let c = try await store.create(numberPrefix: "KS", year: 2025) { _, _ in newCase() }
+            await store.shutdown()
+            // Back to v11: the phone column with a phone, no digest, no key recorded.
+            try await PostgresTestServer.execute(schema.base, [
+                "SET search_path TO \(schema.name)",
+                "DROP INDEX cases_phone_digest",
+                "ALTER TABLE cases DROP COLUMN phone_digest",
+                "DROP TABLE lookup_key",
+                "ALTER TABLE cases ADD COLUMN phone TEXT",
+                "CREATE INDEX cases_phone ON cases (phone, opened_at)",
+                "UPDATE cases SET phone = '13812345678'",
+                "DELETE FROM kesu_migrations WHERE id = 'v12-phone-digest'",
+            ])
+            let again = try schema.store()
+            #expect(try await again.summary(caseID: c.id)?.phoneDigest == TestSchema.lookupKey.phoneDigest("13812345678"))
+            #expect(try await again.list(CaseQuery(phone: "138-1234-5678")).map(\.id) == [c.id])
+            #expect(try await again.appliedMigrations() == PostgresCaseStore.migrationIDs)
+            await again.shutdown()
         }
     }
 
@@ -293,6 +387,6 @@ struct PostgresURLTests {
 
     @Test("a store with a bad URL is refused at once")
     func storeRefusesBadURL() {
-        #expect(throws: PostgresURLError.self) { try PostgresCaseStore(url: "postgres://nobody@/") }
+        #expect(throws: PostgresURLError.self) { try PostgresCaseStore(url: "postgres://nobody@/", lookupKey: .random()) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import KesuKernel
 import KesuTestSupport
 import Testing
@@ -15,5 +16,57 @@ struct SQLiteMigrationTests {
         defer { try? store.close() }
         #expect(try await store.appliedMigrations() == SQLiteStore.migrationIDs)
         do { try await PreV8Cases.check(store) } catch let f as ConformanceFailure { Issue.record("\(f)") }
+    }
+
+    @Test("v11 replaces the phone column by the keyed digest; the file then holds no phone in its cases")
+    func v11DigestsThePhones() async throws {
+        let temp = try TempDatabase()
+        defer { temp.remove() }
+        // A v10 file: the phone column and its index, as v8 filled them.
+        try SQLiteStore.makeOldDatabase(path: temp.path, upTo: "v10-event-feed", sql: """
+            INSERT INTO cases (id, number, state, text, opened_at, updated_at, version, pack_version, phone)
+                VALUES (1, 'KS-2025-000001', 'open', '', 0, 0, 1, 'p', '13812345678'),
+                       (2, 'KS-2025-000002', 'open', '', 1, 1, 1, 'p', NULL),
+                       (3, 'KS-2025-000003', 'open', '', 2, 2, 1, 'p', '13812345678');
+            """)
+        let key = try LookupKey(bytes: Array("the deployment's lookup key".utf8))
+        let store = try SQLiteStore(path: temp.path, lookupKey: key)
+        #expect(try await store.appliedMigrations() == SQLiteStore.migrationIDs)
+        #expect(try await store.summary(caseID: 1)?.phoneDigest == key.phoneDigest("13812345678"))
+        #expect(try await store.summary(caseID: 2)?.phoneDigest == nil)
+        #expect(try await store.list(CaseQuery(phone: "+86 138 1234 5678")).map(\.id) == [3, 1])
+        try store.close()
+        // No column, no index and no row of `cases` holds the phone any more.
+        let queue = try DatabaseQueue(path: temp.path)
+        defer { try? queue.close() }
+        let (columns, indexes, rows) = try await queue.read { db in
+            (try db.columns(in: "cases").map(\.name),
+             try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"),
+             try Row.fetchAll(db, sql: "SELECT * FROM cases"))
+        }
+        #expect(!columns.contains("phone") && columns.contains("phone_digest"))
+        #expect(!indexes.contains { $0.contains("(phone,") }, "\(indexes)")
+        #expect(!rows.contains { row in row.databaseValues.contains { "\($0)".contains("13812345678") } })
+    }
+
+    @Test("a key other than the database's is refused, with what to do, and changes nothing")
+    func anotherKeyIsRefused() async throws {
+        let temp = try TempDatabase()
+        defer { temp.remove() }
+        let first = try SQLiteStore(path: temp.path)   // makes the key file beside it
+        let made = first.lookupKey
+        #expect(FileManager.default.fileExists(atPath: SQLiteStore.defaultKeyFile(for: temp.path)))
+        try first.close()
+        let other = try LookupKey(bytes: Array("someone else's lookup key".utf8))
+        do {
+            _ = try SQLiteStore(path: temp.path, lookupKey: other)
+            Issue.record("expected the other key to be refused")
+        } catch let StoreError.failure(operation, detail) {
+            #expect(operation == "open the database at \(temp.path)")
+            #expect(detail.contains("another lookup key") && detail.contains(made.fingerprint) && detail.contains("lookup_key_file"), "\(detail)")
+        }
+        let again = try SQLiteStore(path: temp.path)   // the key file beside it: the same key
+        #expect(again.lookupKey == made)
+        try again.close()
     }
 }

@@ -64,7 +64,7 @@ struct SQLiteStoreTests {
 
     @Test func migrationsAreRecordedAndIdempotent() async throws {
         #expect(SQLiteStore.migrationIDs == ["v1-cases-events", "v2-query-indexes", "v3-packs", "v4-records", "v5-outbox", "v6-idempotency-keys", "v7-leases",
-                                          "v8-assignee-phone", "v9-open-queues", "v10-event-feed"])
+                                          "v8-assignee-phone", "v9-open-queues", "v10-event-feed", "v11-phone-digest"])
         let temp = try TempDatabase()
         defer { temp.remove() }
         let store = try SQLiteStore(path: temp.path)
@@ -127,7 +127,7 @@ struct SQLiteStoreTests {
             let clerkQueue = try await store.listQueryPlan(CaseQuery(states: ["open", "answered"], openOnly: true, order: .dueFirst))
             #expect(clerkQueue.contains("cases_open_state"), "open state queue plan \(phase): \(clerkQueue)")
             let caller = try await store.listQueryPlan(CaseQuery(phone: "13812345678", openedFrom: t0))
-            #expect(caller.contains("cases_phone"), "repeat-caller plan \(phase): \(caller)")
+            #expect(caller.contains("cases_phone_digest"), "repeat-caller plan \(phase): \(caller)")
             let byType = try await store.eventsByTypeQueryPlan(types: ["violation"], occurredFrom: t0, to: t0 + 3600)
             #expect(byType.contains("events_type_occurred_at"), "events-by-type plan \(phase): \(byType)")
         }

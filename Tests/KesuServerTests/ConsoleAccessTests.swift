@@ -373,6 +373,7 @@ actor RefusingViewsStore: CaseStore {
     let base: any CaseStore
     init(_ base: any CaseStore) { self.base = base }
     struct Refused: Error {}
+    nonisolated var lookupKey: LookupKey { base.lookupKey }
 
     func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent], outbox: [OutboxEntry]) async throws {
         if stream.hasPrefix(PersonalDataViews.streamPrefix) { throw Refused() }
@@ -381,14 +382,14 @@ actor RefusingViewsStore: CaseStore {
     func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
         try await base.append(caseID: caseID, expectedVersion: expectedVersion, events: events, summary: summary, outbox: outbox)
     }
-    func create(numberPrefix: String, year: Int, build: @Sendable (Int64, String) throws -> NewCase) async throws -> CaseSummary {
-        try await base.create(numberPrefix: numberPrefix, year: year, build: build)
+    func create(numbering: CaseNumbering, year: Int, build: @Sendable (Int64, String) throws -> NewCase) async throws -> CaseSummary {
+        try await base.create(numbering: numbering, year: year, build: build)
     }
     func create(
-        numberPrefix: String, year: Int, idempotencyKey key: String, fingerprint: String,
+        numbering: CaseNumbering, year: Int, idempotencyKey key: String, fingerprint: String,
         build: @Sendable (Int64, String) throws -> NewCase
     ) async throws -> (summary: CaseSummary, created: Bool) {
-        try await base.create(numberPrefix: numberPrefix, year: year, idempotencyKey: key, fingerprint: fingerprint, build: build)
+        try await base.create(numbering: numbering, year: year, idempotencyKey: key, fingerprint: fingerprint, build: build)
     }
     func events(caseID: Int64) async throws -> [Event] { try await base.events(caseID: caseID) }
     func events(caseIDs: [Int64]) async throws -> [Event] { try await base.events(caseIDs: caseIDs) }

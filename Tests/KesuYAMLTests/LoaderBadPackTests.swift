@@ -32,6 +32,16 @@ import Testing
         expectError(diags, at: "\(dir)/classify.yaml:3:5", ["kind is missing required key 'name'"])
     }
 
+    @Test func caseNumberGaps() throws {
+        let allowed = try Fixture.write(["pack.yaml": good("pack.yaml")
+            .replacingOccurrences(of: "case_number_prefix: YC\n", with: "case_number_prefix: YC\n  case_number_gaps: allowed\n")])
+        #expect(try RulePackLoader().load(directory: allowed).pack.info.caseNumbering == CaseNumbering(prefix: "YC", gaps: .allowed))
+        let dir = try Fixture.write(["pack.yaml": good("pack.yaml")
+            .replacingOccurrences(of: "case_number_prefix: YC\n", with: "case_number_prefix: YC\n  case_number_gaps: alowed\n")])
+        let diags = Fixture.failures(dir)
+        expectError(diags, at: "\(dir)/pack.yaml:6:21", ["'alowed'", "did you mean 'allowed'?"])
+    }
+
     @Test func routeToUnknownUnit() throws {
         let dir = try Fixture.write(["routing.yaml": good("routing.yaml")
             .replacingOccurrences(of: "unit: enterprise_mgmt", with: "unit: enterprise_mgnt")])

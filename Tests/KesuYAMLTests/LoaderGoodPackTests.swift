@@ -18,6 +18,7 @@ import Testing
         #expect(pack.info.id == "test-pack")
         #expect(pack.info.label == "2026.1")
         #expect(pack.info.caseNumberPrefix == "YC")
+        #expect(pack.info.caseNumberGaps == .gapless, "gapless unless the pack says")
         #expect(pack.info.location.description == "\(dir)/pack.yaml:2:3")
 
         // calendar

@@ -114,7 +114,7 @@ public struct Engine: Sendable {
         let engine = self
         let build: @Sendable (Int64, String) throws -> NewCase = { id, number in
             let events = Self.numbered(plan.events, id: id, number: number)
-            var summary = planner.summary(of: CaseState(events: events))
+            var summary = planner.summary(of: CaseState(events: events), lookupKey: store.lookupKey)
             summary.id = id
             summary.number = number
             // No channel, no outbox: the notifications' texts are not worth writing (a replay commits thousands of cases).
@@ -127,7 +127,7 @@ public struct Engine: Sendable {
             let fingerprint = Self.fingerprint(actor: actor, fields: fields)
             let result: (summary: CaseSummary, created: Bool)
             do {
-                result = try await store.create(numberPrefix: pack.info.caseNumberPrefix, year: year, idempotencyKey: key,
+                result = try await store.create(numbering: pack.info.caseNumbering, year: year, idempotencyKey: key,
                                                 fingerprint: fingerprint, build: build)
             } catch let StoreError.idempotencyMismatch(key, id) {
                 let number = try await store.summary(caseID: id)?.number ?? "#\(id)"
@@ -141,7 +141,7 @@ public struct Engine: Sendable {
             let state = CaseState(events: Self.numbered(plan.events, id: result.summary.id, number: result.summary.number))
             return IntakeResult(state: state, proposedCategory: plan.proposedCategory, routingRule: state.routingRule)
         }
-        let summary = try await store.create(numberPrefix: pack.info.caseNumberPrefix, year: year, build: build)
+        let summary = try await store.create(numbering: pack.info.caseNumbering, year: year, build: build)
         // The same events the store wrote, folded here rather than read back.
         let state = CaseState(events: Self.numbered(plan.events, id: summary.id, number: summary.number))
         return IntakeResult(state: state, proposedCategory: plan.proposedCategory, routingRule: state.routingRule)
@@ -209,7 +209,7 @@ public struct Engine: Sendable {
                 : outboxEntries(notifications(for: events, after: current, number: current.number, at: at, rules: rules.pack), caseID: current.id)
                     + eventEntries(events, after: current, caseID: current.id, at: at, rules: rules.pack)
             try await store.append(caseID: current.id, expectedVersion: current.version, events: events,
-                                   summary: rules.summary(of: next), outbox: outbox)
+                                   summary: rules.summary(of: next, lookupKey: store.lookupKey), outbox: outbox)
         } catch let StoreError.conflict(_, expected, actual) {
             throw KesuError(.conflict, "case \(current.number) changed meanwhile (version \(expected) → \(actual)); nothing was written, try again")
         }
@@ -292,7 +292,7 @@ public struct Engine: Sendable {
                 // Nothing to fire: the stored wake-up was stale (written under other rules);
                 // refresh it so the sweep does not come back. A concurrent writer refreshes it too.
                 do {
-                    try await store.append(caseID: id, expectedVersion: current.version, events: [], summary: rules.summary(of: current))
+                    try await store.append(caseID: id, expectedVersion: current.version, events: [], summary: rules.summary(of: current, lookupKey: store.lookupKey))
                 } catch StoreError.conflict {
                     return false
                 }

@@ -471,8 +471,8 @@ public struct Planner: Sendable {
         [fields["subject"], fields["description"]].compactMap { $0 }.joined(separator: "\n")
     }
 
-    /// The store's projection of a case.
-    public func summary(of state: CaseState) -> CaseSummary {
+    /// The store's projection of a case; the phone goes in as its digest with `lookupKey`.
+    public func summary(of state: CaseState, lookupKey: LookupKey) -> CaseSummary {
         CaseSummary(
             id: state.id, number: state.number, state: state.state, handlingUnit: state.handlingUnit,
             kind: state.fields["kind"], category: state.fields["category"], level: state.fields["level"],
@@ -481,7 +481,7 @@ public struct Planner: Sendable {
             openedAt: state.openedAt, updatedAt: state.updatedAt, closedAt: state.closedAt,
             earliestDue: state.earliestDue, nextWakeup: nextWakeup(for: state), version: state.version,
             packVersion: state.packVersion, assignee: state.assignee,
-            phone: state.fields["complainant_phone"].flatMap(PersonalData.normalisedPhone))
+            phoneDigest: state.fields["complainant_phone"].flatMap(lookupKey.phoneDigest))
     }
 }
 

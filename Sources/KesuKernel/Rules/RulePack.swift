@@ -46,10 +46,15 @@ public struct PackInfo: Sendable {
     public var label: String
     /// Case numbers look like `<prefix>-<year>-<000001>`.
     public var caseNumberPrefix: String
+    /// Whether a case number may go unused (`case_numbers: {gaps: …}`); gapless unless the pack says.
+    public var caseNumberGaps: CaseNumbering.Gaps
     public var location: SourceLocation
-    public init(id: String, name: String, label: String = "", caseNumberPrefix: String, location: SourceLocation = .code()) {
-        self.id = id; self.name = name; self.label = label; self.caseNumberPrefix = caseNumberPrefix; self.location = location
+    public init(id: String, name: String, label: String = "", caseNumberPrefix: String,
+                caseNumberGaps: CaseNumbering.Gaps = .gapless, location: SourceLocation = .code()) {
+        self.id = id; self.name = name; self.label = label; self.caseNumberPrefix = caseNumberPrefix
+        self.caseNumberGaps = caseNumberGaps; self.location = location
     }
+    public var caseNumbering: CaseNumbering { CaseNumbering(prefix: caseNumberPrefix, gaps: caseNumberGaps) }
 }
 
 /// An id with a Chinese label, e.g. a kind, a level, a channel.

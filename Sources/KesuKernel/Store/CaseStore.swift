@@ -24,21 +24,21 @@ public struct CaseSummary: Sendable, Codable, Equatable {
     public var packVersion: String
     /// The person the case is assigned to now.
     public var assignee: String?
-    /// The complainant's phone as `PersonalData.normalisedPhone` gives it (digits only), for
-    /// search by phone and the repeat-caller hint. Personal data: mask it before showing it.
-    public var phone: String?
+    /// The complainant's phone as its store's `LookupKey.phoneDigest` gives it, for search by phone
+    /// and the repeat-caller hint: the stores index this keyed hash, never the phone.
+    public var phoneDigest: String?
 
     public init(
         id: Int64, number: String, state: String, handlingUnit: String? = nil, kind: String? = nil,
         category: String? = nil, level: String? = nil, channel: String? = nil, text: String = "",
         openedAt: Date, updatedAt: Date, closedAt: Date? = nil, earliestDue: Date? = nil,
-        nextWakeup: Date? = nil, version: Int, packVersion: String, assignee: String? = nil, phone: String? = nil
+        nextWakeup: Date? = nil, version: Int, packVersion: String, assignee: String? = nil, phoneDigest: String? = nil
     ) {
         self.id = id; self.number = number; self.state = state; self.handlingUnit = handlingUnit
         self.kind = kind; self.category = category; self.level = level; self.channel = channel
         self.text = text; self.openedAt = openedAt; self.updatedAt = updatedAt; self.closedAt = closedAt
         self.earliestDue = earliestDue; self.nextWakeup = nextWakeup; self.version = version
-        self.packVersion = packVersion; self.assignee = assignee; self.phone = phone
+        self.packVersion = packVersion; self.assignee = assignee; self.phoneDigest = phoneDigest
     }
 }
 
@@ -49,6 +49,17 @@ public enum CaseOrder: String, Sendable, Equatable, CaseIterable {
     /// Earliest due first, cases without a running clock last (then earlier opened, then lower
     /// id first): a work queue, most urgent on top.
     case dueFirst
+    /// Earliest opened first (then lower id first): registers and exports, read in pages with
+    /// `CaseQuery.after`.
+    case oldest
+}
+
+/// A case's place in the `oldest` order, where the next page of a long read starts.
+public struct CasePosition: Sendable, Hashable {
+    public var openedAt: Date
+    public var id: Int64
+    public init(openedAt: Date, id: Int64) { self.openedAt = openedAt; self.id = id }
+    public init(_ s: CaseSummary) { self.init(openedAt: s.openedAt, id: s.id) }
 }
 
 /// Which cases a listing or a count takes; every filter given must hold (AND). The defaults take
@@ -62,7 +73,7 @@ public struct CaseQuery: Sendable, Equatable {
     /// The case's current assignee.
     public var assignee: String?
     /// The complainant's phone as the user typed it (`+86 138-1234-5678`); the stores compare
-    /// `phoneKey`, its normalised digits, with the case's normalised phone (exact match).
+    /// `phoneDigest(with:)`, the keyed hash of its normalised digits, with the case's (exact match).
     public var phone: String?
     /// Only cases with a running clock due before this instant.
     public var overdueAt: Date?
@@ -72,6 +83,10 @@ public struct CaseQuery: Sendable, Equatable {
     public var openedBefore: Date?
     /// Substring of the subject or description.
     public var text: String?
+    /// Only cases after this one in the `oldest` order: opened later, or at the same instant with a
+    /// higher id. A long read (a year's register) pages with it at the cost of one index seek per
+    /// page, where an offset would walk every row before the page.
+    public var after: CasePosition?
     public var order: CaseOrder
     public var limit: Int
     public var offset: Int
@@ -79,23 +94,44 @@ public struct CaseQuery: Sendable, Equatable {
     public init(
         state: String? = nil, states: [String]? = nil, unit: String? = nil, category: String? = nil,
         assignee: String? = nil, phone: String? = nil, overdueAt: Date? = nil, openOnly: Bool = false,
-        openedFrom: Date? = nil, openedBefore: Date? = nil, text: String? = nil, order: CaseOrder = .newest,
-        limit: Int = 100, offset: Int = 0
+        openedFrom: Date? = nil, openedBefore: Date? = nil, text: String? = nil, after: CasePosition? = nil,
+        order: CaseOrder = .newest, limit: Int = 100, offset: Int = 0
     ) {
         self.state = state; self.unit = unit; self.overdueAt = overdueAt; self.openOnly = openOnly
         self.openedFrom = openedFrom; self.openedBefore = openedBefore; self.text = text
         self.limit = limit; self.offset = offset
         self.states = states; self.category = category; self.assignee = assignee; self.phone = phone
-        self.order = order
+        self.order = order; self.after = after
     }
 
-    /// What the stores compare with `CaseSummary.phone`: nil (no filter) when `phone` is nil or
-    /// blank; the normalised digits otherwise; "" (no case: a stored phone is never empty) when
-    /// `phone` holds no digit at all.
-    public var phoneKey: String? {
+    /// What the stores compare with `CaseSummary.phoneDigest`: nil (no filter) when `phone` is nil
+    /// or blank; the digest of its normalised digits otherwise; "" (no case: a stored digest is
+    /// never empty) when `phone` holds no digit at all.
+    public func phoneDigest(with key: LookupKey) -> String? {
         guard let phone, !phone.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
-        return PersonalData.normalisedPhone(phone) ?? ""
+        return key.phoneDigest(phone) ?? ""
     }
+}
+
+/// How a pack numbers its cases: `<prefix>-<year>-<seq, 6 digits>`, the sequence counting per
+/// prefix and year.
+public struct CaseNumbering: Sendable, Hashable {
+    /// Whether a number may go unused.
+    public enum Gaps: String, Sendable, Hashable, CaseIterable {
+        /// Every number is used, in the order the cases committed: a create that fails gives its
+        /// number back. A store with several writers (PostgreSQL) lets one intake take a number at a
+        /// time, until it commits.
+        case gapless
+        /// Numbers are taken apart from the case's transaction, so intakes on several writers do not
+        /// wait for each other's commits; a create that fails, or a repeated idempotency key, leaves
+        /// its number unused, and a later number may commit first.
+        case allowed
+    }
+    public var prefix: String
+    public var gaps: Gaps
+    public init(prefix: String, gaps: Gaps = .gapless) { self.prefix = prefix; self.gaps = gaps }
+
+    public func number(year: Int, seq: Int64) -> String { String(format: "%@-%04d-%06lld", prefix, year, seq) }
 }
 
 /// A new case as the engine builds it once the store has given it an id and a number.
@@ -141,10 +177,14 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Where cases and their events live. Every write is one transaction: a case and its events,
 /// or a batch of events and the new summary, or nothing at all.
 public protocol CaseStore: Sendable {
+    /// The key this store's phone index is made with; the engine digests each case's phone with it.
+    var lookupKey: LookupKey { get }
+
     /// Allocates the next id and the number `<prefix>-<year>-<seq, 6 digits>` (the sequence
     /// counts per prefix and year), asks `build` for the events and summary, and writes them.
+    /// `numbering.gaps` says whether a number may go unused (see `CaseNumbering`).
     func create(
-        numberPrefix: String, year: Int,
+        numbering: CaseNumbering, year: Int,
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> CaseSummary
 
@@ -153,7 +193,7 @@ public protocol CaseStore: Sendable {
     /// returns that case (`created` false), or throws `StoreError.idempotencyMismatch` when its
     /// fingerprint differs. Atomic: concurrent calls with one key make exactly one case.
     func create(
-        numberPrefix: String, year: Int, idempotencyKey key: String, fingerprint: String,
+        numbering: CaseNumbering, year: Int, idempotencyKey key: String, fingerprint: String,
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> (summary: CaseSummary, created: Bool)
 
@@ -249,6 +289,23 @@ public protocol CaseStore: Sendable {
 }
 
 extension CaseStore {
+    /// `create` with gapless numbers.
+    public func create(
+        numberPrefix: String, year: Int,
+        build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
+    ) async throws -> CaseSummary {
+        try await create(numbering: CaseNumbering(prefix: numberPrefix), year: year, build: build)
+    }
+
+    /// `create` with an idempotency key and gapless numbers.
+    public func create(
+        numberPrefix: String, year: Int, idempotencyKey key: String, fingerprint: String,
+        build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
+    ) async throws -> (summary: CaseSummary, created: Bool) {
+        try await create(numbering: CaseNumbering(prefix: numberPrefix), year: year, idempotencyKey: key,
+                         fingerprint: fingerprint, build: build)
+    }
+
     /// Reads every event and keeps those of the types asked for; the stores filter in their query instead.
     public func events(caseIDs: [Int64], types: Set<String>) async throws -> [Event] {
         guard !types.isEmpty else { return [] }

@@ -17,16 +17,20 @@ public actor MemoryStore: CaseStore {
     /// Every event's (case, seq) in commit order: the feed.
     private var feed: [(caseID: Int64, seq: Int)] = []
 
-    public init() {}
+    public let lookupKey: LookupKey
+
+    /// A random lookup key unless one is given: nothing outlives the store to be found again.
+    public init(lookupKey: LookupKey = .random()) { self.lookupKey = lookupKey }
 
     public func create(
-        numberPrefix: String, year: Int,
+        numbering: CaseNumbering, year: Int,
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> CaseSummary {
-        let key = "\(numberPrefix)-\(year)"
+        // One writer: numbers never go unused, whatever `numbering.gaps` allows.
+        let key = "\(numbering.prefix)-\(year)"
         let seq = (counters[key] ?? 0) + 1
         let id = nextID
-        let number = String(format: "%@-%04d-%06d", numberPrefix, year, seq)
+        let number = numbering.number(year: year, seq: Int64(seq))
         let new = try build(id, number)   // throws before anything changes
         var events = new.events
         for i in events.indices { events[i].caseID = id; events[i].seq = i + 1 }
@@ -45,14 +49,14 @@ public actor MemoryStore: CaseStore {
     }
 
     public func create(
-        numberPrefix: String, year: Int, idempotencyKey key: String, fingerprint: String,
+        numbering: CaseNumbering, year: Int, idempotencyKey key: String, fingerprint: String,
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> (summary: CaseSummary, created: Bool) {
         if let (id, print) = idempotency[key] {
             guard print == fingerprint else { throw StoreError.idempotencyMismatch(key: key, caseID: id) }
             return (cases[id]!, false)
         }
-        let summary = try await create(numberPrefix: numberPrefix, year: year, build: build)
+        let summary = try await create(numbering: numbering, year: year, build: build)
         idempotency[key] = (summary.id, fingerprint)
         return (summary, true)
     }
@@ -88,12 +92,12 @@ public actor MemoryStore: CaseStore {
     public func caseID(number: String) async throws -> Int64? { numbers[number] }
 
     public func list(_ query: CaseQuery) async throws -> [CaseSummary] {
-        let all = cases.values.filter { query.matches($0) }.sorted(by: query.order.precedes)
+        let all = cases.values.filter { query.matches($0, lookupKey: lookupKey) }.sorted(by: query.order.precedes)
         return Array(all.dropFirst(query.offset).prefix(query.limit))
     }
 
     public func count(_ query: CaseQuery) async throws -> Int {
-        cases.values.filter { query.matches($0) }.count
+        cases.values.filter { query.matches($0, lookupKey: lookupKey) }.count
     }
 
     public func dueForSweep(at now: Date, limit: Int) async throws -> [Int64] {
@@ -258,6 +262,8 @@ extension CaseOrder {
         switch self {
         case .newest:
             return (a.openedAt, a.id) > (b.openedAt, b.id)
+        case .oldest:
+            return (a.openedAt, a.id) < (b.openedAt, b.id)
         case .dueFirst:
             switch (a.earliestDue, b.earliestDue) {
             case let (x?, y?) where x != y: return x < y
@@ -270,15 +276,16 @@ extension CaseOrder {
 }
 
 extension CaseQuery {
-    /// The query's meaning, in one place, for stores that filter in memory.
-    public func matches(_ s: CaseSummary) -> Bool {
+    /// The query's meaning, in one place, for stores that filter in memory (`key`: the store's lookup key).
+    public func matches(_ s: CaseSummary, lookupKey key: LookupKey) -> Bool {
         if let state, s.state != state { return false }
         if let states, !states.contains(s.state) { return false }
         if let unit, s.handlingUnit != unit { return false }
         if let category, s.category != category { return false }
         if let assignee, s.assignee != assignee { return false }
-        if let key = phoneKey, s.phone != key { return false }
+        if let digest = phoneDigest(with: key), s.phoneDigest != digest { return false }
         if openOnly, s.closedAt != nil { return false }
+        if let after, (s.openedAt, s.id) <= (after.openedAt, after.id) { return false }
         if let overdueAt {
             guard s.closedAt == nil, let due = s.earliestDue, due < overdueAt else { return false }
         }
