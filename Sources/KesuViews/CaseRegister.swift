@@ -90,18 +90,36 @@ extension CaseRegister {
     /// the next is read, so memory stays bounded however long the window. A case registered meanwhile
     /// after the last position read is included; one before it is not.
     public func streamRows(engine: Engine, now: Date, _ each: @Sendable ([Row]) async throws -> Void) async throws {
-        let pack = engine.pack
-        let callbackField = pack.procedure.transitions.filter { pack.reporting.callbackTransitions.contains($0.id) }
-            .flatMap(\.requires).first
-        var query = CaseQuery(openedFrom: from, openedBefore: until, order: .oldest, limit: Self.chunkSize)
-        while true {
+        var pages = pages(engine: engine, now: now)
+        while let rows = try await pages.next() { try await each(rows) }
+    }
+
+    /// The rows as `streamRows` gives them, a chunk per `next()`: for a writer that pulls (an HTTP body).
+    public func pages(engine: Engine, now: Date) -> Pages {
+        Pages(engine: engine, query: CaseQuery(openedFrom: from, openedBefore: until, order: .oldest, limit: Self.chunkSize),
+              masked: masked, now: now)
+    }
+
+    public struct Pages: Sendable {
+        let engine: Engine
+        var query: CaseQuery
+        let masked: Bool
+        let now: Date
+        var done = false
+
+        /// The next chunk of rows, nil after the last.
+        public mutating func next() async throws -> [Row]? {
+            guard !done else { return nil }
+            let pack = engine.pack
+            let callbackField = pack.procedure.transitions.filter { pack.reporting.callbackTransitions.contains($0.id) }
+                .flatMap(\.requires).first
             let chunk = try await engine.store.list(query)
-            guard let last = chunk.last else { return }
+            guard let last = chunk.last else { done = true; return nil }
+            if chunk.count < CaseRegister.chunkSize { done = true }
+            query.after = CasePosition(last)
             let events = try await engine.store.events(caseIDs: chunk.map(\.id))
             let states = Dictionary(grouping: events, by: \.caseID).mapValues { CaseState(events: $0) }
-            try await each(chunk.map { Self.row($0, states[$0.id] ?? CaseState(), pack: pack, masked: masked, callbackField: callbackField, now: now) })
-            guard chunk.count == Self.chunkSize else { return }
-            query.after = CasePosition(last)
+            return chunk.map { CaseRegister.row($0, states[$0.id] ?? CaseState(), pack: pack, masked: masked, callbackField: callbackField, now: now) }
         }
     }
 

@@ -71,9 +71,8 @@ struct ReportRoutes {
         do { window = try CaseRegister.window(from: from, until: until, calendar: engine.planner.calendar) } catch let e as KesuError {
             throw APIError.badRequest(e.message, field: e.message.hasPrefix("until") ? "?until" : "?from")
         }
-        let register = try await CaseRegister.build(engine: engine, from: window.from, until: window.until, viewer: who, now: api.now())
-        try await register.recordViews(store: engine.store, viewer: who, at: api.now(), via: .api)
-        return try ExportDownload.register(register, pack: engine.pack, from: from, until: until, xlsx: format == "xlsx")
+        return try await ExportDownload.register(engine: engine, viewer: who, window: window, from: from, until: until,
+                                                 xlsx: format == "xlsx", now: api.now(), via: .api)
     }
 
     @Sendable func quarterly(_ request: Request, context: KesuRequestContext) async throws -> Response {

@@ -226,8 +226,7 @@ extension Console {
         do { window = try CaseRegister.window(from: from, until: until, calendar: calendar) } catch {
             return page("日期无效：请写成 2026-10-01，且起始日期不晚于截止日期", status: .badRequest)
         }
-        let register = try await CaseRegister.build(engine: engine, from: window.from, until: window.until, viewer: reader.principal, now: api.now())
-        try await register.recordViews(store: engine.store, viewer: reader.principal, at: api.now(), via: .console)
-        return try ExportDownload.register(register, pack: engine.pack, from: from, until: until, xlsx: format == "xlsx")
+        return try await ExportDownload.register(engine: engine, viewer: reader.principal, window: window, from: from, until: until,
+                                                 xlsx: format == "xlsx", now: api.now(), via: .console)
     }
 }
