@@ -3,6 +3,8 @@
 local counter = 0
 local thread_id = 0
 local token = os.getenv("KESU_TOKEN")
+-- Several wrk processes at once (two servers) give each its own prefix, so their keys never meet.
+local prefix = os.getenv("KESU_KEY_PREFIX") or "bench"
 local body = '{"fields": {"channel": "phone", "kind": "complaint", "complainant_type": "retailer", ' ..
   '"region": "county_a", "category": "marketing_service", "subject": "客户经理服务态度差", ' ..
   '"description": "订货时推诿, 多次联系未果", "complainant_name": "张某", "complainant_phone": "13812345678"}}'
@@ -17,7 +19,7 @@ request = function()
   local headers = {
     ["Authorization"] = "Bearer " .. token,
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = string.format("bench-%d-%d-%d", tid or 0, counter, os.time()),
+    ["Idempotency-Key"] = string.format("%s-%d-%d-%d", prefix, tid or 0, counter, os.time()),
   }
   return wrk.format("POST", "/v1/cases", headers, body)
 end

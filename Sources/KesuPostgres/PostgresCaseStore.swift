@@ -453,13 +453,23 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
     // MARK: - Record streams
 
     public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent], outbox: [OutboxEntry]) async throws {
+        try await appendRecords(stream: stream, expected: expectedVersion, events: events, outbox: outbox)
+    }
+
+    public func appendRecordsAtEnd(stream: String, events: [RecordEvent]) async throws {
+        try await appendRecords(stream: stream, expected: nil, events: events, outbox: [])
+    }
+
+    /// `expected` nil: at the end, whatever the version (the stream's lock makes it so).
+    private func appendRecords(stream: String, expected: Int?, events: [RecordEvent], outbox: [OutboxEntry]) async throws {
         try await transaction("append \(events.count) record(s) to stream \(stream)") { c in
             // Writers of one stream take turns, so the count below stays true until commit.
             try await self.lock(c, "records", stream)
             let actual = Int(try await self.one(c, "SELECT COUNT(*) FROM records WHERE stream = \(stream)", as: Int64.self))
-            guard actual == expectedVersion else {
-                throw StoreError.recordConflict(stream: stream, expected: expectedVersion, actual: actual)
+            if let expected, actual != expected {
+                throw StoreError.recordConflict(stream: stream, expected: expected, actual: actual)
             }
+            let expectedVersion = actual
             for chunk in stride(from: 0, to: events.count, by: 1000) {
                 var sql = SQLBuilder("INSERT INTO records (stream, seq, at, actor, type, pack_version, body) VALUES ")
                 var tuples: [String] = []

@@ -340,11 +340,21 @@ public final class SQLiteStore: CaseStore {
     // MARK: - Record streams
 
     public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent], outbox: [OutboxEntry]) async throws {
+        try await appendRecords(stream: stream, expected: expectedVersion, events: events, outbox: outbox)
+    }
+
+    public func appendRecordsAtEnd(stream: String, events: [RecordEvent]) async throws {
+        try await appendRecords(stream: stream, expected: nil, events: events, outbox: [])
+    }
+
+    /// `expected` nil: at the end, whatever the version (the one writer makes it so).
+    private func appendRecords(stream: String, expected: Int?, events: [RecordEvent], outbox: [OutboxEntry]) async throws {
         try await write("append \(events.count) record(s) to stream \(stream)") { db in
             let actual = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE stream = ?", arguments: [stream]) ?? 0
-            guard actual == expectedVersion else {
-                throw StoreError.recordConflict(stream: stream, expected: expectedVersion, actual: actual)
+            if let expected, actual != expected {
+                throw StoreError.recordConflict(stream: stream, expected: expected, actual: actual)
             }
+            let expectedVersion = actual
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO records (stream, seq, at, actor, type, pack_version, body) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)

@@ -43,6 +43,7 @@ public enum StoreConformance {
         Check("pack sources kept by version", packSources),
         Check("records append and read back exactly", recordsRoundTrip),
         Check("records: a stale version conflicts and writes nothing", recordsConflict),
+        Check("records appended at the end by twenty writers at once: none lost, numbered 1…n", recordsAtEnd),
         Check("records listed by stream prefix", recordsByPrefix),
         Check("outbox: enqueued with the events, atomically", outboxAtomic),
         Check("outbox: due items in order", outboxDue),
@@ -653,6 +654,27 @@ extension StoreConformance {
         // Records are not cases: nothing shows in case listings or pack versions.
         try expectEqual(try await store.count(CaseQuery()), 0, "no case was created")
         try expectEqual(try await store.packVersions(), [], "records do not count as case events")
+    }
+
+    static func recordsAtEnd(_ store: any CaseStore) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    try await store.appendRecordsAtEnd(stream: "log", events: [
+                        RecordEvent(at: t0, actor: "w\(i)", type: "viewed", packVersion: "", body: "{\"n\":\(i)}"),
+                        RecordEvent(at: t0, actor: "w\(i)", type: "viewed", packVersion: "", body: "{\"n\":\(i),\"second\":true}"),
+                    ])
+                }
+            }
+            try await group.waitForAll()
+        }
+        let log = try await store.records(stream: "log")
+        try expectEqual(log.map(\.seq), Array(1...40), "forty records, numbered without gap or repeat")
+        try expectEqual(Set(log.map(\.actor)).count, 20, "every writer's records are there")
+        for i in stride(from: 0, to: 40, by: 2) {
+            try expectEqual(log[i].actor, log[i + 1].actor, "one writer's records stay together")
+        }
+        try expectEqual(try await store.recordsVersion(stream: "log"), 40, "the version counts them")
     }
 
     static func recordsConflict(_ store: any CaseStore) async throws {

@@ -122,3 +122,73 @@ func httpRows(kesu: String, wrk: String, storage: HTTPStorage, rules: String, se
     }
     return rows
 }
+
+/// Two `kesu serve` processes on one fresh PostgreSQL schema, each loaded by its own wrk at once
+/// (issue 19): afterwards every answered intake is a case, no number is repeated, and with the
+/// pack's gapless numbers none is skipped. Returns the rows; both servers are stopped.
+func twoInstanceRows(kesu: String, wrk: String, url: String, rules: String, seconds secs: Int, connections: Int) async throws -> [Row3] {
+    let schema = "bench_two_\(getpid())"
+    try await postgresSQL(url, ["DROP SCHEMA IF EXISTS \(schema) CASCADE", "CREATE SCHEMA \(schema)"])
+    defer { Task { try? await postgresSQL(url, ["DROP SCHEMA IF EXISTS \(schema) CASCADE"]) } }
+    let storage = HTTPStorage.postgres(url + (url.contains("?") ? "&" : "?") + "search_path=\(schema)")
+    let token = try run(kesu, ["users", "add", "--person", "zhao_min", "--rules", rules, "--json"], environment: storage.environment)
+    guard let object = try JSONSerialization.jsonObject(with: Data(token.utf8)) as? [String: Any], let t = object["token"] as? String else {
+        throw BenchError("kesu users add gave no token: \(token)")
+    }
+    let base = 21_000 + Int(getpid() % 20_000)
+    var servers: [Process] = []
+    defer { for s in servers where s.isRunning { s.terminate(); s.waitUntilExit() } }
+    for port in [base, base + 1] {
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: kesu)
+        serve.environment = ProcessInfo.processInfo.environment.merging(storage.environment) { $1 }
+        // Both sweep every second: the lease must let one of them sweep per tick.
+        serve.arguments = ["serve", "--rules", rules, "--port", String(port), "--log-level", "warning", "--sweep-every", "1"]
+        serve.standardOutput = FileHandle.nullDevice
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        servers.append(serve)
+    }
+    let curl = which("curl") ?? "/usr/bin/curl"
+    for port in [base, base + 1] {
+        var ready = false
+        for _ in 0..<600 where !ready {
+            ready = (try? run(curl, ["-sf", "http://127.0.0.1:\(port)/readyz"])) != nil
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        guard ready else { throw BenchError("kesu serve did not become ready on port \(port)") }
+    }
+    // One wrk per server, at the same time.
+    let results = try await withThrowingTaskGroup(of: WrkResult.self) { group in
+        for (i, port) in [base, base + 1].enumerated() {
+            group.addTask {
+                // A long timeout: a request wrk gave up on may still commit, and would count as lost.
+                try parseWrk(try run(wrk, ["-t", "2", "-c", String(connections), "-d", "\(secs)s", "--timeout", "30s", "-s", "scripts/wrk-intake.lua",
+                                           "http://127.0.0.1:\(port)"], environment: ["KESU_TOKEN": t, "KESU_KEY_PREFIX": "two-\(i)"]))
+            }
+        }
+        return try await group.reduce(into: [WrkResult]()) { $0.append($1) }
+    }
+    for s in servers { s.terminate(); s.waitUntilExit() }
+    for (i, w) in results.enumerated() { print("wrk \(i + 1): \(w.requests) requests, \(w.errors) errors, \(w.non2xx) non-2xx") }
+    let answered = results.map { $0.requests - $0.non2xx }.reduce(0, +)
+    let errors = results.map { $0.errors + $0.non2xx }.reduce(0, +)
+    let rps = results.map(\.rps).reduce(0, +), p99 = results.map(\.p99).max() ?? 0
+    let counts = try await postgresSQLRows(url, """
+        SELECT count(*)::text, count(DISTINCT number)::text, COALESCE(max(split_part(number, '-', 3)::int), 0)::text
+        FROM \(schema).cases
+        """)
+    guard counts.count == 3, let cases = Int(counts[0]), let distinct = Int(counts[1]), let highest = Int(counts[2]) else {
+        throw BenchError("could not count the cases: \(counts)")
+    }
+    // A request still in flight when wrk stops may be committed without being counted as answered.
+    let inFlight = 2 * connections
+    let intact = cases >= answered && cases <= answered + inFlight && distinct == cases && highest == cases
+    print("two instances: \(answered) intakes answered, \(cases) cases, \(distinct) distinct numbers, highest sequence \(highest), \(fmt(rps, 0)) requests/s")
+    return [Row3(
+        figure: "two `kesu serve` on one PostgreSQL schema, one wrk each (\(connections) connections), \(secs) s, sweeping every second: "
+            + "\(answered) intakes answered, \(errors) errors or non-2xx; \(cases) cases, \(distinct) distinct numbers, highest sequence \(highest)",
+        measured: "\(fmt(rps, 0)) requests/s together, worst p99 \(fmt(p99, 2)) ms",
+        reference: "no case lost or doubled: cases = answered (+ at most \(inFlight) in flight), numbers distinct, none skipped",
+        ratio: "—", verdict: intact && errors == 0 ? "ok" : "LOST OR DOUBLED")]
+}

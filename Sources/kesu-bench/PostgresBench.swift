@@ -18,7 +18,11 @@ import PostgresNIO
 func postgresBench(_ o: Options) async throws {
     guard let url = o.url else { throw BenchError("postgres needs --url postgres://user@host:port/db") }
     print("machine: \(machine())")
-    let rows = try await postgresRows(o, url: url)
+    var rows = try await postgresRows(o, url: url)
+    // Two servers on one schema under load, when the release kesu and wrk are at hand.
+    if o.httpSeconds > 0, let kesu = siblingKesu(), let wrk = which("wrk") {
+        rows += try await twoInstanceRows(kesu: kesu, wrk: wrk, url: url, rules: o.rules, seconds: o.httpSeconds, connections: 4)
+    }
     print()
     print(table(rows))
 }
@@ -31,6 +35,18 @@ func postgresSQL(_ url: String, _ statements: [String]) async throws {
     let task = Task { await client.run() }
     defer { task.cancel() }
     for s in statements { try await client.query(PostgresQuery(unsafeSQL: s), logger: logger) }
+}
+
+/// The text of each column of the first row `sql` returns.
+func postgresSQLRows(_ url: String, _ sql: String) async throws -> [String] {
+    var logger = Logger(label: "kesu-bench")
+    logger.logLevel = .error
+    let client = PostgresClient(configuration: try PostgresURL(url).clientConfiguration(poolSize: 1), backgroundLogger: logger)
+    let task = Task { await client.run() }
+    defer { task.cancel() }
+    let rows = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+    guard let row = rows.first else { return [] }
+    return try row.map { cell in try cell.decode(String.self) }
 }
 
 func postgresRows(_ o: Options, url: String) async throws -> [Row3] {

@@ -42,7 +42,7 @@ struct Options {
         }
         while let a = it.next() {
             switch a {
-            case "generate", "all", "postgres", "report", "intake", "calendar", "console", "replay": command = a
+            case "generate", "all", "postgres", "report", "intake", "calendar", "console", "replay", "export": command = a
             case "--scope": scope = try value(a)
             case "--workers": workers = try int(a)
             case "--quarter": quarter = try value(a)
@@ -69,6 +69,7 @@ struct Options {
                            kesu-bench console --db FILE [--http-seconds N]  (the web console's queue, search and case page; a copy of FILE)
                            kesu-bench replay --db FILE [--workers N]   (rules diff --replay of a routing edit: every case, then only those it reaches)
                            kesu-bench postgres --url postgres://user@host:port/db [--intakes N] [--quick]
+                           kesu-bench export --db FILE              (the case register of every case, CSV and XLSX: time and peak memory)
                     """)
                 exit(0)
             default: throw BenchError("unknown argument '\(a)' (see --help)")
@@ -398,10 +399,17 @@ func bench(_ o: Options) async throws {
             rows += try await httpRows(kesu: kesu, wrk: wrk, storage: .postgres(url + (url.contains("?") ? "&" : "?") + "search_path=\(schema)"),
                                        rules: o.rules, seconds: o.httpSeconds, connections: [8], label: "fresh PostgreSQL schema")
             try await postgresSQL(url, ["DROP SCHEMA \(schema) CASCADE"])
+            print("7b. two instances on one PostgreSQL schema")
+            rows += try await twoInstanceRows(kesu: kesu, wrk: wrk, url: url, rules: o.rules, seconds: o.httpSeconds, connections: 4)
         }
         // 8. The web console's pages on the large store (already migrated and swept above).
         print("8. the web console on the \(cases)-case store")
         rows += try await consoleRows(loaded: loaded, path: large, rules: o.rules, kesu: kesu, wrk: wrk, seconds: o.httpSeconds)
+        // 9. Streaming exports: the case register of every case.
+        print("9. the case register of the \(cases)-case store")
+        var e = o
+        e.db = large
+        rows += try await exportRows(e, db: large)
     }
     print()
     print(table(rows))
@@ -421,6 +429,10 @@ func generateOnly(_ o: Options) async throws {
 }
 
 do {
+    if CommandLine.arguments.dropFirst().first == "rusage" {
+        try rusageChild(Array(CommandLine.arguments.dropFirst(2)))
+        exit(0)
+    }
     let o = try Options(Array(CommandLine.arguments.dropFirst()))
     switch o.command {
     case "generate": try await generateOnly(o)
@@ -429,6 +441,7 @@ do {
     case "calendar": try await calendarOnly(o)
     case "console": try await consoleOnly(o)
     case "replay": try await replayOnly(o)
+    case "export": try await exportBench(o)
     default: try await bench(o)
     }
 } catch {

@@ -237,6 +237,10 @@ public protocol CaseStore: Sendable {
     /// `outbox` is enqueued in the same transaction (entries keep their own `caseID`, usually 0).
     func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent], outbox: [OutboxEntry]) async throws
     /// A stream's records in order; empty for a stream never written.
+    /// Appends `events` at the end of `stream`, whatever its version: for logs written without being
+    /// read first (who was shown what), so concurrent writers of one stream never conflict.
+    func appendRecordsAtEnd(stream: String, events: [RecordEvent]) async throws
+
     func records(stream: String) async throws -> [RecordEvent]
     /// How many records a stream holds (its version; 0 for a stream never written), without
     /// reading them: lets a reader keep a fold of the stream and know when it is stale.
@@ -320,6 +324,19 @@ extension CaseStore {
     /// Appends records without notifications.
     /// Reads the whole stream; stores answer from an index instead.
     public func lastRecord(stream: String) async throws -> RecordEvent? { try await records(stream: stream).last }
+
+    /// Reads the version and appends, again after a conflict; the stores append under their own lock instead.
+    public func appendRecordsAtEnd(stream: String, events: [RecordEvent]) async throws {
+        for attempt in 0..<50 {
+            let version = try await recordsVersion(stream: stream)
+            do {
+                return try await appendRecords(stream: stream, expectedVersion: version, events: events, outbox: [])
+            } catch StoreError.recordConflict {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(1 << min(attempt, 6)))))
+            }
+        }
+        throw StoreError.failure(operation: "append \(events.count) record(s) to stream \(stream)", detail: "other writers kept appending first")
+    }
 
     public func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent]) async throws {
         try await appendRecords(stream: stream, expectedVersion: expectedVersion, events: events, outbox: [])

@@ -154,6 +154,10 @@ public actor MemoryStore: CaseStore {
         streams[stream] = current + numbered
     }
 
+    public func appendRecordsAtEnd(stream: String, events: [RecordEvent]) async throws {
+        try await appendRecords(stream: stream, expectedVersion: streams[stream]?.count ?? 0, events: events, outbox: [])
+    }
+
     public func records(stream: String) async throws -> [RecordEvent] { streams[stream] ?? [] }
     public func recordsVersion(stream: String) async throws -> Int { streams[stream]?.count ?? 0 }
 
