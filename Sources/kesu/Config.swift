@@ -98,15 +98,8 @@ func builtInRegistries() -> DriverRegistries {
 /// A webhook's signing secret, from the deployment (never the database): `secret_env` names an environment
 /// variable, `secret_file` a file. Either one missing or empty is a configuration error at its value.
 func webhookSecret(_ c: DriverConfig) throws -> [UInt8]? {
-    if c.string("secret_env") != nil, c.string("secret_file") != nil {
-        throw ConfigurationError([.error(c.keyLocation("secret_file"), "give \(c.what) 'secret_env' or 'secret_file', not both")])
-    }
-    if let name = c.string("secret_env") {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw ConfigurationError([.error(c.valueLocation("secret_env"),
-                                             "the environment variable '\(name)' that \(c.what) signs with is not set (or empty); set it before starting kesu")])
-        }
-        return Array(value.utf8)
+    if let value = try secretFromEnvironment(c, env: "secret_env", file: "secret_file", purpose: "that \(c.what) signs with") {
+        return value
     }
     if let path = c.path("secret_file") {
         guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else {
@@ -119,20 +112,27 @@ func webhookSecret(_ c: DriverConfig) throws -> [UInt8]? {
     return nil
 }
 
+/// A secret an entry takes from the environment variable its `env` option names; nil when the entry
+/// has no `env` option. Both options given, or the variable unset or empty, is a configuration error.
+func secretFromEnvironment(_ c: DriverConfig, env: String, file: String, purpose: String) throws -> [UInt8]? {
+    if c.string(env) != nil, c.string(file) != nil {
+        throw ConfigurationError([.error(c.keyLocation(file), "give \(c.what) '\(env)' or '\(file)', not both")])
+    }
+    guard let name = c.string(env) else { return nil }
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+        throw ConfigurationError([.error(c.valueLocation(env),
+                                         "the environment variable '\(name)' \(purpose) is not set (or empty); set it before starting kesu")])
+    }
+    return Array(value.utf8)
+}
+
 /// The key a store's phone index is made with (docs/configuration.md, "The lookup key"): the
 /// entry's `lookup_key_env` or `lookup_key_file`, else the file `KESU_LOOKUP_KEY_FILE` names, else
 /// `defaultFile`; a key file that does not exist yet is made with a random key.
 func lookupKey(_ c: DriverConfig, defaultFile: String) throws -> LookupKey {
-    if c.string("lookup_key_env") != nil, c.string("lookup_key_file") != nil {
-        throw ConfigurationError([.error(c.keyLocation("lookup_key_file"), "give \(c.what) 'lookup_key_env' or 'lookup_key_file', not both")])
-    }
-    if let name = c.string("lookup_key_env") {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw ConfigurationError([.error(c.valueLocation("lookup_key_env"),
-                                             "the environment variable '\(name)' that holds the lookup key of \(c.what) is not set (or empty); set it before starting kesu")])
-        }
-        do { return try LookupKey(bytes: Array(value.utf8)) } catch {
-            throw ConfigurationError([.error(c.valueLocation("lookup_key_env"), "'\(name)': \(error)")])
+    if let value = try secretFromEnvironment(c, env: "lookup_key_env", file: "lookup_key_file", purpose: "that holds the lookup key of \(c.what)") {
+        do { return try LookupKey(bytes: value) } catch {
+            throw ConfigurationError([.error(c.valueLocation("lookup_key_env"), "'\(c.string("lookup_key_env")!)': \(error)")])
         }
     }
     let file = c.path("lookup_key_file") ?? ProcessInfo.processInfo.environment["KESU_LOOKUP_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultFile
