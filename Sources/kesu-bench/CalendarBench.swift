@@ -18,8 +18,8 @@ func calendarOnly(_ o: Options) async throws {
 func calendarRows(loaded: LoadedPack, path: String) async throws -> [Row3] {
     let copy = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-bench-calendar-\(getpid()).db").path
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
-    try FileManager.default.copyItem(atPath: path, toPath: copy)
-    defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
+    try copyStore(path, to: copy)
+    defer { for suffix in ["", "-wal", "-shm", ".lookup-key"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
     let store = try SQLiteStore(path: copy)
     defer { try? store.close() }
     let open = try await store.count(CaseQuery(openOnly: true))

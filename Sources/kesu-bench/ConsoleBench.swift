@@ -7,7 +7,7 @@ import KesuYAML
 
 // `kesu-bench console --db FILE`: the web console's queue, search and case page on a large store (issue 17:
 // "p99 under 50 ms server time each"). On a copy of the store: opening it with SQLiteStore runs the pending
-// migrations (v8 fills assignee and phone from the events: an upgrading operator's wait, timed once); console
+// migrations (v8 fills assignee and phone from the events, v11 digests the phones: an upgrading operator's wait, timed once); console
 // logins for a clerk whose role reaches every unit (zhao_min) and a unit's liaison (li_na); then the release
 // `kesu serve` beside this executable, signed in through the login form with curl, each page loaded with wrk
 // (scripts/wrk-get.lua) at 1 connection (latency) and 8 (throughput).
@@ -24,8 +24,8 @@ func consoleOnly(_ o: Options) async throws {
     let copy = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-bench-console-\(getpid()).db").path
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
     print("copying \(db) to \(copy)")
-    try FileManager.default.copyItem(atPath: db, toPath: copy)
-    defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
+    try copyStore(db, to: copy)
+    defer { for suffix in ["", "-wal", "-shm", ".lookup-key"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
     let rows = try await consoleRows(loaded: loaded, path: copy, rules: o.rules, kesu: kesu, wrk: wrk, seconds: max(1, o.httpSeconds))
     print()
     print(table(rows))
@@ -80,8 +80,13 @@ func consoleRows(loaded: LoadedPack, path: String, rules: String, kesu: String, 
             SELECT number, version FROM cases WHERE closed_at IS NULL AND state IN (\(marks)) ORDER BY version DESC, id DESC LIMIT 1
             """, arguments: StatementArguments(clerkStates))
         else { throw BenchError("the store has no open case the clerk may act on") }
-        let phone = try String.fetchOne(db, sql: "SELECT phone FROM cases WHERE closed_at IS NULL AND phone IS NOT NULL ORDER BY id DESC LIMIT 1")
-        let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE phone = ?", arguments: [phone]) ?? 0
+        // The store keeps only the phone's keyed digest: the phone typed comes from the case's intake.
+        let digest = try String.fetchOne(db, sql: "SELECT phone_digest FROM cases WHERE closed_at IS NULL AND phone_digest IS NOT NULL ORDER BY id DESC LIMIT 1")
+        let phone = try String.fetchOne(db, sql: """
+            SELECT json_extract(body, '$.intake.fields.complainant_phone') FROM events
+            WHERE case_id = (SELECT id FROM cases WHERE phone_digest = ? ORDER BY id DESC LIMIT 1) AND seq = 1
+            """, arguments: [digest])
+        let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE phone_digest = ?", arguments: [digest]) ?? 0
         return (row["number"], row["version"], phone, n)
     }
     // A word of the generated descriptions (logistics: 卷烟破损短少), and the case with the longest history.

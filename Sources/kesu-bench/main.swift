@@ -358,7 +358,7 @@ func bench(_ o: Options) async throws {
     if o.reuse, FileManager.default.fileExists(atPath: path) {
         // Firing the sweep writes to the store: work on a copy, so the store can be reused.
         large = tempPath(dir, "large-copy.db")
-        try FileManager.default.copyItem(atPath: path, toPath: large)
+        try copyStore(path, to: large)
         print("3. reusing \(path) (a copy: \(large)); generation not timed in this run")
     } else {
         let (gt, gev) = try await generate(loaded: loaded, path: path, cases: cases, open: open, seed: o.seed)
@@ -414,6 +414,16 @@ func bench(_ o: Options) async throws {
     print()
     print(table(rows))
     if o.dir == nil { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+/// Copies a SQLite store with its lookup key (a copy with a new key would be refused).
+func copyStore(_ path: String, to copy: String) throws {
+    let fm = FileManager.default
+    for suffix in ["", ".lookup-key"] { try? fm.removeItem(atPath: copy + suffix) }
+    try fm.copyItem(atPath: path, toPath: copy)
+    if fm.fileExists(atPath: SQLiteStore.defaultKeyFile(for: path)) {
+        try fm.copyItem(atPath: SQLiteStore.defaultKeyFile(for: path), toPath: SQLiteStore.defaultKeyFile(for: copy))
+    }
 }
 
 func generateOnly(_ o: Options) async throws {
