@@ -133,6 +133,16 @@ public struct TestSchema: Sendable {
         return try PostgresCaseStore(url: url, lookupKey: Self.lookupKey, poolSize: poolSize, logger: logger)
     }
 
+    /// Takes the schema back to an older version, for migration tests: a store migrates it to the
+    /// newest, then `statements` run in it (undo the newer migrations, delete their records, add the
+    /// rows the older version wrote). The next store opened migrates forward again.
+    public func rewind(_ statements: [String]) async throws {
+        let store = try store()
+        try await store.migrate()
+        await store.shutdown()
+        try await PostgresTestServer.execute(base, ["SET search_path TO \(name)"] + statements)
+    }
+
     public func drop() async {
         try? await PostgresTestServer.execute(base, ["DROP SCHEMA IF EXISTS \(name) CASCADE"])
     }

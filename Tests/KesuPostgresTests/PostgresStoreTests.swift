@@ -193,13 +193,9 @@ struct PostgresStoreTests {
     @Test("v8 fills the assignee and the phone of older cases from their events")
     func v8FillsAssigneeAndPhone() async throws {
         try await TestSchema.with { schema in
-            let store = try schema.store()
-            try await store.migrate()
-            await store.shutdown()
             // Back to v7: without the columns, the indexes and the records of v8 and v12 (which digests
             // what v8 fills); then older rows.
-            try await PostgresTestServer.execute(schema.base, [
-                "SET search_path TO \(schema.name)",
+            try await schema.rewind([
                 "DROP INDEX cases_unit_state_due",
                 "ALTER TABLE cases DROP COLUMN assignee, DROP COLUMN phone_digest",
                 "DROP TABLE lookup_key",
@@ -266,12 +262,8 @@ struct PostgresStoreTests {
     @Test("v11 carries the last case id into the sequence")
     func v11CarriesTheLastID() async throws {
         try await TestSchema.with { schema in
-            let store = try schema.store()
-            try await store.migrate()
-            await store.shutdown()
             // Back to v10: the one-row table of the last id, at 41, and no sequence.
-            try await PostgresTestServer.execute(schema.base, [
-                "SET search_path TO \(schema.name)",
+            try await schema.rewind([
                 "DROP SEQUENCE case_id_seq",
                 "CREATE TABLE case_ids (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), last BIGINT NOT NULL)",
                 "INSERT INTO case_ids (one, last) VALUES (TRUE, 41)",
