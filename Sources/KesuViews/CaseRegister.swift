@@ -62,15 +62,9 @@ extension CaseRegister {
     /// Holds every row: for a long window write them as they come with `frame` and `streamRows`.
     public static func build(engine: Engine, from: Date, until: Date, viewer: Principal?, now: Date) async throws -> CaseRegister {
         var register = frame(pack: engine.pack, timeZone: engine.planner.calendar.timeZone, from: from, until: until, viewer: viewer)
-        let rows = RowSink()
-        try await register.streamRows(engine: engine, now: now) { await rows.add($0) }
-        register.rows = await rows.rows
+        var pages = register.pages(engine: engine, now: now)
+        while let rows = try await pages.next() { register.rows += rows }
         return register
-    }
-
-    private actor RowSink {
-        var rows: [Row] = []
-        func add(_ chunk: [Row]) { rows += chunk }
     }
 
     /// The register without its rows: window, clock and callback columns, masking.
@@ -96,14 +90,19 @@ extension CaseRegister {
 
     /// The rows as `streamRows` gives them, a chunk per `next()`: for a writer that pulls (an HTTP body).
     public func pages(engine: Engine, now: Date) -> Pages {
-        Pages(engine: engine, query: CaseQuery(openedFrom: from, openedBefore: until, order: .oldest, limit: Self.chunkSize),
-              masked: masked, now: now)
+        let pack = engine.pack
+        let callbackField = pack.procedure.transitions.filter { pack.reporting.callbackTransitions.contains($0.id) }
+            .flatMap(\.requires).first
+        return Pages(engine: engine, query: CaseQuery(openedFrom: from, openedBefore: until, order: .oldest, limit: Self.chunkSize),
+                     masked: masked, callbackField: callbackField, now: now)
     }
 
     public struct Pages: Sendable {
         let engine: Engine
         var query: CaseQuery
         let masked: Bool
+        /// The field a callback records (its id), nil when the pack records none.
+        let callbackField: String?
         let now: Date
         var done = false
 
@@ -111,8 +110,6 @@ extension CaseRegister {
         public mutating func next() async throws -> [Row]? {
             guard !done else { return nil }
             let pack = engine.pack
-            let callbackField = pack.procedure.transitions.filter { pack.reporting.callbackTransitions.contains($0.id) }
-                .flatMap(\.requires).first
             let chunk = try await engine.store.list(query)
             guard let last = chunk.last else { done = true; return nil }
             if chunk.count < CaseRegister.chunkSize { done = true }
@@ -177,6 +174,13 @@ extension CaseRegister {
     /// (the operator at the CLI).
     public func recordViews(store: any CaseStore, viewer: Principal?, at: Date, via channel: PersonalDataView.Channel) async throws {
         try await recordViews(of: rows, store: store, viewer: viewer, at: at, via: channel)
+    }
+
+    /// The next chunk of `pages`, its unmasked views recorded before it is handed out; nil after the last.
+    public func next(_ pages: inout Pages, viewer: Principal?, at: Date, via channel: PersonalDataView.Channel) async throws -> [Row]? {
+        guard let rows = try await pages.next() else { return nil }
+        try await recordViews(of: rows, store: pages.engine.store, viewer: viewer, at: at, via: channel)
+        return rows
     }
 
     /// `recordViews` for one chunk of rows, before it is written.

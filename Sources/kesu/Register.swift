@@ -46,36 +46,38 @@ struct Register: KesuCommand {
             let register = CaseRegister.frame(pack: engine.pack, timeZone: engine.planner.calendar.timeZone,
                                               from: window.from, until: window.until, viewer: viewer)
             let sheet = register.sheet(pack: engine.pack)   // no rows: the columns and the zone
-            let written = Counter()
+            var pages = register.pages(engine: engine, now: now)
+            var written = 0
+            /// The next chunk, its unmasked views recorded before it is written.
+            func next() async throws -> [CaseRegister.Row]? {
+                let rows = try await register.next(&pages, viewer: viewer, at: now, via: .cli)
+                written += rows?.count ?? 0
+                return rows
+            }
             switch format {
             case .csv:
                 let file = try out.map(Self.create) ?? FileHandle.standardOutput
                 try Self.put(file, ScoreExport.byteOrderMark + Data(sheet.csvHeader.utf8))
-                try await register.streamRows(engine: engine, now: now) { rows in
-                    try await register.recordViews(of: rows, store: engine.store, viewer: viewer, at: now, via: .cli)
+                while let rows = try await next() {
                     try Self.put(file, Data(rows.map { sheet.csvLine(register.values($0)) }.joined().utf8))
-                    await written.add(rows.count)
                 }
                 if let out {
                     try file.close()
-                    Output.err("wrote \(out) (\(await written.value) cases)")
+                    Output.err("wrote \(out) (\(written) cases)")
                 }
             case .xlsx:
                 let path = out!
                 do {
                     let book = try XLSXWorkbook(path: path)
                     let table = try ExportXLSX.table(sheet, in: book)
-                    let box = TableBox(table)
-                    try await register.streamRows(engine: engine, now: now) { rows in
-                        try await register.recordViews(of: rows, store: engine.store, viewer: viewer, at: now, via: .cli)
-                        try box.append(rows.map { register.values($0).map { ExportXLSX.cell($0, zone: sheet.timeZone) } })
-                        await written.add(rows.count)
+                    while let rows = try await next() {
+                        for r in rows { try table.append(register.values(r).map { ExportXLSX.cell($0, zone: sheet.timeZone) }) }
                     }
                     try book.close()
                 } catch let e as XLSXError {
                     throw KesuError(.invalidInput, e.description)
                 }
-                Output.err("wrote \(path): \(CaseRegister.sheetName) (\(await written.value) cases)")
+                Output.err("wrote \(path): \(CaseRegister.sheetName) (\(written) cases)")
             }
         }
     }
@@ -91,17 +93,5 @@ struct Register: KesuCommand {
         do { try file.write(contentsOf: data) } catch {
             throw KesuError(.invalidInput, "cannot write the register: \(error.localizedDescription)")
         }
-    }
-
-    private actor Counter {
-        var value = 0
-        func add(_ n: Int) { value += n }
-    }
-
-    /// The table, handed to the row callback (which runs one chunk at a time, never concurrently).
-    private final class TableBox: @unchecked Sendable {
-        let table: XLSXTable
-        init(_ table: XLSXTable) { self.table = table }
-        func append(_ rows: [[XLSXWorkbook.Cell]]) throws { for r in rows { try table.append(r) } }
     }
 }

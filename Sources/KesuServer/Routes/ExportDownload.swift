@@ -48,9 +48,7 @@ enum ExportDownload {
         let name = "\(CaseRegister.sheetName)-\(from)至\(until)"
         var pages = register.pages(engine: engine, now: now)
         @Sendable func nextRecorded(_ pages: inout CaseRegister.Pages) async throws -> [CaseRegister.Row]? {
-            guard let rows = try await pages.next() else { return nil }
-            try await register.recordViews(of: rows, store: engine.store, viewer: viewer, at: now, via: channel)
-            return rows
+            try await register.next(&pages, viewer: viewer, at: now, via: channel)
         }
         if xlsx {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kesu-register-\(UUID().uuidString)")
