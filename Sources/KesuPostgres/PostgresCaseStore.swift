@@ -168,10 +168,12 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
         try await c.query(sql.query, logger: logger)
         try await insert(c, events: new.events, caseID: id, firstSeq: 1)
         try await enqueue(c, new.outbox, caseID: id)
+        try await insert(c, facts: new.facts, caseID: id)
         return summary
     }
 
-    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
+    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry],
+                       facts: [ReportFact]) async throws {
         try await transaction("append \(events.count) event(s) to case \(caseID)") { c in
             // The row lock makes the version check and the write one step for every other writer.
             let rows = try await c.query("SELECT version FROM cases WHERE id = \(caseID) FOR UPDATE", logger: self.logger).collect()
@@ -193,6 +195,128 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
             sql.append(" WHERE id = \(id)")
             try await c.query(sql.query, logger: self.logger)
             try await self.enqueue(c, outbox, caseID: caseID)
+            try await self.insert(c, facts: facts, caseID: caseID)
+        }
+    }
+
+    private func insert(_ c: PostgresConnection, facts: [ReportFact], caseID: Int64?) async throws {
+        // One statement per batch of rows (PostgreSQL allows 65535 binds; 16 per fact).
+        for chunk in stride(from: 0, to: facts.count, by: 2000) {
+            var sql = SQLBuilder("""
+                INSERT INTO report_facts (case_id, seq, fact, occurred_at, opened_at, unit, person, value, weight,
+                    kind, category, channel, complainant_type, points, rule_id, pack_version) VALUES
+                """)
+            var tuples: [String] = []
+            for f in facts[chunk..<min(facts.count, chunk + 2000)] {
+                let values = [
+                    sql.bind(caseID ?? f.caseID), sql.bind(Int64(f.seq)), sql.bind(f.kind.rawValue), sql.bind(f.occurredAt.stored),
+                    sql.bind(f.openedAt.stored), sql.bind(f.unit), sql.bind(f.person), sql.bind(f.value), sql.bind(Int32(f.weight)),
+                    sql.bind(f.kindField), sql.bind(f.category), sql.bind(f.channel), sql.bind(f.complainantType), sql.bind(f.points),
+                    sql.bind(f.ruleID), sql.bind(f.packVersion),
+                ]
+                tuples.append("(" + values.joined(separator: ", ") + ")")
+            }
+            sql.append(" " + tuples.joined(separator: ", "))
+            try await c.query(sql.query, logger: logger)
+        }
+    }
+
+    // MARK: - Report facts
+
+    public func reportFactsReady() async throws -> Bool {
+        try await read("read whether the report facts are built") { c in
+            try await c.query("SELECT ready FROM report_facts_status", logger: self.logger).collect().first?.decode(Bool.self) ?? false
+        }
+    }
+
+    public func markReportFactsReady() async throws {
+        try await transaction("mark the report facts built") { c in
+            try await c.query("UPDATE report_facts_status SET ready = TRUE", logger: self.logger)
+        }
+    }
+
+    public func replaceReportFacts(through: [Int64: Int], with facts: [ReportFact]) async throws {
+        let pairs = through.sorted { $0.key < $1.key }
+        let ids = pairs.map(\.key), seqs = pairs.map { Int64($0.value) }
+        try await transaction("replace the report facts of \(through.count) case(s)") { c in
+            try await c.query("""
+                DELETE FROM report_facts f USING unnest(\(ids)::bigint[], \(seqs)::bigint[]) AS t(id, seq)
+                WHERE f.case_id = t.id AND f.seq <= t.seq
+                """, logger: self.logger)
+            try await self.insert(c, facts: facts, caseID: nil)
+        }
+    }
+
+    public func reportFactCounts(kinds: [ReportFact.Kind], from: Date, to: Date, by: ScoreSubject.Kind?,
+                                 distinctCases: Bool) async throws -> [ReportFactCount] {
+        let subject = by.map { $0 == .unit ? "unit" : "person" }
+        var sql = SQLBuilder()
+        let kindsBind = sql.bind(kinds.map(\.rawValue)), fromBind = sql.bind(from.stored), toBind = sql.bind(to.stored)
+        sql.append("""
+            SELECT fact, \(subject ?? "NULL::text"), \(distinctCases ? "count(DISTINCT case_id)" : "sum(weight)")::bigint FROM report_facts
+            WHERE fact = ANY(\(kindsBind)) AND occurred_at >= \(fromBind) AND occurred_at < \(toBind)\(subject.map { " AND \($0) IS NOT NULL" } ?? "")
+            GROUP BY fact\(subject.map { ", \($0)" } ?? "") ORDER BY fact\(subject.map { " COLLATE \"C\", \($0) COLLATE \"C\"" } ?? " COLLATE \"C\"")
+            """)
+        let query = sql.query
+        return try await read("count the report facts") { c in
+            try await c.query(query, logger: self.logger).collect().compactMap { row in
+                let (fact, subject, count) = try row.decode((String, String?, Int64).self)
+                return ReportFact.Kind(rawValue: fact).map { ReportFactCount(kind: $0, subject: subject, count: Int(count)) }
+            }
+        }
+    }
+
+    public func caseDimensionCounts(openedFrom: Date, openedBefore: Date, asOf: Date) async throws -> [CaseDimensionCount] {
+        try await read("count the cases opened by their fields") { c in
+            try await c.query("""
+                SELECT kind, category, unit, channel, complainant_type, sum(weight)::bigint AS n FROM report_facts
+                WHERE fact = 'opened' AND opened_at >= \(openedFrom.stored) AND opened_at < \(openedBefore.stored)
+                    AND occurred_at < \(asOf.stored)
+                GROUP BY kind, category, unit, channel, complainant_type HAVING sum(weight) <> 0
+                """, logger: self.logger).collect().map { row in
+                let (k, cat, u, ch, ct, n) = try row.decode((String?, String?, String?, String?, String?, Int64).self)
+                return CaseDimensionCount(dimensions: CaseDimensions(kind: k, category: cat, unit: u, channel: ch, complainantType: ct),
+                                          count: Int(n))
+            }
+        }
+    }
+
+    public func caseFactCounts(kinds: [ReportFact.Kind], openedFrom: Date, openedBefore: Date,
+                               occurredBefore: Date) async throws -> [CaseFactCount] {
+        let names = kinds.map(\.rawValue)
+        return try await read("count the report facts of each case") { c in
+            try await c.query("""
+                SELECT case_id, opened_at, fact, value, count(*)::bigint FROM report_facts
+                WHERE fact = ANY(\(names)) AND opened_at >= \(openedFrom.stored) AND opened_at < \(openedBefore.stored)
+                    AND occurred_at < \(occurredBefore.stored)
+                GROUP BY case_id, opened_at, fact, value ORDER BY case_id, fact COLLATE "C", value COLLATE "C"
+                """, logger: self.logger).collect().compactMap { row in
+                let (id, opened, fact, value, n) = try row.decode((Int64, Double, String, String?, Int64).self)
+                return ReportFact.Kind(rawValue: fact).map {
+                    CaseFactCount(caseID: id, openedAt: Date(stored: opened), kind: $0, value: value, count: Int(n))
+                }
+            }
+        }
+    }
+
+    public func deductionFacts(from: Date, to: Date, by: ScoreSubject.Kind) async throws -> [ReportFact] {
+        let subject = by == .unit ? "unit" : "person"
+        var sql = SQLBuilder()
+        let fromBind = sql.bind(from.stored), toBind = sql.bind(to.stored)
+        sql.append("""
+            SELECT case_id, seq, occurred_at, opened_at, unit, person, value, points, rule_id, pack_version FROM report_facts
+            WHERE fact = 'deduction' AND occurred_at >= \(fromBind) AND occurred_at < \(toBind) AND \(subject) IS NOT NULL
+            ORDER BY case_id, seq
+            """)
+        let query = sql.query
+        return try await read("read the deductions") { c in
+            try await c.query(query, logger: self.logger).collect().map { row in
+                let (id, seq, occurred, opened, unit, person, value, points, rule, version) =
+                    try row.decode((Int64, Int64, Double, Double, String?, String?, String?, Double?, String?, String?).self)
+                return ReportFact(caseID: id, seq: Int(seq), kind: .deduction, occurredAt: Date(stored: occurred),
+                                  openedAt: Date(stored: opened), unit: unit, person: person, value: value,
+                                  points: points, ruleID: rule, packVersion: version)
+            }
         }
     }
 

@@ -201,6 +201,35 @@ enum PostgresMigrations {
             "CREATE INDEX \(phoneDigestIndex) ON cases (phone_digest, opened_at)",
             "CREATE TABLE lookup_key (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), fingerprint TEXT NOT NULL)",
         ]),
+        // The read model (`ReportFact`), written with the events from now on. A database that already
+        // holds events is not ready until `Engine.buildReportFacts` has folded them; reports fold meanwhile.
+        Migration(id: "v13-report-facts", statements: [
+            """
+            CREATE TABLE report_facts (
+                case_id BIGINT NOT NULL REFERENCES cases(id),
+                seq BIGINT NOT NULL,
+                fact TEXT NOT NULL,
+                occurred_at DOUBLE PRECISION NOT NULL,
+                opened_at DOUBLE PRECISION NOT NULL,
+                unit TEXT,
+                person TEXT,
+                value TEXT,
+                weight INTEGER NOT NULL,
+                kind TEXT,
+                category TEXT,
+                channel TEXT,
+                complainant_type TEXT,
+                points DOUBLE PRECISION,
+                rule_id TEXT,
+                pack_version TEXT
+            )
+            """,
+            "CREATE INDEX report_facts_by_time ON report_facts (fact, occurred_at) INCLUDE (unit, person, case_id, weight)",
+            "CREATE INDEX report_facts_by_opening ON report_facts (fact, opened_at)",
+            "CREATE INDEX report_facts_by_case ON report_facts (case_id, seq)",
+            "CREATE TABLE report_facts_status (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), ready BOOLEAN NOT NULL)",
+            "INSERT INTO report_facts_status (one, ready) VALUES (TRUE, NOT EXISTS (SELECT 1 FROM events))",
+        ]),
     ]
 
     /// v12: each stored phone's digest, 1,000 cases per statement.

@@ -215,6 +215,35 @@ enum Migrations {
             try db.execute(sql: "INSERT INTO lookup_key (one, fingerprint) VALUES (1, ?)", arguments: [lookupKey.fingerprint])
             try db.execute(sql: "PRAGMA secure_delete = \(secureDelete)")
         }
+        m.registerMigration("v12-report-facts") { db in
+            // The read model (`ReportFact`): written with the events from now on. A store that already
+            // holds events is not ready until `Engine.buildReportFacts` has folded them; reports fold meanwhile.
+            try db.execute(sql: """
+                CREATE TABLE report_facts (
+                    case_id INTEGER NOT NULL REFERENCES cases(id),
+                    seq INTEGER NOT NULL,
+                    fact TEXT NOT NULL,
+                    occurred_at REAL NOT NULL,
+                    opened_at REAL NOT NULL,
+                    unit TEXT,
+                    person TEXT,
+                    value TEXT,
+                    weight INTEGER NOT NULL,
+                    kind TEXT,
+                    category TEXT,
+                    channel TEXT,
+                    complainant_type TEXT,
+                    points REAL,
+                    rule_id TEXT,
+                    pack_version TEXT
+                );
+                CREATE INDEX report_facts_by_time ON report_facts(fact, occurred_at, unit, person, case_id, weight);
+                CREATE INDEX report_facts_by_opening ON report_facts(fact, opened_at);
+                CREATE INDEX report_facts_by_case ON report_facts(case_id, seq);
+                CREATE TABLE report_facts_status (one INTEGER PRIMARY KEY CHECK (one = 1), ready INTEGER NOT NULL);
+                INSERT INTO report_facts_status (one, ready) VALUES (1, NOT EXISTS (SELECT 1 FROM events));
+                """)
+        }
         return m
     }
 

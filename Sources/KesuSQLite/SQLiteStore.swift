@@ -146,10 +146,12 @@ public final class SQLiteStore: CaseStore {
             """).execute(arguments: [id, number] + summaryColumns(summary))
         try insert(db, events: new.events, caseID: id, firstSeq: 1)
         try enqueue(db, new.outbox, caseID: id)
+        try insert(db, facts: new.facts, caseID: id)
         return summary
     }
 
-    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
+    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry],
+                       facts: [ReportFact]) async throws {
         try await write("append \(events.count) event(s) to case \(caseID)") { db in
             guard let actual = try Int.fetchOne(db, sql: "SELECT version FROM cases WHERE id = ?", arguments: [caseID])
             else { throw StoreError.caseNotFound(caseID) }
@@ -169,6 +171,115 @@ public final class SQLiteStore: CaseStore {
                     """,
                 arguments: Self.summaryColumns(s) + [caseID])
             try Self.enqueue(db, outbox, caseID: caseID)
+            try Self.insert(db, facts: facts, caseID: caseID)
+        }
+    }
+
+    private static func insert(_ db: Database, facts: [ReportFact], caseID: Int64?) throws {
+        guard !facts.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO report_facts (case_id, seq, fact, occurred_at, opened_at, unit, person, value, weight,
+                kind, category, channel, complainant_type, points, rule_id, pack_version)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for f in facts {
+            try statement.execute(arguments: [
+                caseID ?? f.caseID, f.seq, f.kind.rawValue, f.occurredAt.timeIntervalSinceReferenceDate,
+                f.openedAt.timeIntervalSinceReferenceDate, f.unit, f.person, f.value, f.weight, f.kindField, f.category,
+                f.channel, f.complainantType, f.points, f.ruleID, f.packVersion,
+            ])
+        }
+    }
+
+    // MARK: - Report facts
+
+    public func reportFactsReady() async throws -> Bool {
+        try await read("read whether the report facts are built") { db in
+            try Bool.fetchOne(db, sql: "SELECT ready FROM report_facts_status WHERE one = 1") ?? false
+        }
+    }
+
+    public func markReportFactsReady() async throws {
+        try await write("mark the report facts built") { db in
+            try db.execute(sql: "UPDATE report_facts_status SET ready = 1 WHERE one = 1")
+        }
+    }
+
+    public func replaceReportFacts(through: [Int64: Int], with facts: [ReportFact]) async throws {
+        try await write("replace the report facts of \(through.count) case(s)") { db in
+            let delete = try db.cachedStatement(sql: "DELETE FROM report_facts WHERE case_id = ? AND seq <= ?")
+            for (id, seq) in through { try delete.execute(arguments: [id, seq]) }
+            try Self.insert(db, facts: facts, caseID: nil)
+        }
+    }
+
+    public func reportFactCounts(kinds: [ReportFact.Kind], from: Date, to: Date, by: ScoreSubject.Kind?,
+                                 distinctCases: Bool) async throws -> [ReportFactCount] {
+        let (sql, arguments) = Self.factCountsSQL(kinds: kinds, from: from, to: to, by: by, distinctCases: distinctCases)
+        return try await read("count the report facts") { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
+                ReportFact.Kind(rawValue: row[0]).map { ReportFactCount(kind: $0, subject: row[1], count: row[2]) }
+            }
+        }
+    }
+
+    static func factCountsSQL(kinds: [ReportFact.Kind], from: Date, to: Date, by: ScoreSubject.Kind?,
+                              distinctCases: Bool) -> (String, StatementArguments) {
+        let subject = by.map { $0 == .unit ? "unit" : "person" }
+        let marks = kinds.map { _ in "?" }.joined(separator: ", ")
+        let sql = """
+            SELECT fact, \(subject ?? "NULL"), \(distinctCases ? "COUNT(DISTINCT case_id)" : "SUM(weight)") FROM report_facts
+            WHERE fact IN (\(marks)) AND occurred_at >= ? AND occurred_at < ?\(subject.map { " AND \($0) IS NOT NULL" } ?? "")
+            GROUP BY fact\(subject.map { ", \($0)" } ?? "") ORDER BY fact\(subject.map { ", \($0)" } ?? "")
+            """
+        return (sql, StatementArguments(kinds.map(\.rawValue)) + [from.timeIntervalSinceReferenceDate, to.timeIntervalSinceReferenceDate])
+    }
+
+    public func caseDimensionCounts(openedFrom: Date, openedBefore: Date, asOf: Date) async throws -> [CaseDimensionCount] {
+        try await read("count the cases opened by their fields") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT kind, category, unit, channel, complainant_type, SUM(weight) AS n FROM report_facts
+                WHERE fact = 'opened' AND opened_at >= ? AND opened_at < ? AND occurred_at < ?
+                GROUP BY kind, category, unit, channel, complainant_type HAVING n <> 0
+                """, arguments: [openedFrom.timeIntervalSinceReferenceDate, openedBefore.timeIntervalSinceReferenceDate,
+                                 asOf.timeIntervalSinceReferenceDate]).map { row in
+                CaseDimensionCount(dimensions: CaseDimensions(kind: row[0], category: row[1], unit: row[2], channel: row[3],
+                                                              complainantType: row[4]), count: row[5])
+            }
+        }
+    }
+
+    public func caseFactCounts(kinds: [ReportFact.Kind], openedFrom: Date, openedBefore: Date,
+                               occurredBefore: Date) async throws -> [CaseFactCount] {
+        let marks = kinds.map { _ in "?" }.joined(separator: ", ")
+        let arguments = StatementArguments(kinds.map(\.rawValue)) + [
+            openedFrom.timeIntervalSinceReferenceDate, openedBefore.timeIntervalSinceReferenceDate, occurredBefore.timeIntervalSinceReferenceDate,
+        ]
+        return try await read("count the report facts of each case") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT case_id, opened_at, fact, value, COUNT(*) FROM report_facts
+                WHERE fact IN (\(marks)) AND opened_at >= ? AND opened_at < ? AND occurred_at < ?
+                GROUP BY case_id, opened_at, fact, value ORDER BY case_id, fact, value
+                """, arguments: arguments).compactMap { row in
+                ReportFact.Kind(rawValue: row[2]).map {
+                    CaseFactCount(caseID: row[0], openedAt: Date(timeIntervalSinceReferenceDate: row[1]), kind: $0, value: row[3], count: row[4])
+                }
+            }
+        }
+    }
+
+    public func deductionFacts(from: Date, to: Date, by: ScoreSubject.Kind) async throws -> [ReportFact] {
+        let subject = by == .unit ? "unit" : "person"
+        return try await read("read the deductions") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT case_id, seq, occurred_at, opened_at, unit, person, value, points, rule_id, pack_version FROM report_facts
+                WHERE fact = 'deduction' AND occurred_at >= ? AND occurred_at < ? AND \(subject) IS NOT NULL
+                ORDER BY case_id, seq
+                """, arguments: [from.timeIntervalSinceReferenceDate, to.timeIntervalSinceReferenceDate]).map { row in
+                ReportFact(caseID: row[0], seq: row[1], kind: .deduction, occurredAt: Date(timeIntervalSinceReferenceDate: row[2]),
+                           openedAt: Date(timeIntervalSinceReferenceDate: row[3]), unit: row[4], person: row[5], value: row[6],
+                           points: row[7], ruleID: row[8], packVersion: row[9])
+            }
         }
     }
 

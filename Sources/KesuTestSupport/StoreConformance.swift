@@ -57,6 +57,7 @@ public enum StoreConformance {
         Check("leases: one holder at a time, renewal, expiry", leases),
         Check("a changed holiday calendar re-plans running clocks once, with events", calendarReplan),
         Check("attachments: binary content stored once, read back byte for byte", attachments),
+        Check("read model: reports from the facts written with the events equal the folded reports, and again after a rebuild", readModel),
     ]
 
     /// Runs every check, each on a store from `makeStore`; throws the first failure.
@@ -1142,5 +1143,47 @@ extension StoreConformance {
         try expect(!third.adopted && third.moved.isEmpty, "a second pass changes nothing")
         try expectEqual(try await store.records(stream: Engine.calendarStream).map(\.type), ["adopted", "adopted"],
                         "each adoption is one record")
+    }
+}
+
+extension StoreConformance {
+    static func readModel(_ store: any CaseStore) async throws {
+        try expect(try await store.reportFactsReady(), "a store created empty has its read model ready")
+        let (engine, steps) = try await ReadModelCheck.generate(into: store)
+        try expect(steps > 600, "the generated half-year ran (\(steps) steps)")
+        let calendar = engine.planner.calendar
+        let q4 = try await engine.quarterlyReport(period: try Period.parse("2026Q4", calendar: calendar), source: .readModel)
+        try expect(q4.opened > 25 && (q4.figure("redispatched")?.current ?? 0) > 0 && (q4.figure("overdue")?.current ?? 0) > 0
+                   && (q4.figure("extensions")?.current ?? 0) > 0 && !q4.typicalCases.isEmpty,
+                   "the generated quarter has re-dispatches, overdue runs, extensions and typical cases: \(q4.figures)")
+        do { try await ReadModelCheck.compare(engine, label: "written with the events") } catch let m as ReadModelCheck.Mismatch {
+            throw ConformanceFailure(m.description)
+        }
+
+        // A refused action writes no fact.
+        let year = try Period.parse("2026", calendar: calendar)
+        let before = try await store.reportFactCounts(kinds: ReportFact.Kind.allCases, from: year.start, to: year.end, by: nil, distinctCases: false)
+        let open = try await store.list(CaseQuery(state: "dispatched", limit: 1))
+        if let c = open.first {
+            _ = try? await engine.act(c.number, transition: "callback", fields: ["satisfaction": "satisfied"], by: "clerk1",
+                                      at: TestPack.at("2026-12-30T10:00"))
+        }
+        let after = try await store.reportFactCounts(kinds: ReportFact.Kind.allCases, from: year.start, to: year.end, by: nil, distinctCases: false)
+        try expectEqual(after, before, "a refused transition leaves the read model as it was")
+
+        // Forget every case's facts, then build them again from the histories.
+        var through: [Int64: Int] = [:]
+        for c in try await store.list(CaseQuery(limit: 10_000)) { through[c.id] = c.version }
+        try await store.replaceReportFacts(through: through, with: [])
+        let emptied = try await store.reportFactCounts(kinds: ReportFact.Kind.allCases, from: year.start, to: year.end, by: nil, distinctCases: false)
+        try expect(emptied.isEmpty, "replacing every case's facts with none leaves none: \(emptied)")
+        let built = try await engine.buildReportFacts(batch: 17)
+        try expectEqual(built, through.count, "the rebuild read every case")
+        let rebuilt = try await store.reportFactCounts(kinds: ReportFact.Kind.allCases, from: year.start, to: year.end, by: nil, distinctCases: false)
+        try expectEqual(rebuilt, before, "the rebuilt read model counts what the one written with the events did")
+        do { try await ReadModelCheck.compare(engine, label: "rebuilt from the histories") } catch let m as ReadModelCheck.Mismatch {
+            throw ConformanceFailure(m.description)
+        }
+        try expect(try await store.reportFactsReady(), "the rebuild marks the read model ready")
     }
 }

@@ -6,6 +6,7 @@ import KesuKernel
 import KesuPostgresTestSupport
 import KesuServer
 import KesuSQLite
+import KesuTestSupport
 import KesuYAML
 import Logging
 import Testing
@@ -369,60 +370,13 @@ struct DownNotifier: Notifier {
 }
 
 /// A store that cannot write the personal-data view log (a full disk, a lost connection).
-actor RefusingViewsStore: CaseStore {
-    let base: any CaseStore
+actor RefusingViewsStore: ForwardingCaseStore {
+    nonisolated let base: any CaseStore
     init(_ base: any CaseStore) { self.base = base }
     struct Refused: Error {}
-    nonisolated var lookupKey: LookupKey { base.lookupKey }
 
     func appendRecords(stream: String, expectedVersion: Int, events: [RecordEvent], outbox: [OutboxEntry]) async throws {
         if stream.hasPrefix(PersonalDataViews.streamPrefix) { throw Refused() }
         try await base.appendRecords(stream: stream, expectedVersion: expectedVersion, events: events, outbox: outbox)
-    }
-    func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
-        try await base.append(caseID: caseID, expectedVersion: expectedVersion, events: events, summary: summary, outbox: outbox)
-    }
-    func create(numbering: CaseNumbering, year: Int, build: @Sendable (Int64, String) throws -> NewCase) async throws -> CaseSummary {
-        try await base.create(numbering: numbering, year: year, build: build)
-    }
-    func create(
-        numbering: CaseNumbering, year: Int, idempotencyKey key: String, fingerprint: String,
-        build: @Sendable (Int64, String) throws -> NewCase
-    ) async throws -> (summary: CaseSummary, created: Bool) {
-        try await base.create(numbering: numbering, year: year, idempotencyKey: key, fingerprint: fingerprint, build: build)
-    }
-    func events(caseID: Int64) async throws -> [Event] { try await base.events(caseID: caseID) }
-    func events(caseIDs: [Int64]) async throws -> [Event] { try await base.events(caseIDs: caseIDs) }
-    func summary(caseID: Int64) async throws -> CaseSummary? { try await base.summary(caseID: caseID) }
-    func numbers(caseIDs: [Int64]) async throws -> [Int64: String] { try await base.numbers(caseIDs: caseIDs) }
-    func caseID(number: String) async throws -> Int64? { try await base.caseID(number: number) }
-    func list(_ query: CaseQuery) async throws -> [CaseSummary] { try await base.list(query) }
-    func count(_ query: CaseQuery) async throws -> Int { try await base.count(query) }
-    func dueForSweep(at now: Date, limit: Int) async throws -> [Int64] { try await base.dueForSweep(at: now, limit: limit) }
-    func events(types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Event] {
-        try await base.events(types: types, occurredFrom: from, to: to)
-    }
-    func caseIDs(eventTypes types: Set<String>, occurredFrom from: Date, to: Date) async throws -> [Int64] {
-        try await base.caseIDs(eventTypes: types, occurredFrom: from, to: to)
-    }
-    func packVersions() async throws -> [PackVersionUse] { try await base.packVersions() }
-    func savePack(_ snapshot: PackSnapshot, at: Date) async throws { try await base.savePack(snapshot, at: at) }
-    func pack(version: String) async throws -> PackSnapshot? { try await base.pack(version: version) }
-    func records(stream: String) async throws -> [RecordEvent] { try await base.records(stream: stream) }
-    func recordsVersion(stream: String) async throws -> Int { try await base.recordsVersion(stream: stream) }
-    func lastRecord(stream: String) async throws -> RecordEvent? { try await base.lastRecord(stream: stream) }
-    func records(streamPrefix: String) async throws -> [RecordEvent] { try await base.records(streamPrefix: streamPrefix) }
-    func enqueueNotifications(_ entries: [OutboxEntry]) async throws -> [Int64] { try await base.enqueueNotifications(entries) }
-    func dueOutbox(at now: Date, limit: Int) async throws -> [OutboxItem] { try await base.dueOutbox(at: now, limit: limit) }
-    func markDelivered(id: Int64, at: Date) async throws { try await base.markDelivered(id: id, at: at) }
-    func markFailed(id: Int64, error: String, nextAttemptAt: Date, giveUp: Bool) async throws {
-        try await base.markFailed(id: id, error: error, nextAttemptAt: nextAttemptAt, giveUp: giveUp)
-    }
-    func outbox(status: OutboxItem.Status?, limit: Int) async throws -> [OutboxItem] { try await base.outbox(status: status, limit: limit) }
-    func retryOutbox(ids: [Int64]?, at: Date) async throws -> Int { try await base.retryOutbox(ids: ids, at: at) }
-    func outboxCounts() async throws -> [OutboxItem.Status: Int] { try await base.outboxCounts() }
-    func eventFeed(after cursor: String?, limit: Int) async throws -> EventFeedPage { try await base.eventFeed(after: cursor, limit: limit) }
-    func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
-        try await base.acquireLease(name, holder: holder, until: until, now: now)
     }
 }

@@ -121,7 +121,8 @@ public struct Engine: Sendable {
             let outbox = engine.notifiers.isEmpty ? []
                 : engine.outboxEntries(engine.notifications(for: events, after: CaseState(), number: number, at: now), caseID: id)
                     + engine.eventEntries(events, after: CaseState(), caseID: id, at: now)
-            return NewCase(events: events, summary: summary, outbox: outbox)
+            return NewCase(events: events, summary: summary, outbox: outbox,
+                           facts: ReportFact.derive(events, after: CaseState(), pack: planner.pack))
         }
         if let key = idempotencyKey {
             let fingerprint = Self.fingerprint(actor: actor, fields: fields)
@@ -199,7 +200,14 @@ public struct Engine: Sendable {
         }
     }
 
-    func commit(_ events: [Event], to current: CaseState, under rules: Planner) async throws -> CaseState {
+    func commit(_ planned: [Event], to current: CaseState, under rules: Planner) async throws -> CaseState {
+        // Numbered as the store will number them, so the report facts name their events.
+        let events = planned.enumerated().map { i, e in
+            var e = e
+            e.caseID = current.id
+            e.seq = current.version + i + 1
+            return e
+        }
         var next = current
         for e in events { next.apply(e) }
         if rules.pack.version == pack.version { try await shelf.ensureSaved(in: store, at: events.first?.at ?? current.updatedAt) }
@@ -209,7 +217,8 @@ public struct Engine: Sendable {
                 : outboxEntries(notifications(for: events, after: current, number: current.number, at: at, rules: rules.pack), caseID: current.id)
                     + eventEntries(events, after: current, caseID: current.id, at: at, rules: rules.pack)
             try await store.append(caseID: current.id, expectedVersion: current.version, events: events,
-                                   summary: rules.summary(of: next, lookupKey: store.lookupKey), outbox: outbox)
+                                   summary: rules.summary(of: next, lookupKey: store.lookupKey), outbox: outbox,
+                                   facts: ReportFact.derive(events, after: current, pack: rules.pack))
         } catch let StoreError.conflict(_, expected, actual) {
             throw KesuError(.conflict, "case \(current.number) changed meanwhile (version \(expected) → \(actual)); nothing was written, try again")
         }

@@ -139,7 +139,12 @@ extension Engine {
     /// Counts, for each unit (or person), what happened in the period: a unit answers for what
     /// happens while it handles the case, a person for what happens while the case is assigned
     /// to them (violations and outcomes name their own unit and person).
-    public func measures(period: Period, by kind: ScoreSubject.Kind) async throws -> MeasuresReport {
+    public func measures(period: Period, by kind: ScoreSubject.Kind, source: ReportSource = .automatic) async throws -> MeasuresReport {
+        try await readsFacts(source) ? try await measuresFromFacts(period: period, by: kind) : try await foldedMeasures(period: period, by: kind)
+    }
+
+    /// `measures` from folded histories: what the read model's answers must equal.
+    func foldedMeasures(period: Period, by kind: ScoreSubject.Kind) async throws -> MeasuresReport {
         var tally = MeasuresTally(period: period, kind: kind, pack: pack)
         let touched = try await store.caseIDs(eventTypes: Self.countedEventTypes, occurredFrom: period.start, to: period.end)
         try await foldHistories(touched) { id, e, unitBefore, assigneeBefore, state, became in

@@ -278,9 +278,9 @@ public enum CSV {
 
 extension Engine {
     /// Scores and measures of the period, joined for export.
-    public func scoreExport(period: Period, by kind: ScoreSubject.Kind) async throws -> ScoreExport {
-        let report = try await scores(period: period, by: kind)
-        let measures = try await measures(period: period, by: kind)
+    public func scoreExport(period: Period, by kind: ScoreSubject.Kind, source: ReportSource = .automatic) async throws -> ScoreExport {
+        let report = try await scores(period: period, by: kind, source: source)
+        let measures = try await measures(period: period, by: kind, source: source)
         return ScoreExport(report: report, measures: measures, pack: pack, timeZone: planner.calendar.timeZone)
     }
 }

@@ -86,15 +86,26 @@ public struct ScoreReport: Sendable, Codable, Equatable {
 extension Engine {
     /// Adds up the deductions recorded in the period. Deductions are events written when the
     /// violation or outcome happened, so rerunning a closed period gives the same figures.
-    public func scores(period: Period, by kind: ScoreSubject.Kind) async throws -> ScoreReport {
-        let events = try await store.events(types: ["deduction"], occurredFrom: period.start, to: period.end)
-        let numbers = try await store.numbers(caseIDs: events.map(\.caseID))
+    public func scores(period: Period, by kind: ScoreSubject.Kind, source: ReportSource = .automatic) async throws -> ScoreReport {
         var items: [ScoreSubject: [ScoreReport.LineItem]] = [:]
-        for e in events {
-            guard case let .deduction(cause, subject, points, occurredAt) = e.body, subject.kind == kind else { continue }
-            items[subject, default: []].append(.init(
-                caseNumber: numbers[e.caseID] ?? "#\(e.caseID)", cause: cause, ruleID: e.ruleID ?? "", points: points,
-                occurredAt: occurredAt, packVersion: e.packVersion))
+        if try await readsFacts(source) {
+            let facts = try await store.deductionFacts(from: period.start, to: period.end, by: kind)
+            let numbers = try await store.numbers(caseIDs: facts.map(\.caseID))
+            for f in facts {
+                guard let id = kind == .unit ? f.unit : f.person else { continue }
+                items[ScoreSubject(kind, id), default: []].append(.init(
+                    caseNumber: numbers[f.caseID] ?? "#\(f.caseID)", cause: f.value ?? "", ruleID: f.ruleID ?? "",
+                    points: f.points ?? 0, occurredAt: f.occurredAt, packVersion: f.packVersion ?? ""))
+            }
+        } else {
+            let events = try await store.events(types: ["deduction"], occurredFrom: period.start, to: period.end)
+            let numbers = try await store.numbers(caseIDs: events.map(\.caseID))
+            for e in events {
+                guard case let .deduction(cause, subject, points, occurredAt) = e.body, subject.kind == kind else { continue }
+                items[subject, default: []].append(.init(
+                    caseNumber: numbers[e.caseID] ?? "#\(e.caseID)", cause: cause, ruleID: e.ruleID ?? "", points: points,
+                    occurredAt: occurredAt, packVersion: e.packVersion))
+            }
         }
         // Everyone the pack knows appears, with a full score if nothing was deducted.
         var subjects: [(ScoreSubject, String, String?)] = kind == .unit

@@ -140,8 +140,10 @@ public struct NewCase: Sendable {
     public var summary: CaseSummary
     /// Notifications to enqueue with the case (their `caseID` is set to the new case's).
     public var outbox: [OutboxEntry]
-    public init(events: [Event], summary: CaseSummary, outbox: [OutboxEntry] = []) {
-        self.events = events; self.summary = summary; self.outbox = outbox
+    /// The report facts the events cause (`ReportFact.derive`), written with them.
+    public var facts: [ReportFact]
+    public init(events: [Event], summary: CaseSummary, outbox: [OutboxEntry] = [], facts: [ReportFact] = []) {
+        self.events = events; self.summary = summary; self.outbox = outbox; self.facts = facts
     }
 }
 
@@ -197,10 +199,12 @@ public protocol CaseStore: Sendable {
         build: @Sendable (_ id: Int64, _ number: String) throws -> NewCase
     ) async throws -> (summary: CaseSummary, created: Bool)
 
-    /// Appends events numbered `expectedVersion + 1 …`, replaces the summary and enqueues `outbox`
-    /// (each entry's `caseID` set to `caseID`), all in one transaction; or throws
-    /// `StoreError.conflict` and writes nothing when the case is no longer at `expectedVersion`.
-    func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws
+    /// Appends events numbered `expectedVersion + 1 …`, replaces the summary, enqueues `outbox`
+    /// (each entry's `caseID` set to `caseID`) and writes the report facts the events cause, all
+    /// in one transaction; or throws `StoreError.conflict` and writes nothing when the case is no
+    /// longer at `expectedVersion`.
+    func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry],
+                facts: [ReportFact]) async throws
 
     func events(caseID: Int64) async throws -> [Event]
     /// The events of several cases in one read, in case and sequence order (reports fold many
@@ -284,6 +288,32 @@ public protocol CaseStore: Sendable {
     /// this store did not hand out.
     func eventFeed(after cursor: String?, limit: Int) async throws -> EventFeedPage
 
+    // MARK: Report facts (the read model)
+
+    /// Whether every event's report facts are in the store. A store created empty is ready; one
+    /// upgraded with events already in it is not until `Engine.buildReportFacts` has run, and
+    /// reports fold histories meanwhile.
+    func reportFactsReady() async throws -> Bool
+    func markReportFactsReady() async throws
+    /// For each case in `through`, replaces the facts of its events `1...through[case]` with those
+    /// of `facts`, all in one transaction (facts of later events stay): building the read model
+    /// again is safe while cases change.
+    func replaceReportFacts(through: [Int64: Int], with facts: [ReportFact]) async throws
+    /// Facts of `kinds` that occurred in `[from, to)`, grouped by kind and by the unit or person
+    /// (`by`; nil: one total per kind; facts without that subject are left out), counting rows
+    /// (weights) or, with `distinctCases`, cases. Ordered by kind, then subject.
+    func reportFactCounts(kinds: [ReportFact.Kind], from: Date, to: Date, by: ScoreSubject.Kind?,
+                          distinctCases: Bool) async throws -> [ReportFactCount]
+    /// Cases opened in `[openedFrom, openedBefore)` by their breakdown fields as they stood just
+    /// before `asOf` (groups that sum to 0 left out).
+    func caseDimensionCounts(openedFrom: Date, openedBefore: Date, asOf: Date) async throws -> [CaseDimensionCount]
+    /// Per case opened in `[openedFrom, openedBefore)`, its facts of `kinds` that occurred before
+    /// `occurredBefore`, counted by kind and value; cases with none are left out.
+    func caseFactCounts(kinds: [ReportFact.Kind], openedFrom: Date, openedBefore: Date,
+                        occurredBefore: Date) async throws -> [CaseFactCount]
+    /// The deductions that occurred in `[from, to)` with a subject of this kind, in case and seq order.
+    func deductionFacts(from: Date, to: Date, by: ScoreSubject.Kind) async throws -> [ReportFact]
+
     // MARK: Leases
 
     /// Takes or renews the lease `name` for `holder` until `until`, when it is free: never taken,
@@ -316,9 +346,14 @@ extension CaseStore {
         return try await events(caseIDs: caseIDs).filter { types.contains($0.type) }
     }
 
-    /// Appends without notifications.
+    /// Appends without notifications or report facts.
     public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary) async throws {
-        try await append(caseID: caseID, expectedVersion: expectedVersion, events: events, summary: summary, outbox: [])
+        try await append(caseID: caseID, expectedVersion: expectedVersion, events: events, summary: summary, outbox: [], facts: [])
+    }
+
+    /// Appends without report facts.
+    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
+        try await append(caseID: caseID, expectedVersion: expectedVersion, events: events, summary: summary, outbox: outbox, facts: [])
     }
 
     /// Appends records without notifications.

@@ -16,6 +16,8 @@ public actor MemoryStore: CaseStore {
     private var leases: [String: (holder: String, until: Date)] = [:]
     /// Every event's (case, seq) in commit order: the feed.
     private var feed: [(caseID: Int64, seq: Int)] = []
+    private var facts: [ReportFact] = []
+    private var factsReady = true
 
     public let lookupKey: LookupKey
 
@@ -45,6 +47,7 @@ public actor MemoryStore: CaseStore {
         feed += events.map { (id, $0.seq) }
         numbers[number] = id
         enqueue(new.outbox, caseID: id)
+        facts += new.facts.map { var f = $0; f.caseID = id; return f }
         return summary
     }
 
@@ -61,7 +64,8 @@ public actor MemoryStore: CaseStore {
         return (summary, true)
     }
 
-    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry]) async throws {
+    public func append(caseID: Int64, expectedVersion: Int, events: [Event], summary: CaseSummary, outbox: [OutboxEntry],
+                       facts: [ReportFact]) async throws {
         guard let current = history[caseID] else { throw StoreError.caseNotFound(caseID) }
         guard current.count == expectedVersion else {
             throw StoreError.conflict(caseID: caseID, expected: expectedVersion, actual: current.count)
@@ -76,6 +80,37 @@ public actor MemoryStore: CaseStore {
         s.version = expectedVersion + events.count
         cases[caseID] = s
         enqueue(outbox, caseID: caseID)
+        self.facts += facts.map { var f = $0; f.caseID = caseID; return f }
+    }
+
+    // MARK: Report facts
+
+    public func reportFactsReady() async throws -> Bool { factsReady }
+    public func markReportFactsReady() async throws { factsReady = true }
+    /// For tests of building the read model: forgets every fact, as an upgraded store starts.
+    public func forgetReportFacts() { facts = []; factsReady = false }
+
+    public func replaceReportFacts(through: [Int64: Int], with new: [ReportFact]) async throws {
+        facts.removeAll { f in through[f.caseID].map { f.seq <= $0 } ?? false }
+        facts += new
+    }
+
+    public func reportFactCounts(kinds: [ReportFact.Kind], from: Date, to: Date, by: ScoreSubject.Kind?,
+                                 distinctCases: Bool) async throws -> [ReportFactCount] {
+        ReportFactQuestions.counts(facts, kinds: kinds, from: from, to: to, by: by, distinctCases: distinctCases)
+    }
+
+    public func caseDimensionCounts(openedFrom: Date, openedBefore: Date, asOf: Date) async throws -> [CaseDimensionCount] {
+        ReportFactQuestions.dimensions(facts, openedFrom: openedFrom, openedBefore: openedBefore, asOf: asOf)
+    }
+
+    public func caseFactCounts(kinds: [ReportFact.Kind], openedFrom: Date, openedBefore: Date,
+                               occurredBefore: Date) async throws -> [CaseFactCount] {
+        ReportFactQuestions.caseCounts(facts, kinds: kinds, openedFrom: openedFrom, openedBefore: openedBefore, occurredBefore: occurredBefore)
+    }
+
+    public func deductionFacts(from: Date, to: Date, by: ScoreSubject.Kind) async throws -> [ReportFact] {
+        ReportFactQuestions.deductions(facts, from: from, to: to, by: by)
     }
 
     public func events(caseID: Int64) async throws -> [Event] { history[caseID] ?? [] }
