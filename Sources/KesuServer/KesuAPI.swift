@@ -97,7 +97,8 @@ public struct KesuAPI: Sendable {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kesu"),
             logger: logger)
         if let store = rules.engine.store as? any Service { app.addServices(store) }
-        app.addServices(DeploymentService(api: self), SweepService(api: self), ReloadOnHangupService(api: self), SourcesService(api: self))
+        app.addServices(DeploymentService(api: self), SweepService(api: self), ReloadOnHangupService(api: self), SourcesService(api: self),
+                        ReadModelService(api: self))
         if let announceSetupLink { app.addServices(SetupLinkService(api: self, announce: announceSetupLink)) }
         return app
     }

@@ -6,7 +6,7 @@ import KesuXLSX
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Periodic reports: the quarterly summary and complaint bulletin.", subcommands: [Quarterly.self, Due.self, Submit.self])
+        abstract: "Periodic reports: the quarterly summary and complaint bulletin.", subcommands: [Quarterly.self, Due.self, Submit.self, Facts.self])
 
     struct Quarterly: KesuCommand {
         static let configuration = CommandConfiguration(
@@ -113,6 +113,46 @@ struct Report: AsyncParsableCommand {
                 try wb.close()
             } catch let e as XLSXError {
                 throw KesuError(.invalidInput, e.description)
+            }
+        }
+    }
+
+    struct Facts: KesuCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The reports' read model: whether it is built, and building it from the case histories.",
+            discussion: """
+            Reports count report facts written with the events. A store upgraded with cases already in it has none for \
+            them until they are built from the histories; its reports fold histories meanwhile (slower). `kesu serve` \
+            builds them by itself in the background; this command does it now, e.g. before a quarter's reports.
+            Example: kesu report facts --build
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Build them (again) from every case's history; safe while servers run.") var build = false
+
+        func run() async throws {
+            try await guarded(global) {
+                let engine = try global.engine()
+                if build {
+                    let start = ContinuousClock.now
+                    let cases = try await engine.buildReportFacts { done in
+                        if done % 50_000 == 0 { Output.err("\(done) cases…") }
+                    }
+                    let seconds = Double((ContinuousClock.now - start).components.seconds)
+                        + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+                    if global.json {
+                        Output.json(["ready": .bool(true), "cases": .number(Double(cases)), "seconds": .number((seconds * 10).rounded() / 10)])
+                    } else {
+                        print("read model built from \(cases) cases in \(String(format: "%.1f", seconds)) s; reports read it from now on")
+                    }
+                    return
+                }
+                let ready = try await engine.reportFactsReady()
+                if global.json {
+                    Output.json(["ready": .bool(ready)])
+                } else {
+                    print(ready ? "the read model is built: reports read it"
+                                : "the read model is not built: reports fold every case's history until `kesu report facts --build` (or `kesu serve`) builds it")
+                }
             }
         }
     }

@@ -49,6 +49,39 @@ struct SQLiteMigrationTests {
         #expect(!rows.contains { row in row.databaseValues.contains { "\($0)".contains("13812345678") } })
     }
 
+    @Test("v12 on a file with cases: the read model is not ready, reports fold until it is built, then read it and agree")
+    func v12ReadModelOfAnUpgradedFile() async throws {
+        let temp = try TempDatabase()
+        defer { temp.remove() }
+        let first = try SQLiteStore(path: temp.path)
+        let (written, _) = try await ReadModelCheck.generate(into: first, cases: 60)
+        let quarter = try Period.parse("2026Q4", calendar: written.planner.calendar)
+        let expected = try await written.quarterlyReport(period: quarter, source: .histories)
+        try first.close()
+        // The file as v11 left it: cases and events, no read model.
+        let queue = try DatabaseQueue(path: temp.path)
+        try await queue.write { db in
+            try db.execute(sql: """
+                DROP TABLE report_facts; DROP TABLE report_facts_status;
+                DELETE FROM grdb_migrations WHERE identifier = 'v12-report-facts';
+                """)
+        }
+        try queue.close()
+
+        let store = try SQLiteStore(path: temp.path)   // migrates
+        defer { try? store.close() }
+        #expect(try await store.appliedMigrations() == SQLiteStore.migrationIDs)
+        let engine = try Engine(pack: TestPack.make(), store: store)
+        #expect(try await !engine.reportFactsReady(), "an upgraded file with cases has no read model yet")
+        #expect(try await engine.quarterlyReport(period: quarter) == expected, "meanwhile reports fold the histories")
+        #expect(try await engine.buildReportFacts() == (try await store.count(CaseQuery())))
+        #expect(try await engine.reportFactsReady())
+        #expect(try await engine.quarterlyReport(period: quarter, source: .readModel) == expected)
+        do { try await ReadModelCheck.compare(engine, label: "upgraded file") } catch let m as ReadModelCheck.Mismatch {
+            Issue.record("\(m)")
+        }
+    }
+
     @Test("a key other than the database's is refused, with what to do, and changes nothing")
     func anotherKeyIsRefused() async throws {
         let temp = try TempDatabase()
