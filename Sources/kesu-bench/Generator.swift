@@ -216,7 +216,7 @@ struct StoreGenerator {
             let end = min(total, i + batch)
             let cases = try makeCases(i..<end, total: total, open: open)
             // Encode outside the write transaction.
-            var rows: [(id: Int64, number: String, s: CaseSummary, events: [(Event, String)])] = []
+            var rows: [(id: Int64, number: String, s: CaseSummary, events: [(Event, String)], facts: [ReportFact])] = []
             for (offset, c) in cases.enumerated() {
                 let id = Int64(i + offset + 1)
                 let year = planner.calendar.localDate(of: c.summary.openedAt).year
@@ -224,12 +224,15 @@ struct StoreGenerator {
                 let seq = (counters[key] ?? 0) + 1
                 counters[key] = seq
                 let number = String(format: "%@-%04d-%06d", prefix, year, seq)
-                let evs = try c.events.map { e -> (Event, String) in
+                let evs = try c.events.enumerated().map { n, e -> (Event, String) in
                     var e = e
+                    e.caseID = id
+                    e.seq = n + 1
                     if case let .intake(_, st, f) = e.body { e.body = .intake(number: number, state: st, fields: f) }
                     return (e, String(decoding: try encoder.encode(e.body), as: UTF8.self))
                 }
-                rows.append((id, number, c.summary, evs))
+                // The report facts, as the engine writes them with the events.
+                rows.append((id, number, c.summary, evs, ReportFact.derive(evs.map(\.0), after: CaseState(), pack: pack)))
             }
             let snapshot = counters
             try pool.write { db in
@@ -242,7 +245,19 @@ struct StoreGenerator {
                     INSERT INTO events (case_id, seq, at, occurred_at, actor, type, rule_id, pack_version, body)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+                let fi = try db.cachedStatement(sql: """
+                    INSERT INTO report_facts (case_id, seq, fact, occurred_at, opened_at, unit, person, value, weight,
+                        kind, category, channel, complainant_type, points, rule_id, pack_version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
                 for r in rows {
+                    for f in r.facts {
+                        try fi.execute(arguments: [
+                            f.caseID, f.seq, f.kind.rawValue, f.occurredAt.timeIntervalSinceReferenceDate,
+                            f.openedAt.timeIntervalSinceReferenceDate, f.unit, f.person, f.value, f.weight, f.kindField,
+                            f.category, f.channel, f.complainantType, f.points, f.ruleID, f.packVersion,
+                        ])
+                    }
                     let s = r.s
                     try ci.execute(arguments: [
                         r.id, r.number, s.state, s.handlingUnit, s.kind, s.category, s.level, s.channel, s.text,
