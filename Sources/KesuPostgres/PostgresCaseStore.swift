@@ -254,8 +254,8 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
         let kindsBind = sql.bind(kinds.map(\.rawValue)), fromBind = sql.bind(from.stored), toBind = sql.bind(to.stored)
         sql.append("""
             SELECT fact, \(subject ?? "NULL::text"), \(distinctCases ? "count(DISTINCT case_id)" : "sum(weight)")::bigint FROM report_facts
-            WHERE fact = ANY(\(kindsBind)) AND occurred_at >= \(fromBind) AND occurred_at < \(toBind)\(subject.map { " AND \($0) IS NOT NULL" } ?? "")
-            GROUP BY fact\(subject.map { ", \($0)" } ?? "") ORDER BY fact\(subject.map { " COLLATE \"C\", \($0) COLLATE \"C\"" } ?? " COLLATE \"C\"")
+            WHERE fact = ANY(\(kindsBind)) AND occurred_at >= \(fromBind) AND occurred_at < \(toBind)
+            GROUP BY fact\(subject.map { ", \($0)" } ?? "") ORDER BY fact\(subject.map { " COLLATE \"C\", \($0) COLLATE \"C\" NULLS FIRST" } ?? " COLLATE \"C\"")
             """)
         let query = sql.query
         return try await read("count the report facts") { c in
@@ -413,6 +413,20 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
     public func list(_ query: CaseQuery) async throws -> [CaseSummary] {
         try await read("list cases") { c in
             try await c.query(self.listSQL(query).query, logger: self.logger).collect().map(PostgresRows.summary)
+        }
+    }
+
+    public func openCaseCounts(overdueAt: Date, dueBefore: Date) async throws -> [OpenCaseCount] {
+        try await read("count the open cases by unit and state") { c in
+            try await c.query("""
+                SELECT handling_unit, state, count(*)::bigint, (count(*) FILTER (WHERE earliest_due < \(overdueAt.stored)))::bigint,
+                    (count(*) FILTER (WHERE earliest_due < \(dueBefore.stored)))::bigint
+                FROM cases WHERE closed_at IS NULL GROUP BY handling_unit, state
+                ORDER BY handling_unit COLLATE "C" NULLS FIRST, state COLLATE "C"
+                """, logger: self.logger).collect().map { row in
+                let (unit, state, open, overdue, due) = try row.decode((String?, String, Int64, Int64, Int64).self)
+                return OpenCaseCount(unit: unit, state: state, open: Int(open), overdue: Int(overdue), dueBefore: Int(due))
+            }
         }
     }
 

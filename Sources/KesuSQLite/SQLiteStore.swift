@@ -229,7 +229,7 @@ public final class SQLiteStore: CaseStore {
         let marks = kinds.map { _ in "?" }.joined(separator: ", ")
         let sql = """
             SELECT fact, \(subject ?? "NULL"), \(distinctCases ? "COUNT(DISTINCT case_id)" : "SUM(weight)") FROM report_facts
-            WHERE fact IN (\(marks)) AND occurred_at >= ? AND occurred_at < ?\(subject.map { " AND \($0) IS NOT NULL" } ?? "")
+            WHERE fact IN (\(marks)) AND occurred_at >= ? AND occurred_at < ?
             GROUP BY fact\(subject.map { ", \($0)" } ?? "") ORDER BY fact\(subject.map { ", \($0)" } ?? "")
             """
         return (sql, StatementArguments(kinds.map(\.rawValue)) + [from.timeIntervalSinceReferenceDate, to.timeIntervalSinceReferenceDate])
@@ -375,6 +375,19 @@ public final class SQLiteStore: CaseStore {
         let (filter, arguments) = Self.filter(query, lookupKey)
         return try await read("count cases") { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases" + filter, arguments: arguments) ?? 0
+        }
+    }
+
+    public func openCaseCounts(overdueAt: Date, dueBefore: Date) async throws -> [OpenCaseCount] {
+        try await read("count the open cases by unit and state") { db in
+            // The open-cases index (handling_unit, state, earliest_due … WHERE closed_at IS NULL) covers it.
+            try Row.fetchAll(db, sql: """
+                SELECT handling_unit, state, COUNT(*), COUNT(CASE WHEN earliest_due < ? THEN 1 END),
+                    COUNT(CASE WHEN earliest_due < ? THEN 1 END)
+                FROM cases WHERE closed_at IS NULL GROUP BY handling_unit, state ORDER BY handling_unit, state
+                """, arguments: [overdueAt.timeIntervalSinceReferenceDate, dueBefore.timeIntervalSinceReferenceDate]).map { row in
+                OpenCaseCount(unit: row[0], state: row[1], open: row[2], overdue: row[3], dueBefore: row[4])
+            }
         }
     }
 

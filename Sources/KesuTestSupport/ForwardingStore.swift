@@ -14,6 +14,9 @@ extension ForwardingCaseStore {
                        facts: [ReportFact]) async throws {
         try await base.append(caseID: caseID, expectedVersion: expectedVersion, events: events, summary: summary, outbox: outbox, facts: facts)
     }
+    public func openCaseCounts(overdueAt: Date, dueBefore: Date) async throws -> [OpenCaseCount] {
+        try await base.openCaseCounts(overdueAt: overdueAt, dueBefore: dueBefore)
+    }
     public func reportFactsReady() async throws -> Bool { try await base.reportFactsReady() }
     public func markReportFactsReady() async throws { try await base.markReportFactsReady() }
     public func replaceReportFacts(through: [Int64: Int], with facts: [ReportFact]) async throws {

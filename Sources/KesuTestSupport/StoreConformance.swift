@@ -57,6 +57,7 @@ public enum StoreConformance {
         Check("leases: one holder at a time, renewal, expiry", leases),
         Check("a changed holiday calendar re-plans running clocks once, with events", calendarReplan),
         Check("attachments: binary content stored once, read back byte for byte", attachments),
+        Check("dashboard counts: open cases by unit and state, overdue and due soon, in one read", openCaseCounts),
         Check("read model: reports from the facts written with the events equal the folded reports, and again after a rebuild", readModel),
     ]
 
@@ -1185,5 +1186,35 @@ extension StoreConformance {
             throw ConformanceFailure(m.description)
         }
         try expect(try await store.reportFactsReady(), "the rebuild marks the read model ready")
+    }
+}
+
+extension StoreConformance {
+    static func openCaseCounts(_ store: any CaseStore) async throws {
+        let now = t0 + 2 * day, tonight = t0 + 2 * day + 10 * hour
+        let made = [
+            summary(state: "dispatched", unit: "north", due: now - hour),             // overdue
+            summary(state: "dispatched", unit: "north", due: now + hour),             // due tonight
+            summary(state: "dispatched", unit: "north", due: now + 3 * day),
+            summary(state: "answered", unit: "north"),                                 // no running clock
+            summary(state: "dispatched", unit: "south", due: now - day),
+            summary(state: "registered"),                                              // no unit yet
+            summary(state: "closed", unit: "north", closed: now - day, due: now - 2 * day),  // closed: not counted
+        ]
+        for s in made { try await make(store, s) }
+        let counts = try await store.openCaseCounts(overdueAt: now, dueBefore: tonight)
+        try expectEqual(counts, [
+            OpenCaseCount(unit: nil, state: "registered", open: 1, overdue: 0, dueBefore: 0),
+            OpenCaseCount(unit: "north", state: "answered", open: 1, overdue: 0, dueBefore: 0),
+            OpenCaseCount(unit: "north", state: "dispatched", open: 3, overdue: 1, dueBefore: 2),
+            OpenCaseCount(unit: "south", state: "dispatched", open: 1, overdue: 1, dueBefore: 1),
+        ], "open cases by unit and state; closed ones left out; a case due before `dueBefore` counts whether or not it is overdue")
+        try expectEqual(counts, OpenCaseCount.tally(try await store.list(CaseQuery(limit: 100)), overdueAt: now, dueBefore: tonight),
+                        "the store's counts are the tally of its summaries")
+        for c in counts where c.unit != nil {
+            try expectEqual(try await store.count(CaseQuery(state: c.state, unit: c.unit, openOnly: true)), c.open, "the same as count()")
+            try expectEqual(try await store.count(CaseQuery(state: c.state, unit: c.unit, overdueAt: now, openOnly: true)), c.overdue,
+                            "overdue as count(overdueAt:) says")
+        }
     }
 }

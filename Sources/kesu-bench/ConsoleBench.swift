@@ -107,6 +107,9 @@ func consoleRows(loaded: LoadedPack, path: String, rules: String, kesu: String, 
         ConsoleTarget(label: phoneLabel + " as zhao_min", who: "zhao_min", path: "/console/?q=\(enc(phone ?? "13900000000"))", marker: "data-case=\""),
         ConsoleTarget(label: "case page `/console/cases/\(longCase)` (open, \(events) events) as zhao_min", who: "zhao_min",
                       path: "/console/cases/\(longCase)", marker: "<li"),
+        // The dashboard: open cases by unit and by state, overdue and due today, in one read of the store.
+        ConsoleTarget(label: "督办 dashboard `/console/supervision` (counts by unit and state, overdue, due today) as zhao_min",
+                      who: "zhao_min", path: "/console/supervision", marker: "<tr><th scope=\"row\">"),
     ]
 
     // 3. The server, on the bench's "now" (the generated open cases are due around it).

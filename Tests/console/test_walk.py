@@ -258,6 +258,13 @@ class Walk(unittest.TestCase):
         self.assertEqual(self.state(), STATE["dispatched"])
         self.b.get("/console/supervision")
         self.assertTrue(self.b.has("#by-unit"))
+        # The dashboard's counts: the dispatched case under its unit, its state, and the total of open cases.
+        by_state = {self.b.one("th", r).text.strip(): [c.text.strip() for c in self.b.all("td", r)]
+                    for r in self.b.all("#by-state tbody tr")}
+        self.assertIn(STATE["dispatched"], by_state, f"no row for {STATE['dispatched']} in #by-state: {by_state}")
+        self.assertGreaterEqual(int(by_state[STATE["dispatched"]][2]), 1)
+        total = [c.text.strip() for c in self.b.all("#by-unit tfoot td")]
+        self.assertEqual(int(total[2]), sum(int(v[2]) for v in by_state.values()), "the total of open cases is the sum by state")
         self.b.check("supervision", docs=True)
 
     @step("center_head_approves_and_dispatches")

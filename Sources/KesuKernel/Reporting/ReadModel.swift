@@ -32,12 +32,13 @@ extension Engine {
         .substantiated, .answered, .answeredOnTime, .overdue, .callback, .unsatisfied, .redispatched, .extended,
     ]
 
-    /// `measures` from the read model: four grouped counts, whatever the number of cases.
+    /// `measures` from the read model: three grouped counts, whatever the number of cases. The
+    /// totals are the sums of the groups (facts with no unit or person included), but for the cases
+    /// received, which are counted once however many units received them.
     func measuresFromFacts(period: Period, by kind: ScoreSubject.Kind) async throws -> MeasuresReport {
         let received: ReportFact.Kind = kind == .unit ? .routed : .assigned
         let (from, to) = (period.start, period.end)
         let grouped = try await store.reportFactCounts(kinds: Self.measureFactKinds, from: from, to: to, by: kind, distinctCases: false)
-        let totals = try await store.reportFactCounts(kinds: Self.measureFactKinds, from: from, to: to, by: nil, distinctCases: false)
         let receivedBy = try await store.reportFactCounts(kinds: [received], from: from, to: to, by: kind, distinctCases: true)
         let receivedTotal = try await store.reportFactCounts(kinds: [received], from: from, to: to, by: nil, distinctCases: true)
 
@@ -61,7 +62,7 @@ extension Engine {
             add(c, to: &rows[ScoreSubject(kind, s), default: Measures()])
         }
         var total = Measures()
-        for c in totals + receivedTotal { add(c, to: &total) }
+        for c in grouped + receivedTotal { add(c, to: &total) }
         return MeasuresReport(period: period, by: kind, rows: rows, total: total)
     }
 

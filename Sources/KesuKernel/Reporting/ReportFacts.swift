@@ -219,8 +219,8 @@ public enum ReportFactQuestions {
             let subject: String?
             switch by {
             case nil: subject = nil
-            case .unit?: guard let u = f.unit else { continue }; subject = u
-            case .person?: guard let p = f.person else { continue }; subject = p
+            case .unit?: subject = f.unit
+            case .person?: subject = f.person
             }
             let key = ReportFactCount(kind: f.kind, subject: subject, count: 0)
             if distinctCases { cases[key, default: []].insert(f.caseID) } else { rows[key, default: 0] += f.weight }

@@ -42,6 +42,40 @@ public struct CaseSummary: Sendable, Codable, Equatable {
     }
 }
 
+/// Open cases of one handling unit in one state, counted for a dashboard: how many, how many are
+/// overdue (a running clock due before `overdueAt`), and how many are due before `dueBefore`.
+public struct OpenCaseCount: Sendable, Hashable, Codable {
+    public var unit: String?
+    public var state: String
+    public var open: Int
+    public var overdue: Int
+    public var dueBefore: Int
+    public init(unit: String?, state: String, open: Int, overdue: Int, dueBefore: Int) {
+        self.unit = unit; self.state = state; self.open = open; self.overdue = overdue; self.dueBefore = dueBefore
+    }
+}
+
+extension OpenCaseCount {
+    /// The counts of `summaries` as every store must give them (the memory store's answer).
+    public static func tally(_ summaries: some Sequence<CaseSummary>, overdueAt: Date, dueBefore: Date) -> [OpenCaseCount] {
+        var counts: [String: OpenCaseCount] = [:]
+        for s in summaries where s.closedAt == nil {
+            let key = (s.handlingUnit ?? "") + "\u{1F}" + s.state + (s.handlingUnit == nil ? "\u{1F}" : "")
+            var c = counts[key] ?? OpenCaseCount(unit: s.handlingUnit, state: s.state, open: 0, overdue: 0, dueBefore: 0)
+            c.open += 1
+            if let due = s.earliestDue {
+                if due < overdueAt { c.overdue += 1 }
+                if due < dueBefore { c.dueBefore += 1 }
+            }
+            counts[key] = c
+        }
+        return counts.values.sorted { a, b in
+            if a.unit != b.unit { return (a.unit ?? "") < (b.unit ?? "") || (a.unit == nil && b.unit != nil) }
+            return a.state < b.state
+        }
+    }
+}
+
 /// The order of a listing.
 public enum CaseOrder: String, Sendable, Equatable, CaseIterable {
     /// Latest opened first (then higher id first): a clerk's first page holds the newest cases.
@@ -219,6 +253,9 @@ public protocol CaseStore: Sendable {
     func caseID(number: String) async throws -> Int64?
     func list(_ query: CaseQuery) async throws -> [CaseSummary]
     func count(_ query: CaseQuery) async throws -> Int
+    /// The open cases by handling unit and state in one read (a dashboard's counts): overdue at
+    /// `overdueAt`, due before `dueBefore` (overdue ones included). Ordered by unit (none first), then state.
+    func openCaseCounts(overdueAt: Date, dueBefore: Date) async throws -> [OpenCaseCount]
     /// Ids of open cases whose next wake-up is at or before `now`, earliest first.
     func dueForSweep(at now: Date, limit: Int) async throws -> [Int64]
     /// Events of these types whose `occurredAt` lies in `[from, to)`, in case and sequence order.
@@ -300,8 +337,8 @@ public protocol CaseStore: Sendable {
     /// again is safe while cases change.
     func replaceReportFacts(through: [Int64: Int], with facts: [ReportFact]) async throws
     /// Facts of `kinds` that occurred in `[from, to)`, grouped by kind and by the unit or person
-    /// (`by`; nil: one total per kind; facts without that subject are left out), counting rows
-    /// (weights) or, with `distinctCases`, cases. Ordered by kind, then subject.
+    /// (`by`; facts without one in a group of their own, subject nil; nil: one total per kind),
+    /// counting rows (weights) or, with `distinctCases`, cases. Ordered by kind, then subject (nil first).
     func reportFactCounts(kinds: [ReportFact.Kind], from: Date, to: Date, by: ScoreSubject.Kind?,
                           distinctCases: Bool) async throws -> [ReportFactCount]
     /// Cases opened in `[openedFrom, openedBefore)` by their breakdown fields as they stood just

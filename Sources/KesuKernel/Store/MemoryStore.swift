@@ -83,6 +83,10 @@ public actor MemoryStore: CaseStore {
         self.facts += facts.map { var f = $0; f.caseID = caseID; return f }
     }
 
+    public func openCaseCounts(overdueAt: Date, dueBefore: Date) async throws -> [OpenCaseCount] {
+        OpenCaseCount.tally(cases.values, overdueAt: overdueAt, dueBefore: dueBefore)
+    }
+
     // MARK: Report facts
 
     public func reportFactsReady() async throws -> Bool { factsReady }

@@ -160,6 +160,9 @@ struct SupervisionPage {
     struct Escalation { var at: String; var number: String; var href: String; var what: String }
     var chrome: Chrome
     var units: [UnitRow]
+    /// The same counts by the procedure's states (the open ones), and for every open case.
+    var states: [UnitRow]
+    var total: UnitRow
     var escalations: [Escalation]
     var days: Int
     var noEscalations: Bool
