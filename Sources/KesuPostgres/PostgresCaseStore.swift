@@ -306,7 +306,6 @@ public final class PostgresCaseStore: CaseStore, Service, Sendable {
         sql.append("""
             SELECT case_id, seq, occurred_at, opened_at, unit, person, value, points, rule_id, pack_version FROM report_facts
             WHERE fact = 'deduction' AND occurred_at >= \(fromBind) AND occurred_at < \(toBind) AND \(subject) IS NOT NULL
-            ORDER BY case_id, seq
             """)
         let query = sql.query
         return try await read("read the deductions") { c in

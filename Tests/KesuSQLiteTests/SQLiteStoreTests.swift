@@ -64,7 +64,7 @@ struct SQLiteStoreTests {
 
     @Test func migrationsAreRecordedAndIdempotent() async throws {
         #expect(SQLiteStore.migrationIDs == ["v1-cases-events", "v2-query-indexes", "v3-packs", "v4-records", "v5-outbox", "v6-idempotency-keys", "v7-leases",
-                                          "v8-assignee-phone", "v9-open-queues", "v10-event-feed", "v11-phone-digest"])
+                                          "v8-assignee-phone", "v9-open-queues", "v10-event-feed", "v11-phone-digest", "v12-report-facts"])
         let temp = try TempDatabase()
         defer { temp.remove() }
         let store = try SQLiteStore(path: temp.path)

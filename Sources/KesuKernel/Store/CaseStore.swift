@@ -348,7 +348,8 @@ public protocol CaseStore: Sendable {
     /// `occurredBefore`, counted by kind and value; cases with none are left out.
     func caseFactCounts(kinds: [ReportFact.Kind], openedFrom: Date, openedBefore: Date,
                         occurredBefore: Date) async throws -> [CaseFactCount]
-    /// The deductions that occurred in `[from, to)` with a subject of this kind, in case and seq order.
+    /// The deductions that occurred in `[from, to)` with a subject of this kind, in no particular order
+    /// (a score report orders its line items itself).
     func deductionFacts(from: Date, to: Date, by: ScoreSubject.Kind) async throws -> [ReportFact]
 
     // MARK: Leases
