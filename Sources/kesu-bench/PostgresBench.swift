@@ -10,7 +10,7 @@ import PostgresNIO
 // postgres-nio transactions in the same run (issue 7, item 1) — with the pack's numbers gapless
 // (the default) and, with 8 writers, with gaps allowed (`case_number_gaps: allowed`, issue 19).
 //
-// The raw writer copies each case the engine wrote (its `cases` row and its `events` rows) into
+// The raw writer copies each case the engine wrote (its `cases` row, its `events` and its `report_facts` rows) into
 // identical tables (`CREATE TABLE … (LIKE … INCLUDING ALL)`: same columns, keys and indexes), one
 // transaction per case, with the same number of concurrent writers. What it leaves out is the
 // engine's work: routing, clocks, the id and number counters, the idempotency and summary logic.
@@ -98,6 +98,7 @@ func postgresRows(_ o: Options, url: String) async throws -> [Row3] {
         try await sql("CREATE SCHEMA \(rawSchema)")
         try await sql("CREATE TABLE \(rawSchema).cases (LIKE \(engineSchema).cases INCLUDING ALL)")
         try await sql("CREATE TABLE \(rawSchema).events (LIKE \(engineSchema).events INCLUDING ALL)")
+        try await sql("CREATE TABLE \(rawSchema).report_facts (LIKE \(engineSchema).report_facts INCLUDING ALL)")
         let rawTime = try await clock.measure {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for w in 0..<writers {
@@ -106,6 +107,7 @@ func postgresRows(_ o: Options, url: String) async throws -> [Row3] {
                             try await admin.withTransaction(logger: logger) { c in
                                 try await c.query("INSERT INTO \(unescaped: rawSchema).cases SELECT * FROM \(unescaped: engineSchema).cases WHERE id = \(Int64(id))", logger: logger)
                                 try await c.query("INSERT INTO \(unescaped: rawSchema).events SELECT * FROM \(unescaped: engineSchema).events WHERE case_id = \(Int64(id))", logger: logger)
+                                try await c.query("INSERT INTO \(unescaped: rawSchema).report_facts SELECT * FROM \(unescaped: engineSchema).report_facts WHERE case_id = \(Int64(id))", logger: logger)
                             }
                         }
                     }

@@ -155,15 +155,20 @@ func rawConfiguration() -> Configuration {
 }
 
 /// The same rows the engine wrote, inserted with plain GRDB: per transaction one case row, its
-/// event rows and its numbering counter's row (the engine's outbox had none for these intakes),
+/// event rows, its report facts and its numbering counter's row (the engine's outbox had none for these intakes),
 /// same schema and pragmas (WAL, synchronous = FULL).
 func rawIntake(from source: String, path: String) throws -> (Duration, Int) {
     let src = try DatabaseQueue(path: source)
     let cases = try src.read { db in try GRDB.Row.fetchAll(db, sql: "SELECT * FROM cases WHERE id > 1 ORDER BY id") }
     let events = try src.read { db in try GRDB.Row.fetchAll(db, sql: "SELECT * FROM events WHERE case_id > 1 ORDER BY case_id, seq") }
     try src.close()
+    let facts = try DatabaseQueue(path: source).read { db in
+        try GRDB.Row.fetchAll(db, sql: "SELECT * FROM report_facts WHERE case_id > 1 ORDER BY case_id, seq")
+    }
     var byCase: [Int64: [GRDB.Row]] = [:]
     for e in events { byCase[e["case_id"], default: []].append(e) }
+    var factsByCase: [Int64: [GRDB.Row]] = [:]
+    for f in facts { factsByCase[f["case_id"], default: []].append(f) }
     try SQLiteStore(path: path).close()  // the schema
     let pool = try DatabasePool(path: path, configuration: rawConfiguration())
     try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
@@ -175,6 +180,9 @@ func rawIntake(from source: String, path: String) throws -> (Duration, Int) {
     }
     let caseArgs = cases.map { row in StatementArguments(caseCols.map { row[$0] as DatabaseValue }) }
     let eventArgs = cases.map { row in (byCase[row["id"]] ?? []).map { e in StatementArguments(eventCols.map { e[$0] as DatabaseValue }) } }
+    let factCols = ["case_id", "seq", "fact", "occurred_at", "opened_at", "unit", "person", "value", "weight", "kind", "category",
+                    "channel", "complainant_type", "points", "rule_id", "pack_version"]
+    let factArgs = cases.map { row in (factsByCase[row["id"]] ?? []).map { f in StatementArguments(factCols.map { f[$0] as DatabaseValue }) } }
     // The counter row each case's number took (`YC-2026-000123` → key `YC-2026`, value 123).
     let numbers = cases.map { row -> (String, Int) in
         let number: String = row["number"]
@@ -193,6 +201,8 @@ func rawIntake(from source: String, path: String) throws -> (Duration, Int) {
                     .execute(arguments: [counterKey, numbers[k].1])
                 let s = try db.cachedStatement(sql: sql("events", eventCols))
                 for e in evs { try s.execute(arguments: e) }
+                let f = try db.cachedStatement(sql: sql("report_facts", factCols))
+                for a in factArgs[k] { try f.execute(arguments: a) }
             }
         }
     }
