@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import GRDB
 import KesuKernel
 import KesuSQLite
 import KesuTestSupport
@@ -171,5 +172,43 @@ struct ServeProcessTests {
         // Everything acknowledged is in the database.
         let store = try SQLiteStore(path: db)
         #expect(try await store.count(CaseQuery()) == 2)
+    }
+
+    @Test("the first start after an upgrade builds the reports' read model in the background, and says so")
+    func buildsTheReadModelOfAnUpgradedStore() async throws {
+        let dir = try Paths.temp("kesu-serve-facts")
+        let rules = KesuProcess.packageRoot.appendingPathComponent("rules/tobacco-prefecture").path
+        let db = dir.appendingPathComponent("kesu.db").path
+        for n in 0..<3 {
+            let r = try KesuProcess.run(["intake", "--rules", rules, "--db", db, "--as", "zhao_min", "--now", "2026-10-1\(n)T09:00:00+08:00",
+                                         "--field", "channel=phone", "--field", "kind=complaint", "--field", "complainant_type=consumer", "--field", "category=other",
+                                         "--field", "description=送货晚了第\(n)次"], in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        // What an upgrade from before the read model leaves: the cases, no facts, not ready.
+        let store = try SQLiteStore(path: db)
+        try await store.replaceReportFacts(through: Dictionary(uniqueKeysWithValues: try await store.list(CaseQuery()).map { ($0.id, $0.version) }),
+                                           with: [])
+        try store.close()
+        let queue = try DatabaseQueue(path: db)
+        try await queue.write { db in try db.execute(sql: "UPDATE report_facts_status SET ready = 0") }
+        try queue.close()
+        let before = try KesuProcess.run(["report", "facts", "--json", "--rules", rules, "--db", db], in: dir)
+        #expect(before.stdout.contains("false"), "\(before.stdout)")
+
+        let server = try Server(dir: dir, rules: rules, db: db)
+        defer { if server.process.isRunning { server.process.terminate() } }
+        try await server.waitReady()
+        try await server.eventually("the log says the read model is built") {
+            server.logText.contains("the reports' read model is built")
+        }
+        #expect(server.logText.contains("building the reports' read model"))
+        let after = try KesuProcess.run(["report", "facts", "--json", "--rules", rules, "--db", db], in: dir)
+        #expect(after.stdout.contains("true"), "\(after.stdout)")
+        let reopened = try SQLiteStore(path: db)
+        defer { try? reopened.close() }
+        let year = try Period.parse("2026", calendar: try Planner(pack: TestPack.make()).calendar)
+        let opened = try await reopened.reportFactCounts(kinds: [.opened], from: year.start, to: year.end, by: nil, distinctCases: false)
+        #expect(opened.first?.count == 3, "the three cases are counted again: \(opened)")
     }
 }

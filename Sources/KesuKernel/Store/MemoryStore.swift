@@ -91,8 +91,6 @@ public actor MemoryStore: CaseStore {
 
     public func reportFactsReady() async throws -> Bool { factsReady }
     public func markReportFactsReady() async throws { factsReady = true }
-    /// For tests of building the read model: forgets every fact, as an upgraded store starts.
-    public func forgetReportFacts() { facts = []; factsReady = false }
 
     public func replaceReportFacts(through: [Int64: Int], with new: [ReportFact]) async throws {
         facts.removeAll { f in through[f.caseID].map { f.seq <= $0 } ?? false }
