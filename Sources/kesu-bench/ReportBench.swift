@@ -14,8 +14,8 @@ import KesuYAML
 // cases opened in the quarter by their fields at its end. The score export's: the quarter's
 // measures by unit and its deductions summed by subject.
 
-/// The facts `Measures` counts row by row, in a fixed order for the statement's arguments.
-let measureFacts = ["substantiated", "answered", "answered_on_time", "overdue", "callback", "unsatisfied", "redispatched", "extended"]
+/// The facts `Measures` counts row by row, as the engine asks for them.
+let measureFacts = Engine.measureFactKinds.map(\.rawValue)
 
 struct ReportFigures {
     var quarterly: Duration

@@ -137,8 +137,8 @@ struct Report: AsyncParsableCommand {
                     let cases = try await engine.buildReportFacts { done in
                         if done % 50_000 == 0 { Output.err("\(done) cases…") }
                     }
-                    let seconds = Double((ContinuousClock.now - start).components.seconds)
-                        + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+                    let elapsed = (ContinuousClock.now - start).components
+                    let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
                     if global.json {
                         Output.json(["ready": .bool(true), "cases": .number(Double(cases)), "seconds": .number((seconds * 10).rounded() / 10)])
                     } else {

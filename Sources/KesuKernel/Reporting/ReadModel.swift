@@ -28,7 +28,7 @@ extension Engine {
     }
 
     /// The facts `Measures` counts row by row (the received ones count cases).
-    static let measureFactKinds: [ReportFact.Kind] = [
+    public static let measureFactKinds: [ReportFact.Kind] = [
         .substantiated, .answered, .answeredOnTime, .overdue, .callback, .unsatisfied, .redispatched, .extended,
     ]
 

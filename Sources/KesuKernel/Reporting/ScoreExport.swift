@@ -279,6 +279,8 @@ public enum CSV {
 extension Engine {
     /// Scores and measures of the period, joined for export.
     public func scoreExport(period: Period, by kind: ScoreSubject.Kind, source: ReportSource = .automatic) async throws -> ScoreExport {
+        // Decided once, so both halves read the same source (and the store is asked once).
+        let source: ReportSource = try await readsFacts(source) ? .readModel : .histories
         let report = try await scores(period: period, by: kind, source: source)
         let measures = try await measures(period: period, by: kind, source: source)
         return ScoreExport(report: report, measures: measures, pack: pack, timeZone: planner.calendar.timeZone)
